@@ -1,0 +1,100 @@
+"""Access to the shipped Vensim model: path, PySD translation (cached) and abstract model.
+
+The `.mdl` file is the single source of truth. PySD translates it to Python; the
+translation is cached under a directory keyed by the file's content hash, so an
+edited model is re-translated automatically and translated files never land in
+git (they live in `.cache/` or `$REGIONSOFT_CACHE`, both git-ignored).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover - imported for annotations only
+    import pysd.py_backend.model
+    from pysd.translators.structures.abstract_model import AbstractModel
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+MODEL_PATH = PACKAGE_ROOT / "models" / "regional_soft_power.mdl"
+
+
+def cache_dir() -> Path:
+    """Directory that holds cached PySD translations.
+
+    `$REGIONSOFT_CACHE` wins; otherwise `.cache/` beside the models folder.
+    """
+    env = os.environ.get("REGIONSOFT_CACHE")
+    return Path(env) if env else PACKAGE_ROOT / ".cache"
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def translated_path(mdl_path: Path | str = MODEL_PATH) -> Path:
+    """Return the PySD translation of `mdl_path`, translating it once per content hash.
+
+    The translation is built in a private temporary directory and moved into
+    place with an atomic rename, so concurrent processes never see half a file.
+    """
+    import pysd
+
+    mdl = Path(mdl_path).resolve()
+    if not mdl.is_file():
+        raise FileNotFoundError(f"{mdl}: model file not found")
+    target_dir = cache_dir() / f"{mdl.stem}-{_digest(mdl)}"
+    target = target_dir / f"{mdl.stem}.py"
+    if target.is_file():
+        return target
+    cache_dir().mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{mdl.stem}-", dir=cache_dir()))
+    try:
+        shutil.copy2(mdl, tmp / mdl.name)
+        pysd.read_vensim(str(tmp / mdl.name), initialize=False)
+        try:
+            tmp.rename(target_dir)
+        except OSError:  # another process won the race; its copy is identical
+            pass
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def load_model(mdl_path: Path | str = MODEL_PATH) -> pysd.py_backend.model.Model:
+    """Load the model with PySD, the reference engine for single runs.
+
+    Returns a fresh `pysd` Model each call (PySD models keep parameter changes
+    between runs, so sharing one instance between callers would leak state).
+    """
+    import pysd
+
+    return pysd.load(str(translated_path(mdl_path)))
+
+
+@lru_cache(maxsize=8)
+def _abstract_model_cached(path: str, digest: str) -> AbstractModel:
+    from pysd.translators.vensim.vensim_file import VensimFile
+
+    ven = VensimFile(path)
+    ven.parse()
+    return ven.get_abstract_model()
+
+
+def abstract_model(mdl_path: Path | str = MODEL_PATH) -> AbstractModel:
+    """Return PySD's abstract model of the `.mdl` (elements, ASTs, units, limits).
+
+    This is the hand-off point between PySD's translator and our own code (the
+    parameter catalogue and the batch engine); we never parse Vensim ourselves.
+    The result is cached per content hash; treat it as read-only.
+    """
+    mdl = Path(mdl_path).resolve()
+    if not mdl.is_file():
+        raise FileNotFoundError(f"{mdl}: model file not found")
+    return _abstract_model_cached(str(mdl), _digest(mdl))

@@ -13,7 +13,11 @@ CASES = {
     "base": {},
     "culture push": {"Policy culture share": 0.3, "Policy education share": 0.3},
     "fast image": {"Policy image share": 0.4, "Base image formation time": 10},
-    "short delays": {"Conversion time": 2, "Vocational education lag": 2, "Policy vocational share": 1},
+    "short delays": {
+        "Conversion time": 2,
+        "Vocational education lag": 2,
+        "Policy vocational share": 1,
+    },
 }
 
 

@@ -20,7 +20,8 @@ def test_check_catches_a_planted_unit_error(tmp_path):
     """The check above can fail: plant a Money term into a Index/Year flow."""
     text = MODEL_PATH.read_text()
     bad = text.replace(
-        "Human Quality * Obsolescence rate\n", "Human Quality * Obsolescence rate * Reference output\n"
+        "Human Quality * Obsolescence rate\n",
+        "Human Quality * Obsolescence rate * Reference output\n",
     )
     assert bad != text
     path = tmp_path / "bad.mdl"

@@ -8,6 +8,7 @@ git (they live in `.cache/` or `$REGIONSOFT_CACHE`, both git-ignored).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -57,10 +58,9 @@ def translated_path(mdl_path: Path | str = MODEL_PATH) -> Path:
     try:
         shutil.copy2(mdl, tmp / mdl.name)
         pysd.read_vensim(str(tmp / mdl.name), initialize=False)
-        try:
+        # another process may have won the race; its translation is identical
+        with contextlib.suppress(OSError):
             tmp.rename(target_dir)
-        except OSError:  # another process won the race; its copy is identical
-            pass
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,82 @@
+"""Atomic file writers: a reader sees the old file or the new one, never half of one.
+
+Each writer writes to a temporary file in the destination's folder and then
+renames it over the destination with `os.replace`, which is atomic on POSIX and
+Windows when both paths are on one file system (same folder guarantees that).
+Writers create missing parent folders; callers validate input *before* calling
+them, so that bad input never creates or touches an output folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; on success move it onto `path`.
+
+    If the body raises, the temporary file is removed and `path` is untouched.
+    """
+    dest = Path(path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _write(path: str | Path, writer: Callable[[Path], object]) -> Path:
+    with atomic_path(path) as tmp:
+        writer(tmp)
+    return Path(path)
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write UTF-8 text atomically (Markdown, summaries)."""
+    return _write(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def write_csv(df: pd.DataFrame, path: str | Path, *, index: bool = True) -> Path:
+    """Write a DataFrame as CSV atomically."""
+    return _write(path, lambda p: df.to_csv(p, index=index))
+
+
+def write_parquet(df: pd.DataFrame, path: str | Path, *, index: bool = True) -> Path:
+    """Write a DataFrame as Parquet (pyarrow) atomically."""
+    return _write(path, lambda p: df.to_parquet(p, index=index))
+
+
+def write_table(df: pd.DataFrame, path: str | Path, *, index: bool = True) -> Path:
+    """Write CSV or Parquet atomically, chosen by the suffix of `path`."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".parquet":
+        return write_parquet(df, path, index=index)
+    if suffix == ".csv":
+        return write_csv(df, path, index=index)
+    raise ValueError(f"{path}: unknown table format {suffix!r} (use .csv or .parquet)")
+
+
+def save_figure(fig: Figure, path: str | Path, *, dpi: int = 120) -> Path:
+    """Save a matplotlib figure as PNG atomically."""
+    return _write(path, lambda p: fig.savefig(p, format="png", dpi=dpi, bbox_inches="tight"))

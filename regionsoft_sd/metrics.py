@@ -45,6 +45,7 @@ class Metric:
     better: str | None
     variable: str  # the model variable its units derive from
     unit_rule: str = "same"  # "same", "times Year", "per money"
+    label: str = ""  # short column label for terminal tables
 
 
 METRICS: tuple[Metric, ...] = (
@@ -53,18 +54,21 @@ METRICS: tuple[Metric, ...] = (
         "Dominant Soft Power at the horizon (1 = 2025): realised soft power (§3.1).",
         "higher",
         SOFT_POWER,
+        label="soft power",
     ),
     Metric(
         "hard_power_index_end",
         "Hard Power Index at the horizon: output relative to 2025 (§3.2, §4.5).",
         "higher",
         HARD_POWER,
+        label="hard power",
     ),
     Metric(
         "human_quality_end",
         "Human Quality at the horizon (1 = 2025): skills and knowledge of the people (§4.3).",
         "higher",
         HUMAN_QUALITY,
+        label="human quality",
     ),
     Metric(
         "npv_output",
@@ -73,6 +77,7 @@ METRICS: tuple[Metric, ...] = (
         "higher",
         OUTPUT,
         "times Year",
+        label="NPV output",
     ),
     Metric(
         "cumulative_spending",
@@ -81,6 +86,7 @@ METRICS: tuple[Metric, ...] = (
         "through output (loop R1).",
         None,
         CUMULATIVE_SPENDING,
+        label="spent",
     ),
     Metric(
         "threshold_year",
@@ -88,6 +94,7 @@ METRICS: tuple[Metric, ...] = (
         "interpolated linearly between saved points; NaN if it never does.",
         "lower",
         "INITIAL TIME",
+        label="year SP>=2",
     ),
     Metric(
         "soft_power_per_money",
@@ -96,6 +103,7 @@ METRICS: tuple[Metric, ...] = (
         "higher",
         SOFT_POWER,
         "per money",
+        label="SP gain/money",
     ),
 )
 METRIC_NAMES = tuple(m.name for m in METRICS)

@@ -143,7 +143,11 @@ def compare(
     trajectories: dict[str, pd.DataFrame] = {}
     rows = {}
     for s in tqdm(
-        scenarios, desc="simulating", unit="scenario", file=sys.stderr, disable=not progress
+        scenarios,
+        desc="simulating",
+        unit="scenario",
+        file=sys.stderr,
+        disable=None if progress else True,
     ):
         df = run(s, variables=cols)
         trajectories[s.name] = df

@@ -1,0 +1,224 @@
+"""The `regionsoft` command: a thin layer over the library.
+
+It parses arguments, calls the library, prints, and sets the exit status:
+0 on success, 2 on bad input (one line naming the file, the key and the fix;
+nothing is written), 1 on an internal error. `--debug` shows tracebacks.
+Every input is validated before any output is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from regionsoft_sd.errors import InputError
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line (exit status 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_INPUT, f"{self.prog}: {message}. Fix: see `{self.prog} --help`.\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `regionsoft` and its four commands."""
+    from regionsoft_sd.simulate import RANK_BY, rankable
+
+    p = _Parser(
+        prog="regionsoft",
+        description="Simulate a region's soft and hard power and compare policy scenarios.",
+        epilog="Exit status: 0 success, 2 bad input, 1 internal error.",
+    )
+    p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    debug = _Parser(add_help=False)
+    debug.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks of errors"
+    )
+
+    r = sub.add_parser(
+        "run",
+        parents=[debug],
+        help="simulate one scenario",
+        description="Simulate one scenario; write its trajectories, metrics "
+        "and a PNG panel of the stocks; print a summary.",
+    )
+    r.add_argument("scenario", type=Path, metavar="SCENARIO.toml")
+    r.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
+    r.add_argument(
+        "--format",
+        choices=("csv", "parquet"),
+        default="csv",
+        help="trajectory file format (default: csv)",
+    )
+
+    c = sub.add_parser(
+        "compare",
+        parents=[debug],
+        help="compare scenarios on outcome metrics",
+        description="Run several scenarios; write metrics.csv, metrics.md, "
+        "ranking.csv, trajectories and overlay PNGs; print the metrics table.",
+    )
+    c.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO.toml")
+    c.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
+    c.add_argument(
+        "--format",
+        choices=("csv", "parquet"),
+        default="csv",
+        help="trajectory file format (default: csv)",
+    )
+    c.add_argument(
+        "--rank-by",
+        default=RANK_BY,
+        choices=rankable(),
+        metavar="METRIC",
+        help=f"metric that orders the ranking (default: {RANK_BY}); one of "
+        + ", ".join(rankable()),
+    )
+
+    pa = sub.add_parser(
+        "params",
+        parents=[debug],
+        help="list levers and parameters",
+        description="List the policy levers and parameters of the model "
+        "with units, range, default and documentation (read from the .mdl).",
+    )
+    pa.add_argument("--search", metavar="WORD", help="only entries whose name or text has WORD")
+    pa.add_argument("--all", action="store_true", help="include variables the model computes")
+
+    ch = sub.add_parser(
+        "check",
+        parents=[debug],
+        help="validate scenario files without running",
+        description="Validate scenario files; print one line per file.",
+    )
+    ch.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO.toml")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except InputError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"regionsoft: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("regionsoft: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
+        if args.debug:
+            traceback.print_exc()
+        print(
+            f"regionsoft: internal error: {type(exc).__name__}: {exc} "
+            "(rerun with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+def _load_all(paths: Sequence[Path]) -> list:
+    """Validate every file; report each bad one on its own line; raise if any is bad."""
+    from regionsoft_sd.scenario import Scenario
+
+    scenarios, errors = [], []
+    for path in paths:
+        try:
+            scenarios.append(Scenario.from_file(path))
+        except InputError as exc:
+            errors.append(exc)
+    for exc in errors[:-1]:
+        print(f"regionsoft: {exc}", file=sys.stderr)
+    if errors:
+        raise errors[-1]
+    return scenarios
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise InputError(
+            None, "--out", f"{str(out)!r} exists and is not a folder", "give a folder path"
+        )
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from regionsoft_sd import report
+    from regionsoft_sd.catalogue import catalogue
+    from regionsoft_sd.io import save_figure, write_csv, write_table
+    from regionsoft_sd.metrics import metric_units
+    from regionsoft_sd.plots import plot_stocks
+    from regionsoft_sd.simulate import run, run_metrics
+
+    (scenario,) = _load_all([args.scenario])
+    _check_out(args.out)
+    df = run(scenario)
+    values = run_metrics(df)
+    units = metric_units(catalogue().units())
+    write_table(df, args.out / f"{scenario.name}_trajectories.{args.format}")
+    write_csv(report.metrics_frame(values, units), args.out / f"{scenario.name}_metrics.csv")
+    save_figure(
+        plot_stocks(df, title=f"Stocks: {scenario.name}"), args.out / f"{scenario.name}_stocks.png"
+    )
+    print(report.run_summary(scenario.name, values, units))
+    print(
+        f"\nwrote {scenario.name}_trajectories.{args.format}, {scenario.name}_metrics.csv, "
+        f"{scenario.name}_stocks.png in {args.out}/"
+    )
+    return EXIT_OK
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from regionsoft_sd import report
+    from regionsoft_sd.simulate import compare
+
+    scenarios = _load_all(args.scenarios)
+    _check_out(args.out)
+    result = compare(scenarios, rank_by=args.rank_by, progress=True)
+    paths = report.write_comparison(
+        result, args.out, {s.name: s.description for s in scenarios}, args.format
+    )
+    print(report.metrics_table(result))
+    print(f"\nranked by {args.rank_by}; wrote {', '.join(p.name for p in paths)} in {args.out}/")
+    return EXIT_OK
+
+
+def _cmd_params(args: argparse.Namespace) -> int:
+    from regionsoft_sd import report
+    from regionsoft_sd.catalogue import catalogue
+
+    cat = catalogue()
+    entries = cat.search(args.search) if args.search else list(cat)
+    if not args.all:
+        entries = [e for e in entries if e.kind == "constant"]
+    if not entries:
+        raise InputError(
+            None,
+            "--search",
+            f"nothing matches {args.search!r}",
+            "try a shorter word, or add --all to search computed variables too",
+        )
+    print(report.params_text(entries))
+    return EXIT_OK
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    scenarios = _load_all(args.scenarios)
+    for s in scenarios:
+        print(f"ok  {s.source}  ({s.name}: {len(s.constants)} constants, {len(s.series)} series)")
+    return EXIT_OK
+
+
+_COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "params": _cmd_params, "check": _cmd_check}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""Public entry points: `simulate` (whole batch in memory) and `simulate_chunks` (streamed).
+
+Inputs, from weakest to strongest:
+
+1. the model's own constants;
+2. `base`, any object with `constants` (Vensim name -> float) and `series`
+   (Vensim name -> pandas Series indexed by time), e.g. a workflow `Scenario`;
+3. `samples`, one value per run: a DataFrame (one column per name) or a dict
+   name -> array of shape (N,);
+4. `series`, time-varying inputs per batch: name -> (times, values) with values of
+   shape (len(times),) (shared by all runs) or (len(times), N) (one column per run).
+   Between the given times values are interpolated linearly; outside, the end values
+   are held (PySD's treatment of a pandas Series parameter).
+
+Names are matched the way Vensim does (case, spaces and underscores ignored).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from regionsoft_sd.batch.builtins import Series
+from regionsoft_sd.batch.engine import CompiledModel, compile_model, run_chunk
+from regionsoft_sd.batch.result import BatchResult
+from regionsoft_sd.model import MODEL_PATH
+
+DEFAULT_CHUNK = 10_000  # runs per chunk: arrays stay in cache, temporaries stay small
+
+
+def _samples(model: CompiledModel, samples) -> tuple[dict[str, np.ndarray], int]:
+    if samples is None:
+        return {}, 1
+    if isinstance(samples, pd.DataFrame):
+        items = {c: samples[c].to_numpy(dtype=float) for c in samples.columns}
+    elif isinstance(samples, Mapping):
+        items = {k: np.asarray(v, dtype=float).reshape(-1) for k, v in samples.items()}
+    else:
+        raise TypeError("samples must be a pandas DataFrame or a dict name -> array")
+    lengths = {len(v) for v in items.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"all sample columns need the same length, got {sorted(lengths)}")
+    n = lengths.pop() if lengths else 1
+    if n == 0:
+        raise ValueError("samples hold no runs")
+    return {model.key(k): v for k, v in items.items()}, n
+
+
+def _check_settable(model: CompiledModel, keys) -> None:
+    for key in keys:
+        node = model.graph.nodes[key]
+        if node.kind == "lookup" or any(
+            sf.kind == "integ" and node.code == sf.ident for sf in model.graph.statefuls
+        ):
+            raise ValueError(f"{node.name!r} is a stock or a lookup; it cannot be set per run")
+
+
+def prepare(model: CompiledModel, samples, base, series) -> tuple[dict[str, Any], int]:
+    """Merge model constants, base scenario, samples and series into `P` (key -> value)."""
+    values, n = _samples(model, samples)
+    P: dict[str, Any] = {}
+    if base is not None:
+        for name, value in getattr(base, "constants", {}).items():
+            P[model.key(name)] = float(value)
+        for name, s in getattr(base, "series", {}).items():
+            s = pd.Series(s).sort_index()
+            P[model.key(name)] = Series(s.index.to_numpy(float), s.to_numpy(float))
+    P.update(values)
+    for name, (times, vals) in (series or {}).items():
+        key = model.key(name)
+        if key in values:
+            raise ValueError(f"{name!r} is both sampled and given as a series")
+        vals = np.asarray(vals, dtype=float)
+        if vals.ndim == 2 and vals.shape[1] != n:
+            raise ValueError(f"series {name!r} has {vals.shape[1]} columns for {n} runs")
+        P[key] = Series(times, vals)
+    _check_settable(model, P)
+    return P, n
+
+
+def _chunk(P: dict, sl: slice) -> dict:
+    out = {}
+    for key, value in P.items():
+        if isinstance(value, np.ndarray):
+            out[key] = value[sl]
+        elif isinstance(value, Series):
+            out[key] = value.take(sl)
+        else:
+            out[key] = value
+    return out
+
+
+def _setup(samples, base, series, record, times, method, mdl_path):
+    if method not in ("euler", "rk4"):
+        raise ValueError(f"method must be 'euler' or 'rk4', not {method!r}")
+    model = compile_model(mdl_path)
+    P, n = prepare(model, samples, base, series)
+    keys = [model.key(r) for r in (record if record is not None else model.stocks)]
+    if len(set(keys)) != len(keys):
+        raise ValueError("record names a variable twice")
+    save_idx, save_times = model.save_steps(times)
+    series_keys = frozenset(k for k, v in P.items() if isinstance(v, Series))
+    prog = model.program(tuple(keys), frozenset(P) - series_keys, series_keys)
+    names = [model.name(k) for k in keys]
+    units = {model.name(k): model.units(k) for k in keys}
+    return model, P, n, prog, names, units, save_idx, save_times
+
+
+def simulate_chunks(
+    samples=None,
+    *,
+    base=None,
+    series: Mapping[str, tuple] | None = None,
+    record: list[str] | None = None,
+    times=None,
+    method: str = "euler",
+    chunk_size: int | None = None,
+    mdl_path: Path | str = MODEL_PATH,
+    dtype=np.float64,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[BatchResult]:
+    """Run the batch chunk by chunk, yielding one `BatchResult` per chunk.
+
+    Memory stays bounded by one chunk's working set plus its recorded values, so
+    any N can be streamed (reduce each chunk, or write it to disk). Each result's
+    `run_offset` says which runs it holds. Arguments as in `simulate`.
+    """
+    model, P, n, prog, names, units, save_idx, save_times = _setup(
+        samples, base, series, record, times, method, mdl_path
+    )
+    size = int(chunk_size or DEFAULT_CHUNK)
+    for start in range(0, n, size):
+        stop = min(n, start + size)
+        out = [np.empty((len(save_idx), stop - start), dtype=dtype) for _ in names]
+        run_chunk(model, prog, _chunk(P, slice(start, stop)), stop - start, save_idx, out, method)
+        yield BatchResult(save_times.copy(), dict(zip(names, out, strict=True)), units, start)
+        if progress is not None:
+            progress(stop, n)
+
+
+def simulate(
+    samples=None,
+    *,
+    base=None,
+    series: Mapping[str, tuple] | None = None,
+    record: list[str] | None = None,
+    times=None,
+    method: str = "euler",
+    chunk_size: int | None = None,
+    mdl_path: Path | str = MODEL_PATH,
+    dtype=np.float64,
+    progress: Callable[[int, int], None] | None = None,
+) -> BatchResult:
+    """Run N parameter sets at once and return every recorded trajectory.
+
+    samples: DataFrame or dict name -> array (N,), one value per run (None: one run
+        of the base). Any constant (or auxiliary, replaced by the value) can be set.
+    base: object with `constants` and `series` (a workflow `Scenario`), under samples.
+    series: time-varying inputs, name -> (times, values (T,) or (T, N)).
+    record: variable names to record (default: the stocks).
+    times: times to record (default: the model's SAVEPER grid); must lie on the
+        TIME STEP grid.
+    method: "euler" (PySD's method, the reference) or "rk4".
+    chunk_size: runs integrated together (default 10,000).
+    dtype: dtype of recorded arrays; float32 halves the result's memory (values are
+        still computed in float64).
+    progress: called as progress(done, total) after each chunk.
+
+    Returns a `BatchResult` whose arrays have shape (len(times), N). Memory is the
+    recorded arrays plus one chunk's working set: chunks write straight into them.
+    """
+    model, P, n, prog, names, units, save_idx, save_times = _setup(
+        samples, base, series, record, times, method, mdl_path
+    )
+    data = {name: np.empty((len(save_idx), n), dtype=dtype) for name in names}
+    size = int(chunk_size or DEFAULT_CHUNK)
+    for start in range(0, n, size):
+        stop = min(n, start + size)
+        out = [data[name][:, start:stop] for name in names]
+        run_chunk(model, prog, _chunk(P, slice(start, stop)), stop - start, save_idx, out, method)
+        if progress is not None:
+            progress(stop, n)
+    return BatchResult(save_times, data, units)

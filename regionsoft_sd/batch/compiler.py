@@ -1,0 +1,405 @@
+"""Abstract model (PySD's translator output) to a graph of Python expressions.
+
+Each element of the abstract model becomes a `Node` whose `code` is a Python
+expression over other nodes' identifiers. The same text runs on floats (one run)
+and on NumPy arrays of shape (N,) (N runs): the helpers it calls (`_max`, `_ramp`,
+...) come from a namespace chosen at run time (see `builtins.py`).
+
+Stateful structures (INTEG, SMOOTH*, DELAY*, INITIAL) become `Stateful` records
+with their parts (flow, input, delay time, initial value) compiled as hidden
+auxiliary nodes, so the engine can integrate them and initialise them in
+dependency order, the way PySD does. Anything else raises
+`UnsupportedConstructError` naming the construct and the variable: the engine
+never guesses.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pysd.translators.structures import abstract_expressions as ae
+from pysd.translators.structures import abstract_model as am
+
+from regionsoft_sd.batch.names import canon
+
+CONTROL = {"initial time": "_t0", "final time": "_tf", "time step": "_dt", "saveper": "_saveper"}
+
+# Vensim function (as the translator names it) -> (helper, number of arguments, uses TIME)
+FUNCTIONS: dict[str, tuple[str, int, bool]] = {
+    "min": ("_min", 2, False),
+    "max": ("_max", 2, False),
+    "abs": ("_abs", 1, False),
+    "exp": ("_exp", 1, False),
+    "ln": ("_ln", 1, False),
+    "log": ("_log", 2, False),
+    "sqrt": ("_sqrt", 1, False),
+    "integer": ("_integer", 1, False),
+    "modulo": ("_modulo", 2, False),
+    "power": ("_power", 2, False),
+    "zidz": ("_zidz", 2, False),
+    "xidz": ("_xidz", 3, False),
+    "if_then_else": ("_ite", 3, False),
+    "step": ("_step", 2, True),
+    "ramp": ("_ramp", 3, True),
+    "pulse": ("_pulse", 2, True),
+    "pulse_train": ("_pulse_train", 4, True),
+}
+_COMPARE = {"=": "==", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_ARITH = {"+", "-", "*", "/", "^"}
+
+
+class UnsupportedConstructError(NotImplementedError):
+    """The model uses a Vensim construct the batch engine does not implement."""
+
+    def __init__(self, construct: str, variable: str) -> None:
+        self.construct = construct
+        self.variable = variable
+        super().__init__(
+            f"variable {variable!r} uses {construct}, which the batch engine does not "
+            "support; run this model with PySD (regionsoft_sd.load_model) instead"
+        )
+
+
+@dataclass
+class Node:
+    """One value per run: a constant, an auxiliary, a lookup table or a hidden part."""
+
+    key: str  # canonical key (hidden nodes start with '#')
+    name: str  # Vensim name, for messages
+    ident: str  # Python identifier in generated code
+    kind: str  # 'const' | 'aux' | 'lookup' | 'state' (output of a Stateful)
+    code: str = ""
+    deps: frozenset[str] = frozenset()
+    uses_time: bool = False
+    value: float | None = None  # literal value of a constant
+    units: str = ""
+    limits: tuple = (None, None)
+    lookup: tuple | None = None  # (x, y, type) for lookup tables
+
+
+@dataclass
+class Stateful:
+    """A stateful builtin; `parts` maps a role to the key of the hidden node computing it."""
+
+    kind: str  # 'integ' | 'smooth' | 'delay' | 'delayn' | 'delayfixed' | 'initial'
+    ident: str  # base identifier, states are f"{ident}_{i}"
+    owner: str  # Vensim name of the element that holds it
+    parts: dict[str, str]
+    order: int = 1
+    order_part: str | None = None  # key of a node that must equal `order` at run time
+    non_negative: bool = False
+
+    @property
+    def out_key(self) -> str:
+        return "#" + self.ident
+
+    def states(self) -> list[str]:
+        """Identifiers of the continuous states it contributes to the integrator."""
+        if self.kind in ("integ", "smooth", "delay", "delayn"):
+            return [f"{self.ident}_{i}" for i in range(self.order)]
+        return []
+
+
+@dataclass
+class Graph:
+    """All nodes and statefuls of one model, plus its control values."""
+
+    nodes: dict[str, Node] = field(default_factory=dict)
+    statefuls: list[Stateful] = field(default_factory=list)
+    control: dict[str, float] = field(default_factory=dict)
+    tables: dict[str, object] = field(default_factory=dict)  # ident -> np array for lookups
+
+    def element_keys(self) -> list[str]:
+        return [k for k, n in self.nodes.items() if not k.startswith("#")]
+
+
+class _Ctx:
+    """Collects dependencies while one expression is compiled."""
+
+    def __init__(self, builder: _Builder, owner: str) -> None:
+        self.b = builder
+        self.owner = owner
+        self.deps: set[str] = set()
+        self.uses_time = False
+
+
+class _Builder:
+    def __init__(self, model: am.AbstractModel) -> None:
+        self.model = model
+        self.graph = Graph()
+        self.counter = 0
+
+    # -- elements -------------------------------------------------------------------------
+    def build(self) -> Graph:
+        if len(self.model.sections) != 1:
+            raise UnsupportedConstructError("macros", self.model.sections[1].name)
+        section = self.model.sections[0]
+        for element in section.elements:
+            if isinstance(element, am.AbstractControlElement):
+                self._control(element)
+        for element in section.elements:
+            if not isinstance(element, am.AbstractControlElement):
+                self._element(element)
+        return self.graph
+
+    def _control(self, element: am.AbstractElement) -> None:
+        key = canon(element.name)
+        ast = element.components[0].ast
+        if not isinstance(ast, (int, float)):
+            ref = getattr(ast, "reference", None)
+            other = self.graph.control.get(canon(ref)) if ref else None
+            if other is None:
+                raise UnsupportedConstructError("a non-numeric control variable", element.name)
+            ast = other
+        self.graph.control[key] = float(ast)
+
+    def _element(self, element: am.AbstractElement) -> None:
+        name = element.name
+        key = canon(name)
+        if len(element.components) != 1:
+            raise UnsupportedConstructError("subscripts (several equations)", name)
+        comp = element.components[0]
+        if comp.subscripts and (comp.subscripts[0] or comp.subscripts[1]):
+            raise UnsupportedConstructError("subscripts", name)
+        if isinstance(comp, am.AbstractData):
+            raise UnsupportedConstructError("a data variable", name)
+        ident = f"v{len(self.graph.nodes)}"
+        node = Node(key, name, ident, "aux", units=element.units or "", limits=element.limits)
+        ast = comp.ast
+        if isinstance(ast, (int, float)) and not isinstance(ast, bool):
+            node.kind, node.value, node.code = "const", float(ast), repr(float(ast))
+        elif isinstance(ast, ae.LookupsStructure):
+            node.kind = "lookup"
+            node.lookup = self._table(ast, name)
+        else:
+            ctx = _Ctx(self, name)
+            node.code = self.emit(ast, ctx)
+            node.deps, node.uses_time = frozenset(ctx.deps), ctx.uses_time
+        self.graph.nodes[key] = node
+
+    def _table(self, ast: ae.LookupsStructure, owner: str) -> tuple:
+        if ast.type not in ("interpolate", "hold_backward"):
+            raise UnsupportedConstructError(f"a lookup of type {ast.type!r}", owner)
+        pairs = sorted(zip(ast.x, ast.y, strict=True))
+        return tuple(float(p[0]) for p in pairs), tuple(float(p[1]) for p in pairs), ast.type
+
+    # -- expressions ----------------------------------------------------------------------
+    def hidden(self, ast: object, ctx: _Ctx, role: str, ident: str) -> str:
+        """Compile `ast` into a hidden auxiliary node and return its key."""
+        sub = _Ctx(self, ctx.owner)
+        code = self.emit(ast, sub)
+        key = f"#{ident}_{role}"
+        node = Node(key, f"{ctx.owner} ({role})", f"{ident}_{role}", "aux", code)
+        node.deps, node.uses_time = frozenset(sub.deps), sub.uses_time
+        self.graph.nodes[key] = node
+        return key
+
+    def stateful(self, ast: object, ctx: _Ctx) -> str:
+        ident = f"s{self.counter}"
+        self.counter += 1
+        parts: dict[str, object]
+        kind, order, order_ast, non_neg = "", 1, None, False
+        if isinstance(ast, ae.IntegStructure):
+            kind, parts, non_neg = (
+                "integ",
+                {"flow": ast.flow, "init": ast.initial},
+                ast.non_negative,
+            )
+        elif isinstance(ast, ae.InitialStructure):
+            kind, parts = "initial", {"init": ast.initial}
+        elif isinstance(ast, (ae.SmoothStructure, ae.SmoothNStructure)):
+            kind, order_ast = "smooth", ast.order
+            parts = {"input": ast.input, "time": ast.smooth_time, "init": ast.initial}
+        elif isinstance(ast, (ae.DelayStructure, ae.DelayNStructure)):
+            kind = "delayn" if isinstance(ast, ae.DelayNStructure) else "delay"
+            order_ast = ast.order
+            parts = {"input": ast.input, "time": ast.delay_time, "init": ast.initial}
+        else:  # DelayFixedStructure
+            kind = "delayfixed"
+            parts = {"input": ast.input, "time": ast.delay_time, "init": ast.initial}
+        if non_neg:
+            raise UnsupportedConstructError("a non-negative INTEG", ctx.owner)
+        keys = {role: self.hidden(a, ctx, role, ident) for role, a in parts.items()}
+        order_part = None
+        if order_ast is not None:
+            order, order_part = self._order(order_ast, ctx, ident)
+        sf = Stateful(kind, ident, ctx.owner, keys, order, order_part)
+        self.graph.statefuls.append(sf)
+        out = Node(sf.out_key, f"{ctx.owner} ({kind})", ident, "state")
+        if kind == "delay":  # output = last stage / delay time, as PySD's Delay
+            out.deps = frozenset({keys["time"]})
+        self.graph.nodes[sf.out_key] = out
+        return sf.out_key
+
+    def _order(self, order_ast: object, ctx: _Ctx, ident: str) -> tuple[int, str | None]:
+        """The order of a SMOOTH N / DELAY N must be known when the code is generated."""
+        if isinstance(order_ast, (int, float)):
+            return int(order_ast), None
+        ref = canon(getattr(order_ast, "reference", "") or "")
+        node = self.graph.nodes.get(ref)
+        if node is None:  # defined later in the file: look it up in the abstract model
+            for element in self.model.sections[0].elements:
+                if canon(element.name) == ref and isinstance(
+                    element.components[0].ast, (int, float)
+                ):
+                    return int(element.components[0].ast), self.hidden(
+                        order_ast, ctx, "order", ident
+                    )
+        elif node.kind == "const":
+            return int(node.value), self.hidden(order_ast, ctx, "order", ident)
+        raise UnsupportedConstructError("an order that is not a constant", ctx.owner)
+
+    def emit(self, ast: object, ctx: _Ctx) -> str:  # noqa: C901 - one branch per AST class
+        if isinstance(ast, bool):
+            return "1.0" if ast else "0.0"
+        if isinstance(ast, (int, float)):
+            return repr(float(ast))
+        if isinstance(ast, ae.ReferenceStructure):
+            return self._reference(ast, ctx)
+        if isinstance(ast, ae.ArithmeticStructure):
+            return self._arithmetic(ast, ctx)
+        if isinstance(ast, ae.LogicStructure):
+            args = [self.emit(a, ctx) for a in ast.arguments]
+            if ast.operators == [":NOT:"]:
+                return f"_not({args[0]})"
+            helper = {":AND:": "_and", ":OR:": "_or"}
+            out = args.pop()
+            for op in reversed(ast.operators):  # right fold, as PySD builds it
+                out = f"{helper[op]}({args.pop()}, {out})"
+            return out
+        if isinstance(ast, ae.CallStructure):
+            return self._call(ast, ctx)
+        if isinstance(ast, ae.InlineLookupsStructure):
+            table = self._table(ast.lookups, ctx.owner)
+            tid = f"_tab{len(self.graph.tables)}"
+            self.graph.tables[tid] = table
+            return f"_lookup({self.emit(ast.argument, ctx)}, {tid})"
+        if isinstance(ast, _STATEFUL):
+            key = self.stateful(ast, ctx)
+            ctx.deps.add(key)
+            return self.graph.nodes[key].ident
+        construct = _NAMES.get(type(ast), type(ast).__name__)
+        raise UnsupportedConstructError(construct, ctx.owner)
+
+    def _reference(self, ast: ae.ReferenceStructure, ctx: _Ctx) -> str:
+        if ast.subscripts is not None:
+            raise UnsupportedConstructError("subscripts", ctx.owner)
+        key = canon(ast.reference)
+        if key == "time":
+            ctx.uses_time = True
+            return "t"
+        if key in CONTROL:
+            return CONTROL[key]
+        ctx.deps.add(key)
+        return _ident_placeholder(key)
+
+    def _arithmetic(self, ast: ae.ArithmeticStructure, ctx: _Ctx) -> str:
+        args = [self.emit(a, ctx) for a in ast.arguments]
+        args = [a if _atomic(a) else f"({a})" for a in args]
+        if ast.operators == ["negative"]:
+            return f"-{args[0]}"
+        out = args[0]
+        for op, arg in zip(ast.operators, args[1:], strict=True):
+            if op in _COMPARE:
+                out = f"{out} {_COMPARE[op]} {arg}"
+            elif op in _ARITH:
+                out = f"{out} {'**' if op == '^' else op} {arg}"
+            else:
+                raise UnsupportedConstructError(f"the operator {op!r}", ctx.owner)
+        return out
+
+    def _call(self, ast: ae.CallStructure, ctx: _Ctx) -> str:
+        fname = canon(ast.function.reference).replace(" ", "_")
+        node = self.graph.nodes.get(canon(ast.function.reference))
+        lookup = node is not None and node.kind == "lookup"
+        if node is None:  # lookup defined later in the file
+            lookup = any(
+                canon(e.name) == canon(ast.function.reference)
+                and isinstance(e.components[0].ast, ae.LookupsStructure)
+                for e in self.model.sections[0].elements
+            )
+        if lookup:
+            if len(ast.arguments) != 1:
+                raise UnsupportedConstructError("a lookup call without one argument", ctx.owner)
+            key = canon(ast.function.reference)
+            ctx.deps.add(key)
+            return f"_lookup({self.emit(ast.arguments[0], ctx)}, {_ident_placeholder(key)})"
+        if fname not in FUNCTIONS:
+            raise UnsupportedConstructError(f"the function {fname.upper()}", ctx.owner)
+        helper, nargs, uses_time = FUNCTIONS[fname]
+        if len(ast.arguments) != nargs:
+            raise UnsupportedConstructError(
+                f"{fname.upper()} with {len(ast.arguments)} arguments", ctx.owner
+            )
+        args = [self.emit(a, ctx) for a in ast.arguments]
+        if uses_time:
+            ctx.uses_time = True
+            args = ["t", "_dt", *args] if fname == "step" else ["t", *args]
+        return f"{helper}({', '.join(args)})"
+
+
+_STATEFUL = (
+    ae.IntegStructure,
+    ae.InitialStructure,
+    ae.SmoothStructure,
+    ae.SmoothNStructure,
+    ae.DelayStructure,
+    ae.DelayNStructure,
+    ae.DelayFixedStructure,
+)
+_NAMES = {
+    ae.TrendStructure: "TREND",
+    ae.ForecastStructure: "FORECAST",
+    ae.SampleIfTrueStructure: "SAMPLE IF TRUE",
+    ae.GameStructure: "GAME",
+    ae.AllocateAvailableStructure: "ALLOCATE AVAILABLE",
+    ae.AllocateByPriorityStructure: "ALLOCATE BY PRIORITY",
+    ae.GetDataStructure: "GET DATA",
+    ae.GetLookupsStructure: "GET LOOKUPS",
+    ae.GetConstantsStructure: "GET CONSTANTS",
+    ae.DataStructure: "a data variable",
+    ae.LookupsStructure: "a lookup table inside an expression",
+}
+
+
+def _ident_placeholder(key: str) -> str:
+    """Identifiers are resolved after all elements exist (forward references)."""
+    return "{" + key + "}"
+
+
+_ATOM = re.compile(r"^(\{[^{}]*\}|[\w.]+)$")
+
+
+def _atomic(code: str) -> bool:
+    return bool(_ATOM.match(code))
+
+
+def build_graph(model: am.AbstractModel) -> Graph:
+    """Compile every element of `model` into a `Graph` of Python expressions.
+
+    Raises `UnsupportedConstructError` for anything outside the supported subset and
+    `KeyError` for a reference to an element the model does not define.
+    """
+    graph = _Builder(model).build()
+    idents = {key: node.ident for key, node in graph.nodes.items()}
+    for node in graph.nodes.values():
+        missing = [d for d in node.deps if d not in idents]
+        if missing:
+            raise KeyError(f"variable {node.name!r} refers to undefined {missing[0]!r}")
+        if node.code and "{" in node.code:
+            node.code = _resolve(node.code, idents)
+    return graph
+
+
+def _resolve(code: str, idents: dict[str, str]) -> str:
+    out, i = [], 0
+    while True:
+        j = code.find("{", i)
+        if j < 0:
+            out.append(code[i:])
+            return "".join(out)
+        k = code.index("}", j)
+        out.append(code[i:j])
+        out.append(idents[code[j + 1 : k]])
+        i = k + 1

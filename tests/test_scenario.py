@@ -1,0 +1,214 @@
+"""Scenario files: parsing, inheritance, time inputs, and each kind of bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from regionsoft_sd.catalogue import catalogue
+from regionsoft_sd.errors import InputError
+from regionsoft_sd.scenario import SPLIT_TOLERANCE, Scenario
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+STRATEGIES = ["education_first", "services_first", "culture_first", "image_campaign", "balanced"]
+SPLIT = ["education share", "public service share", "culture share", "image share"]
+
+
+def scen(**extra):
+    return {"name": "t", "description": "test", **extra}
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_lever_with_start_and_ramp_maps_to_the_group_constants():
+    s = Scenario.from_dict(
+        scen(policy={"cadre_training_share": {"value": 0.05, "start": 2030, "ramp": 4}})
+    )
+    assert s.constants == {
+        "Policy cadre training share": 0.05,
+        "Cadre training policy start year": 2030.0,
+        "Cadre training policy ramp time": 4.0,
+    }
+
+
+def test_parameters_accept_any_spelling_and_shorthand_levers():
+    s = Scenario.from_dict(
+        scen(parameters={"capital_DEPRECIATION rate": 0.07}, policy={"tax share": 0.25})
+    )
+    assert s.constants == {"Capital depreciation rate": 0.07, "Policy tax share": 0.25}
+
+
+def test_series_lever_applies_from_initial_time_without_ramp():
+    s = Scenario.from_dict(scen(policy={"tax_share": [[2025, 0.2], [2040, 0.25]]}))
+    series = s.series["Policy tax share"]
+    assert list(series.index) == [2025.0, 2040.0] and list(series) == [0.2, 0.25]
+    assert s.constants == {"Tax policy start year": 2025.0, "Tax policy ramp time": 0.0}
+    assert isinstance(s.pysd_params()["Policy tax share"], pd.Series)
+
+
+def test_round_trip_through_to_dict():
+    s = Scenario.from_file(SCENARIOS / "austerity.toml")
+    assert Scenario.from_dict(s.to_dict()) == s
+
+
+def test_based_on_inherits_and_overrides(tmp_path):
+    write(
+        tmp_path,
+        "parent",
+        'name="p"\ndescription="d"\n[parameters]\n'
+        '"Capital depreciation rate"=0.07\n"Absorption rate"=0.01\n',
+    )
+    child = write(
+        tmp_path,
+        "child",
+        'name="c"\ndescription="d"\nbased_on="parent"\n[parameters]\n"Absorption rate"=0.012\n',
+    )
+    s = Scenario.from_file(child)
+    assert s.constants == {"Capital depreciation rate": 0.07, "Absorption rate": 0.012}
+    assert s.based_on == "parent" and s.source == child
+
+
+def test_shipped_scenarios_are_valid_and_documented():
+    files = sorted(SCENARIOS.glob("*.toml"))
+    names = {Scenario.from_file(f).name for f in files}
+    assert {"baseline", "austerity", *STRATEGIES} <= names
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        assert text.startswith("#") and "§" in text, f"{f.name}: comments must cite the article"
+
+
+def test_strategies_share_the_budget_rule_and_split_sums_to_one():
+    cat = catalogue()
+    base = Scenario.from_file(SCENARIOS / "baseline.toml")
+
+    def effective(s, name):
+        return s.constants.get(name, cat[name].default)
+
+    for name in STRATEGIES:
+        s = Scenario.from_file(SCENARIOS / f"{name}.toml")
+        for lever in ("Policy tax share", "Policy soft power budget share"):
+            assert effective(s, lever) == effective(base, lever), (name, lever)
+        total = sum(effective(s, f"Policy {x}") for x in SPLIT)
+        assert abs(total - 1) <= SPLIT_TOLERANCE
+    austerity = Scenario.from_file(SCENARIOS / "austerity.toml")
+    cut = austerity.series["Policy soft power budget share"]
+    assert cut.iloc[-1] < effective(base, "Policy soft power budget share")
+
+
+# --- bad input: each case names the file, the key and the fix ------------------------
+
+
+def bad(data, match, key):
+    with pytest.raises(InputError, match=match) as info:
+        Scenario.from_dict(data, source="x.toml")
+    assert str(info.value).startswith(f"x.toml: {key}:")
+    assert "Fix:" in str(info.value)
+    return str(info.value)
+
+
+def test_unknown_parameter_suggests_closest():
+    msg = bad(
+        scen(parameters={"Capital depreciaton rate": 0.1}),
+        "unknown",
+        "parameters.Capital depreciaton rate",
+    )
+    assert "did you mean 'Capital depreciation rate'" in msg
+
+
+def test_unknown_lever_and_top_level_key_suggest_closest():
+    assert "culture share" in bad(
+        scen(policy={"cultur_share": 0.1}), "unknown policy lever", "policy.cultur_share"
+    )
+    assert "'parameters'" in bad(scen(parametres={}), "unknown top-level key", "parametres")
+
+
+def test_value_outside_declared_range():
+    msg = bad(
+        scen(policy={"tax_share": 0.9}), "outside the model's range", "policy.tax_share.value"
+    )
+    assert "[0, 0.5]" in msg
+
+
+def test_wrong_type():
+    bad(scen(policy={"tax_share": {"value": "0.3"}}), "expected a number", "policy.tax_share.value")
+    bad(
+        scen(parameters={"Absorption rate": True}),
+        "expected a number",
+        "parameters.Absorption rate",
+    )
+    bad(scen(name=3), "expected text", "name")
+
+
+def test_budget_split_must_sum_to_one():
+    shares = {
+        "education_share": 0.5,
+        "public_service_share": 0.42,
+        "culture_share": 0.10,
+        "image_share": 0.03,
+    }
+    msg = bad(scen(policy=shares), "sum to 1.05", "policy budget split")
+    assert "tolerance" in msg
+    shares["education_share"] = 0.45 + SPLIT_TOLERANCE / 2
+    Scenario.from_dict(scen(policy=shares))  # within tolerance: accepted
+
+
+def test_year_outside_horizon():
+    bad(
+        scen(policy={"tax_share": {"value": 0.3, "start": 2080}}),
+        "outside the simulation horizon",
+        "policy.tax_share.start",
+    )
+    bad(
+        scen(policy={"tax_share": [[2020, 0.2], [2030, 0.3]]}),
+        "2025-2075",
+        "policy.tax_share.series[0]",
+    )
+
+
+def test_non_increasing_series():
+    bad(
+        scen(policy={"tax_share": [[2025, 0.2], [2030, 0.3], [2030, 0.25]]}),
+        "years must increase",
+        "policy.tax_share.series[2]",
+    )
+
+
+def test_conflicting_timing_within_a_group():
+    policy = {
+        "education_share": {"value": 0.45, "start": 2027},
+        "culture_share": {"value": 0.1, "start": 2030},
+    }
+    bad(scen(policy=policy), "share one start", "policy.culture_share.start")
+
+
+def test_based_on_cycle(tmp_path):
+    write(tmp_path, "a", 'name="a"\ndescription="d"\nbased_on="b"\n')
+    write(tmp_path, "b", 'name="b"\ndescription="d"\nbased_on="a"\n')
+    with pytest.raises(InputError, match="inheritance cycle a.toml -> b.toml -> a.toml") as info:
+        Scenario.from_file(tmp_path / "a.toml")
+    assert "based_on" in str(info.value)
+
+
+def test_missing_file_and_missing_parent(tmp_path):
+    with pytest.raises(InputError, match="file not found"):
+        Scenario.from_file(tmp_path / "none.toml")
+    child = write(tmp_path, "c", 'name="c"\ndescription="d"\nbased_on="ghost"\n')
+    with pytest.raises(InputError, match=f"{child}: based_on: no scenario file"):
+        Scenario.from_file(child)
+
+
+def test_malformed_toml(tmp_path):
+    path = write(tmp_path, "m", 'name = "m"\n[policy\n')
+    with pytest.raises(InputError, match="malformed TOML.*line 2"):
+        Scenario.from_file(path)
+
+
+def test_missing_name_and_computed_variable():
+    bad({"description": "d"}, "missing", "name")
+    bad(scen(parameters={"Output": 3}), "computes", "parameters.Output")

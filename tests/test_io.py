@@ -1,0 +1,32 @@
+"""Atomic writers leave either the old file or the new one, and no temporary files."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from regionsoft_sd.io import atomic_path, save_figure, write_table, write_text
+
+
+def test_failed_write_keeps_the_old_file_and_leaves_no_temp(tmp_path):
+    target = tmp_path / "a.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("crash mid-write")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+
+
+def test_writers_round_trip_and_create_parents(tmp_path):
+    df = pd.DataFrame({"x": [1.0, 2.0]}, index=pd.Index([2025.0, 2026.0], name="time"))
+    for suffix in ("csv", "parquet"):
+        path = write_table(df, tmp_path / "sub" / f"t.{suffix}")
+        back = pd.read_csv(path, index_col=0) if suffix == "csv" else pd.read_parquet(path)
+        pd.testing.assert_frame_equal(back, df)
+    assert write_text(tmp_path / "m.md", "# hi\n").read_text() == "# hi\n"
+    png = save_figure(Figure(), tmp_path / "f.png")
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(ValueError, match="xlsx"):
+        write_table(df, tmp_path / "t.xlsx")

@@ -1,0 +1,43 @@
+"""Text and Markdown tables of a comparison."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from regionsoft_sd.metrics import METRIC_NAMES
+from regionsoft_sd.report import comparison_markdown, format_value, metrics_table
+from regionsoft_sd.simulate import Comparison, rank
+
+
+def fake() -> Comparison:
+    metrics = pd.DataFrame(
+        np.arange(2 * len(METRIC_NAMES), dtype=float).reshape(2, -1) + 1,
+        index=pd.Index(["a", "b"], name="scenario"),
+        columns=list(METRIC_NAMES),
+    )
+    metrics.loc["a", "threshold_year"] = math.nan
+    return Comparison(metrics, rank(metrics), {}, {m: "U" for m in METRIC_NAMES})
+
+
+def test_format_value():
+    assert format_value("threshold_year", math.nan) == "never"
+    assert format_value("threshold_year", 2064.37) == "2064.4"
+    assert format_value("npv_output", 34964.6) == "34,965"
+    assert format_value("hard_power_index_end", 2.4436) == "2.444"
+
+
+def test_markdown_table_is_well_formed_and_in_ranking_order():
+    md = comparison_markdown(fake(), {"a": "first", "b": "second"})
+    table = [line for line in md.splitlines() if line.startswith("|")]
+    assert len({line.count("|") for line in table}) == 1  # every row has the same columns
+    rows = [line for line in table if line.startswith("| 1 ") or line.startswith("| 2 ")]
+    assert "b" in rows[0] and "never" in rows[1]  # b is better on dominant soft power
+    assert "- **a**: first" in md
+
+
+def test_terminal_table_has_units_row():
+    lines = metrics_table(fake()).splitlines()
+    assert "[U]" in lines[1] and set(lines[2]) <= {"-", " "}

@@ -212,3 +212,12 @@ def test_malformed_toml(tmp_path):
 def test_missing_name_and_computed_variable():
     bad({"description": "d"}, "missing", "name")
     bad(scen(parameters={"Output": 3}), "computes", "parameters.Output")
+
+
+def test_readme_scenario_example_is_valid(tmp_path):
+    readme = (SCENARIOS.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("### Writing a scenario", 1)[1].split("```toml\n", 1)[1].split("```")[0]
+    write(tmp_path, "baseline", (SCENARIOS / "baseline.toml").read_text(encoding="utf-8"))
+    s = Scenario.from_file(write(tmp_path, "example", block))
+    assert s.constants["Policy culture share"] == 0.17
+    assert "Policy soft power budget share" in s.series

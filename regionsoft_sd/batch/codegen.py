@@ -18,6 +18,7 @@ NumPy arrays; the helper namespace decides (see `builtins.py`).
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, replace
 
 from regionsoft_sd.batch.compiler import Graph, Node, Stateful
@@ -142,9 +143,14 @@ def generate(graph: Graph, records: list[str], params: set[str], series: set[str
         lines += ["    " + s for s in _init_lines(key, nodes, stateful)]
     states = [s for sf in live for s in sf.states()]
     discrete = [sf for sf in live if sf.kind in ("delayn", "delayfixed")]
-    lines.append(f"    def _aux(t, {', '.join(states)}):")
+    hoist = _Hoister({"t"} | {nodes[k].ident for k in step_keys})
+    step_lines = []
     for key in step_order:
-        lines += ["        " + s for s in _step_lines(key, nodes, stateful)]
+        for line in _step_lines(key, nodes, stateful):
+            step_lines.append(hoist.line(line) if key not in stateful else line)
+    lines += ["    " + s for s in hoist.lines]
+    lines.append(f"    def _aux(t, {', '.join(states)}):")
+    lines += ["        " + s for s in step_lines]
     derivs: list[str] = []
     for sf in live:
         body, names = _deriv_lines(sf, nodes)
@@ -169,6 +175,43 @@ def generate(graph: Graph, records: list[str], params: set[str], series: set[str
     lines.append("        return None")
     lines.append(f"    return ({', '.join(states)}{',' if states else ''}), _aux, _commit")
     return Program("\n".join(lines) + "\n", states, list(records), bool(discrete))
+
+
+class _Hoister(ast.NodeTransformer):
+    """Moves run-constant subexpressions of step equations out of the time loop.
+
+    A subexpression that names no time-dependent identifier (TIME, a state, a
+    time-dependent node) has the same value at every step; it is computed once in
+    `_make` instead. Nothing is reassociated, so the arithmetic is unchanged.
+    """
+
+    def __init__(self, dynamic: set[str]) -> None:
+        self.dynamic = dynamic
+        self.lines: list[str] = []
+        self.names: dict[str, str] = {}
+
+    def line(self, line: str) -> str:
+        target, code = line.split(" = ", 1)
+        tree = ast.parse(code, mode="eval")
+        if self._constant(tree.body):
+            return line
+        return f"{target} = {ast.unparse(self.visit(tree).body)}"
+
+    def _constant(self, node: ast.AST) -> bool:
+        return not any(isinstance(n, ast.Name) and n.id in self.dynamic for n in ast.walk(node))
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        if (
+            isinstance(node, ast.expr)
+            and not isinstance(node, (ast.Name, ast.Constant))
+            and self._constant(node)
+        ):
+            code = ast.unparse(node)
+            if code not in self.names:
+                self.names[code] = f"h{len(self.names)}"
+                self.lines.append(f"{self.names[code]} = {code}")
+            return ast.Name(self.names[code], ast.Load())
+        return super().generic_visit(node)
 
 
 def _init_lines(key: str, nodes: dict[str, Node], stateful: dict[str, Stateful]) -> list[str]:

@@ -45,8 +45,9 @@ FUNCTIONS: dict[str, tuple[str, int, bool]] = {
     "pulse": ("_pulse", 2, True),
     "pulse_train": ("_pulse_train", 4, True),
 }
-_COMPARE = {"=": "==", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
-_ARITH = {"+", "-", "*", "/", "^"}
+_INFIX = {"=": "==", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_INFIX.update({"+": "+", "-": "-", "*": "*", "/": "/", "^": "**"})
+_LOGIC = {":AND:": "_and", ":OR:": "_or"}
 
 
 class UnsupportedConstructError(NotImplementedError):
@@ -135,22 +136,28 @@ class _Builder:
         if len(self.model.sections) != 1:
             raise UnsupportedConstructError("macros", self.model.sections[1].name)
         section = self.model.sections[0]
-        for element in section.elements:
-            if isinstance(element, am.AbstractControlElement):
-                self._control(element)
+        controls = [e for e in section.elements if isinstance(e, am.AbstractControlElement)]
+        for _ in range(len(controls)):  # a control may name another (SAVEPER = TIME STEP)
+            for element in controls:
+                if canon(element.name) not in self.graph.control:
+                    self._control(element, final=False)
+        for element in controls:
+            self._control(element, final=True)
         for element in section.elements:
             if not isinstance(element, am.AbstractControlElement):
                 self._element(element)
         return self.graph
 
-    def _control(self, element: am.AbstractElement) -> None:
+    def _control(self, element: am.AbstractElement, final: bool) -> None:
         key = canon(element.name)
         ast = element.components[0].ast
         if not isinstance(ast, (int, float)):
             ref = getattr(ast, "reference", None)
             other = self.graph.control.get(canon(ref)) if ref else None
             if other is None:
-                raise UnsupportedConstructError("a non-numeric control variable", element.name)
+                if final:
+                    raise UnsupportedConstructError("a non-numeric control variable", element.name)
+                return
             ast = other
         self.graph.control[key] = float(ast)
 
@@ -257,24 +264,15 @@ class _Builder:
             return repr(float(ast))
         if isinstance(ast, ae.ReferenceStructure):
             return self._reference(ast, ctx)
-        if isinstance(ast, ae.ArithmeticStructure):
-            return self._arithmetic(ast, ctx)
-        if isinstance(ast, ae.LogicStructure):
-            args = [self.emit(a, ctx) for a in ast.arguments]
-            if ast.operators == [":NOT:"]:
-                return f"_not({args[0]})"
-            helper = {":AND:": "_and", ":OR:": "_or"}
-            out = args.pop()
-            for op in reversed(ast.operators):  # right fold, as PySD builds it
-                out = f"{helper[op]}({args.pop()}, {out})"
-            return out
+        if isinstance(ast, (ae.ArithmeticStructure, ae.LogicStructure)):
+            return self._operation(ast, ctx)
         if isinstance(ast, ae.CallStructure):
             return self._call(ast, ctx)
         if isinstance(ast, ae.InlineLookupsStructure):
             table = self._table(ast.lookups, ctx.owner)
             tid = f"_tab{len(self.graph.tables)}"
             self.graph.tables[tid] = table
-            return f"_lookup({self.emit(ast.argument, ctx)}, {tid})"
+            return f"_lookup({self.emit(ast.argument, ctx)}, _T[{tid!r}])"
         if isinstance(ast, _STATEFUL):
             key = self.stateful(ast, ctx)
             ctx.deps.add(key)
@@ -294,17 +292,25 @@ class _Builder:
         ctx.deps.add(key)
         return _ident_placeholder(key)
 
-    def _arithmetic(self, ast: ae.ArithmeticStructure, ctx: _Ctx) -> str:
+    def _operation(self, ast: ae.ArithmeticStructure | ae.LogicStructure, ctx: _Ctx) -> str:
+        """Operators as PySD's OperationBuilder writes them: a flat Python string built
+        right to left, so Python's precedence and associativity apply as in PySD."""
         args = [self.emit(a, ctx) for a in ast.arguments]
         args = [a if _atomic(a) else f"({a})" for a in args]
-        if ast.operators == ["negative"]:
-            return f"-{args[0]}"
-        out = args[0]
-        for op, arg in zip(ast.operators, args[1:], strict=True):
-            if op in _COMPARE:
-                out = f"{out} {_COMPARE[op]} {arg}"
-            elif op in _ARITH:
-                out = f"{out} {'**' if op == '^' else op} {arg}"
+        ops = list(ast.operators)
+        if len(args) == 1:
+            if ops == ["negative"]:
+                return f"-{args[0]}"
+            if ops == [":NOT:"]:
+                return f"_not({args[0]})"
+            raise UnsupportedConstructError(f"the operator {ops[0]!r}", ctx.owner)
+        out = args.pop()
+        while ops:
+            op, left = ops.pop(), args.pop()
+            if op in _LOGIC:
+                out = f"{_LOGIC[op]}({left}, {out})"
+            elif op in _INFIX:
+                out = f"{left} {_INFIX[op]} {out}"
             else:
                 raise UnsupportedConstructError(f"the operator {op!r}", ctx.owner)
         return out
@@ -326,7 +332,9 @@ class _Builder:
             ctx.deps.add(key)
             return f"_lookup({self.emit(ast.arguments[0], ctx)}, {_ident_placeholder(key)})"
         if fname not in FUNCTIONS:
-            raise UnsupportedConstructError(f"the function {fname.upper()}", ctx.owner)
+            raise UnsupportedConstructError(
+                f"the function {fname.upper().replace('_', ' ')}", ctx.owner
+            )
         helper, nargs, uses_time = FUNCTIONS[fname]
         if len(ast.arguments) != nargs:
             raise UnsupportedConstructError(

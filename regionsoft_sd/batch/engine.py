@@ -185,12 +185,12 @@ def _take(value, j: int):
 
 
 def _integrate(make, P, tables, model: CompiledModel, save_idx, out, cols, method: str) -> None:
-    states, aux, commit = make(P, tables)
-    states = list(states)
     steps, dt = model.steps, model.time_step
     rows = dict(zip(save_idx.tolist(), range(len(save_idx)), strict=True))
     last = len(steps) - 1
     with np.errstate(all="ignore"):
+        states, aux, commit = make(P, tables)
+        states = list(states)
         for k in range(last + 1):
             t = steps[k]
             deriv, recs, disc = aux(t, *states)

@@ -1,0 +1,143 @@
+"""The batch engine on the project model: equivalence with PySD, API and inputs."""
+
+from __future__ import annotations
+
+import warnings
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from regionsoft_sd.batch import ModelValueError, compile_model, simulate, simulate_chunks
+from regionsoft_sd.model import load_model
+from tests.test_batch_builtins import MODELS, ranged_samples
+
+RUNS = 200
+SHOWN = ["Dominant Soft Power", "Hard Power Index", "Graduating education effort"]
+
+
+@pytest.fixture(scope="module")
+def compiled():
+    return compile_model()
+
+
+@pytest.fixture(scope="module")
+def recorded(compiled) -> list[str]:
+    """Every variable of the model except lookups."""
+    return [n for n in compiled.names if compiled.graph.nodes[compiled.key(n)].kind != "lookup"]
+
+
+def test_200_random_parameter_sets_match_pysd(compiled, recorded) -> None:
+    """Every variable, every saved time, 200 draws from the .mdl ranges: within 1e-9."""
+    from regionsoft_sd.model import MODEL_PATH
+
+    samples = ranged_samples(MODEL_PATH, RUNS, seed=42)
+    assert len(samples) >= 40  # the model declares ranges for its constants
+    res = simulate(samples, record=recorded, chunk_size=64)
+    model = load_model()
+    worst = 0.0
+    for i in range(RUNS):
+        model.reload()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = model.run(params={k: float(v[i]) for k, v in samples.items()})
+        for name in recorded:
+            want = ref[name].to_numpy(dtype=float)
+            got = res.data[name][:, i]
+            np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12, err_msg=f"{name}, run {i}")
+            worst = max(worst, float(np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-12))))
+    assert worst < 1e-9
+
+
+def test_default_run_records_stocks_on_saveper_grid(compiled) -> None:
+    res = simulate()
+    assert list(res.data) == compiled.stocks
+    assert res.times[0] == 2025 and res.times[-1] == 2075 and len(res.times) == 51
+    assert all(v.shape == (51, 1) for v in res.data.values())
+    assert res.units["Productive Capital"] == "Money"
+
+
+def test_names_are_vensim_insensitive_and_unknown_names_suggest(compiled) -> None:
+    a = simulate({"policy_CULTURE  share": [0.1]}, record=["dominant_soft_power"])
+    b = simulate({"Policy culture share": [0.1]}, record=["Dominant Soft Power"])
+    np.testing.assert_array_equal(a.data["Dominant Soft Power"], b.data["Dominant Soft Power"])
+    with pytest.raises(KeyError, match="Policy culture share"):
+        simulate({"Policy cultur share": [0.1]})
+    with pytest.raises(KeyError, match="Dominant Soft Power"):
+        simulate(record=["Dominant Soft Powr"])
+
+
+def test_chunking_scalar_and_vector_paths_agree() -> None:
+    rng = np.random.default_rng(0)
+    samples = pd.DataFrame({"Policy culture share": rng.uniform(0, 1, 9)})
+    whole = simulate(samples, record=SHOWN)
+    parts = simulate(samples, record=SHOWN, chunk_size=4)  # 4, 4 (floats), 1 (float)
+    for name in SHOWN:
+        np.testing.assert_allclose(parts.data[name], whole.data[name], rtol=1e-12)
+    streamed = list(simulate_chunks(samples, record=SHOWN, chunk_size=5))
+    assert [c.run_offset for c in streamed] == [0, 5]
+    joined = np.concatenate([c.data["Dominant Soft Power"] for c in streamed], axis=1)
+    np.testing.assert_allclose(joined, whole.data["Dominant Soft Power"], rtol=1e-12)
+
+
+def test_times_and_to_frame() -> None:
+    res = simulate({"Policy tax share": [0.2, 0.3]}, record=SHOWN[:2], times=[2025, 2030.5, 2075])
+    assert res.data["Hard Power Index"].shape == (3, 2)
+    frame = res.to_frame()
+    assert list(frame.columns) == ["run", "time", "variable", "value"]
+    assert len(frame) == 3 * 2 * 2
+    row = frame[(frame.run == 1) & (frame.time == 2075) & (frame.variable == "Hard Power Index")]
+    assert row.value.item() == res.data["Hard Power Index"][2, 1]
+    with pytest.raises(ValueError, match="TIME STEP grid"):
+        simulate(times=[2025.01])
+
+
+def test_base_scenario_and_series_match_pysd() -> None:
+    """A Scenario-like base (constants + pandas Series) matches PySD given the same params."""
+    series = pd.Series([0.05, 0.2, 0.1], index=[2025.0, 2040.0, 2060.0])
+    base = SimpleNamespace(
+        name="test",
+        constants={"Policy education share": 0.6},
+        series={"Policy culture share": series},
+    )
+    res = simulate(base=base, record=SHOWN)
+    model = load_model()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = model.run(params={"Policy education share": 0.6, "Policy culture share": series})
+    for name in SHOWN:
+        np.testing.assert_allclose(res.data[name][:, 0], ref[name].to_numpy(), rtol=1e-9)
+    # per-run series: column j of the values belongs to run j; a shared row works too
+    per_run = np.column_stack([series.to_numpy(), series.to_numpy() * 2])
+    res2 = simulate(
+        {"Policy education share": [0.6, 0.6]},
+        series={"Policy culture share": (series.index.to_numpy(), per_run)},
+        record=SHOWN,
+    )
+    np.testing.assert_allclose(res2.data[SHOWN[0]][:, 0], res.data[SHOWN[0]][:, 0], rtol=1e-12)
+    assert not np.allclose(res2.data[SHOWN[0]][:, 1], res.data[SHOWN[0]][:, 0])
+
+
+def test_rk4_is_close_to_euler_but_not_identical() -> None:
+    euler = simulate(record=SHOWN, method="rk4")
+    rk4 = simulate(record=SHOWN)
+    a, b = euler.data[SHOWN[0]], rk4.data[SHOWN[0]]
+    np.testing.assert_allclose(a, b, rtol=1e-2)
+    with pytest.raises(ValueError, match="method"):
+        simulate(method="heun")
+
+
+def test_bad_inputs_raise_clear_errors() -> None:
+    with pytest.raises(ValueError, match="same length"):
+        simulate({"Policy tax share": [0.1, 0.2], "Policy image share": [0.1]})
+    with pytest.raises(ValueError, match="stock"):
+        simulate({"Human Quality": [1.0]})
+    with pytest.raises(KeyError, match="control"):
+        simulate({"TIME STEP": [0.5]})
+
+
+def test_delay_order_reduction_is_refused() -> None:
+    """PySD silently lowers a delay's order when order x TIME STEP > delay time; we refuse."""
+    with pytest.raises(ModelValueError, match="delay order"):
+        simulate({"Lag": [0.1]}, record=["Out"], mdl_path=MODELS / "delay3i.mdl")

@@ -6,6 +6,15 @@ or on Dask), checkpoints each chunk, and writes indices, per-run metrics and
 figures. The modules underneath are usable alone (see their docstrings).
 """
 
+from regionsoft_sd.sweep.pipeline import SweepResult, run_sweep
 from regionsoft_sd.sweep.spec import Parameter, Strategy, SweepSpec, load_spec, parse_spec
 
-__all__ = ["Parameter", "Strategy", "SweepSpec", "load_spec", "parse_spec"]
+__all__ = [
+    "Parameter",
+    "Strategy",
+    "SweepResult",
+    "SweepSpec",
+    "load_spec",
+    "parse_spec",
+    "run_sweep",
+]

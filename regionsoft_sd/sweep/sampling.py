@@ -30,7 +30,20 @@ def unit_problem(spec: SweepSpec) -> dict[str, Any]:
 
 
 def unit_design(spec: SweepSpec) -> np.ndarray:
-    """The method's design in [0, 1]^k, shape (spec.n_runs, k); NaN = base value."""
+    """All runs in [0, 1]^k, shape (spec.n_runs, k); NaN = base value.
+
+    The method's design (spec.n_main rows) comes first, then the tornado's
+    one-at-a-time block (spec.n_oat rows).
+    """
+    x = method_design(spec)
+    if spec.n_oat:
+        x = np.vstack([x, oat_design(len(spec.parameters), spec.oat_quantiles)])
+    assert x.shape == (spec.n_runs, len(spec.parameters)), (x.shape, spec.n_runs)
+    return x
+
+
+def method_design(spec: SweepSpec) -> np.ndarray:
+    """The method's own design in [0, 1]^k, shape (spec.n_main, k)."""
     problem = unit_problem(spec)
     k = problem["num_vars"]
     if spec.method == "sobol":
@@ -51,9 +64,7 @@ def unit_design(spec: SweepSpec) -> np.ndarray:
         x = oat_design(k, spec.oat_quantiles)
     else:  # pragma: no cover - the spec validated the method
         raise ValueError(spec.method)
-    x = np.asarray(x, dtype=float)
-    assert x.shape == (spec.n_runs, k), (x.shape, spec.n_runs)
-    return x
+    return np.asarray(x, dtype=float)
 
 
 def oat_design(k: int, quantiles: tuple[float, float]) -> np.ndarray:

@@ -66,6 +66,7 @@ _TOP_KEYS = (
     "oat_quantiles",
     "fan_variables",
     "fan_runs",
+    "tornado",
     "model",
 )
 _DIST_KEYS = {
@@ -113,7 +114,9 @@ class SweepSpec:
     """A validated sweep: everything the sampler, runner and analysis need.
 
     `n` is the method's base size (Sobol: base samples; Morris: trajectories;
-    LHS and Monte Carlo: runs; one-at-a-time: ignored). `digest` fingerprints
+    LHS and Monte Carlo: runs; one-at-a-time: ignored). Unless `tornado` is
+    false, a one-at-a-time block (1 + 2k runs) follows the method's design, so
+    every sweep can draw a tornado. `digest` fingerprints
     the spec and every strategy file, so `--resume` can refuse a changed sweep.
     """
 
@@ -132,6 +135,7 @@ class SweepSpec:
     oat_quantiles: tuple[float, float] = (0.05, 0.95)
     fan_variables: tuple[str, ...] = DEFAULT_FAN_VARIABLES
     fan_runs: int = DEFAULT_FAN_RUNS
+    tornado: bool = True
     model: Path = field(default=MODEL_PATH)
     digest: str = ""
 
@@ -141,8 +145,8 @@ class SweepSpec:
         return [p.name for p in self.parameters]
 
     @property
-    def n_runs(self) -> int:
-        """Samples (parameter sets) the method draws; each is run once per strategy."""
+    def n_main(self) -> int:
+        """Parameter sets the method draws (each is run once per strategy)."""
         k = len(self.parameters)
         if self.method == "sobol":
             return self.n * (2 * k + 2 if self.second_order else k + 2)
@@ -151,6 +155,23 @@ class SweepSpec:
         if self.method == "oat":
             return 1 + 2 * k
         return self.n
+
+    @property
+    def n_oat(self) -> int:
+        """Extra one-at-a-time runs appended for the tornado (0 if the method is OAT)."""
+        if self.method == "oat" or not self.tornado:
+            return 0
+        return 1 + 2 * len(self.parameters)
+
+    @property
+    def n_runs(self) -> int:
+        """All runs per strategy: the method's design, then the tornado's OAT block."""
+        return self.n_main + self.n_oat
+
+    @property
+    def fan_limit(self) -> int:
+        """Runs 0 .. fan_limit - 1 keep their trajectories for fan charts."""
+        return min(self.fan_runs, self.n_main)
 
     @property
     def ranked_metrics(self) -> list[str]:
@@ -206,6 +227,7 @@ def parse_spec(data: dict[str, Any], *, source: str | Path | None = None) -> Swe
         oat_quantiles=q,
         fan_variables=fan,
         fan_runs=_int(data, "fan_runs", file, low=0, default=DEFAULT_FAN_RUNS),
+        tornado=_bool(data, "tornado", file, True),
         model=model_path,
     )
     if spec.n_runs > MAX_RUNS:

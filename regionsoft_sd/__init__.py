@@ -5,6 +5,8 @@ PySD runs it one scenario at a time; the batch engine runs thousands of
 parameter sets at once; scenario files and sweeps sit on top.
 """
 
+from regionsoft_sd.batch import BatchResult, compile_model
+from regionsoft_sd.batch import simulate as simulate_batch
 from regionsoft_sd.catalogue import Catalogue, catalogue
 from regionsoft_sd.errors import InputError
 from regionsoft_sd.metrics import METRICS, compute_metrics
@@ -28,5 +30,8 @@ __all__ = [
     "run",
     "plot_stocks",
     "plot_trajectories",
+    "BatchResult",
+    "compile_model",
+    "simulate_batch",
 ]
 __version__ = "0.1.0"

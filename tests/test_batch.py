@@ -141,3 +141,20 @@ def test_delay_order_reduction_is_refused() -> None:
     """PySD silently lowers a delay's order when order x TIME STEP > delay time; we refuse."""
     with pytest.raises(ModelValueError, match="delay order"):
         simulate({"Lag": [0.1]}, record=["Out"], mdl_path=MODELS / "delay3i.mdl")
+
+
+@pytest.mark.parametrize("stem", ["culture_first", "austerity"])
+def test_scenario_files_are_accepted_as_base(stem: str) -> None:
+    """A workflow Scenario (constants + series) as the base of a batch matches PySD."""
+    from regionsoft_sd.model import PACKAGE_ROOT
+    from regionsoft_sd.scenario import Scenario
+
+    scenario = Scenario.from_file(PACKAGE_ROOT / "scenarios" / f"{stem}.toml")
+    res = simulate({"Capital depreciation rate": [0.06, 0.08]}, base=scenario, record=SHOWN)
+    model = load_model()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        params = {**scenario.constants, **scenario.series, "Capital depreciation rate": 0.08}
+        ref = model.run(params=params)
+    for name in SHOWN:
+        np.testing.assert_allclose(res.data[name][:, 1], ref[name].to_numpy(), rtol=1e-9)

@@ -43,7 +43,8 @@ MANIFEST = "manifest.json"
 class ChunkOutput:
     """What one chunk returns: metrics (one row per run and strategy) and trajectories.
 
-    `metrics` has columns run, strategy and one per spec metric, strategy-major.
+    `metrics` has columns run, strategy and one per spec metric, ordered by run
+    and then by strategy (in spec order).
     `trajectories` (None unless the chunk holds fan-chart runs) has columns run,
     strategy, variable and one per saved time (as text).
     """
@@ -105,7 +106,10 @@ def run_chunk(spec: SweepSpec, chunk: int, values: pd.DataFrame) -> ChunkOutput:
                 t.insert(0, "run", runs[fan])
                 trajs.append(t)
     traj = pd.concat(trajs, ignore_index=True) if trajs else None
-    return ChunkOutput(chunk, pd.concat(frames, ignore_index=True), traj)
+    # run-major (run, then strategy in spec order): the file order of runs.parquet
+    # then does not depend on the chunk size
+    metrics = pd.concat(frames, ignore_index=True).sort_values("run", kind="stable")
+    return ChunkOutput(chunk, metrics.reset_index(drop=True), traj)
 
 
 def chunk_path(out_dir: Path, chunk: int, kind: str = "chunk") -> Path:

@@ -1,0 +1,140 @@
+"""Sweep spec validation: every bad input gives one clear line, exit code 2, no output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from regionsoft_sd.errors import InputError
+from regionsoft_sd.sweep import load_spec
+from regionsoft_sd.sweep.cli import main
+from regionsoft_sd.sweep.pipeline import validate_options
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+GOOD = f"""
+name = "t"
+method = "sobol"
+n = 8
+seed = 1
+metrics = ["dominant_soft_power_end"]
+strategies = ["{SCENARIOS / "baseline.toml"}", "{SCENARIOS / "culture_first.toml"}"]
+
+[parameters]
+"Capital depreciation rate" = {{ distribution = "uniform", low = 0.05, high = 0.08 }}
+"Carrier elasticity" = "triangular"
+"""
+
+# (what to change, the key the error must name, a word the message or fix must hold)
+BAD = {
+    "unknown parameter": (
+        ('"Carrier elasticity"', '"Carrier elastcity"'),
+        "parameters.Carrier elastcity",
+        "did you mean 'Carrier elasticity'",
+    ),
+    "bad distribution": (
+        ('"triangular"', '"gaussian"'),
+        "parameters.Carrier elasticity.distribution",
+        "uniform",
+    ),
+    "bounds outside the declared range": (
+        ("low = 0.05", "low = 0.01"),
+        "parameters.Capital depreciation rate.low",
+        "[0.04, 0.1]",
+    ),
+    "low above high": (
+        ("high = 0.08", "high = 0.045"),
+        "parameters.Capital depreciation rate",
+        "below high",
+    ),
+    "Sobol n not a power of 2": (("n = 8", "n = 10"), "n", "use 8 or 16"),
+    "unknown metric": (
+        ('"dominant_soft_power_end"]', '"soft_power_end"]'),
+        "metrics[0]",
+        "dominant_soft_power_end",
+    ),
+    "missing strategy file": (
+        ("culture_first.toml", "culture_frist.toml"),
+        "strategies[1]",
+        "no scenario file",
+    ),
+    "malformed TOML": (("seed = 1", "seed = = 1"), None, "line"),
+    "unknown method": (('method = "sobol"', 'method = "sobel"'), "method", "did you mean 'sobol'"),
+    "lever a strategy sets": (
+        ('"Carrier elasticity" = "triangular"', '"Budget split policy ramp time" = "uniform"'),
+        "parameters.Budget split policy ramp time",
+        "culture_first",
+    ),
+    "budget-split share": (
+        ('"Carrier elasticity" = "triangular"', '"Initial image share" = "uniform"'),
+        "parameters.Initial image share",
+        "sum to 1",
+    ),
+    "normal without sd": (
+        ('"triangular"', '{ distribution = "normal" }'),
+        "parameters.Carrier elasticity.sd",
+        "sd =",
+    ),
+    "unknown top-level key": (("seed = 1", "seed = 1\nsamples = 3"), "samples", "top-level"),
+    "a computed variable": (
+        ('"Carrier elasticity"', '"Output"'),
+        "parameters.Output",
+        "not a parameter",
+    ),
+    "no seed": (("seed = 1", ""), "seed", "missing"),
+}
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "spec.toml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_good_spec(tmp_path):
+    spec = load_spec(_write(tmp_path, GOOD))
+    assert spec.names == ["Capital depreciation rate", "Carrier elasticity"]
+    assert [s.name for s in spec.strategies] == ["baseline", "culture_first"]
+    assert spec.n_main == 8 * 6 and spec.n_runs == 48 + 5
+    p = spec.parameters[1]
+    assert (p.low, p.high, p.mode) == (0.0, 0.6, 0.3)  # declared range, peak at the model value
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_spec_is_one_clear_line(tmp_path, case, capsys):
+    (old, new), key, word = BAD[case]
+    assert old in GOOD
+    path = _write(tmp_path, GOOD.replace(old, new))
+    with pytest.raises(InputError) as info:
+        load_spec(path)
+    err = info.value
+    msg = str(err)
+    assert "\n" not in msg and err.file == str(path) and err.key == key
+    assert word in msg and "Fix:" in msg, msg
+    out = tmp_path / "out"
+    assert main([str(path), "--out", str(out), "--no-progress"]) == 2
+    assert capsys.readouterr().err.strip() == f"regionsoft: {msg}"
+    assert not out.exists()
+
+
+def test_bad_options(tmp_path):
+    path = _write(tmp_path, GOOD)
+    with pytest.raises(InputError, match="--workers"):
+        validate_options(path, tmp_path / "o", workers=0)
+    with pytest.raises(InputError, match="tcp://"):
+        validate_options(path, tmp_path / "o", scheduler="localhost:8786")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="--out"):
+        validate_options(path, tmp_path / "file")
+
+
+def test_resume_refuses_another_spec(tmp_path):
+    from regionsoft_sd.sweep import run_sweep
+
+    path = _write(tmp_path, GOOD.replace("n = 8", "n = 2"))
+    out = tmp_path / "out"
+    run_sweep(path, out, progress=False, figures=False)
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in (out / "chunks").iterdir())
+    path.write_text(GOOD.replace("n = 8", "n = 4"), encoding="utf-8")
+    assert main([str(path), "--out", str(out), "--resume", "--no-progress"]) == 2
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in (out / "chunks").iterdir()) == before

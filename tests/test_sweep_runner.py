@@ -156,3 +156,34 @@ def test_resume_after_kill_is_bit_identical(tmp_path):
     run_sweep(spec, out, resume=True, progress=False, figures=False)
     run_sweep(spec, ref, progress=False, figures=False)
     assert_same_outputs(ref, out)
+
+
+def test_existing_scheduler_and_a_lost_worker(reference, small_spec, tmp_path):
+    """--scheduler on a running cluster; a worker killed mid-sweep loses and duplicates nothing."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster:
+        pid = next(iter(cluster.workers.values())).process.pid
+        killed = []
+
+        def kill_one(chunk: int) -> None:
+            if not killed:
+                os.kill(pid, signal.SIGKILL)
+                killed.append(chunk)
+
+        run_sweep(
+            small_spec,
+            tmp_path,
+            scheduler=cluster.scheduler_address,
+            progress=False,
+            figures=False,
+            on_chunk=kill_one,
+        )
+    assert killed
+    assert_same_outputs(reference, tmp_path)

@@ -155,6 +155,15 @@ def main() -> None:
                 f"{dtype} ({5 * nbytes / 2**30:.2f} GiB of results), 8 sampled levers: "
                 f"{el:,.0f} s ({el:.0f} us/run), peak RSS {peak:.2f} GiB (own process)."
             )
+    at10k = dict(rows).get("batch engine, N = 10,000")
+    if at10k:
+        mem.append(
+            f"- Targets (issue 4): at N = 10,000 >= 100x pysimlin: {simlin_t / at10k:,.1f}x; "
+            f">= 10,000x PySD: {pysd / at10k:,.0f}x; at N = 1 no slower than PySD: "
+            f"{pysd / dict(rows)['batch engine, N = 1']:,.1f}x faster. The throughput targets "
+            "are not met by NumPy alone: time goes into element-wise array passes "
+            "(about 130 per step, 17 of them array powers); see the profile notes below."
+        )
     machine = (
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores visible, "
         f"Python {platform.python_version()}, NumPy {np.__version__}"
@@ -175,6 +184,13 @@ def main() -> None:
             "",
             "Rerun: `.venv/bin/python benchmarks/bench_engines.py` (add `--quick` to skip "
             "N = 100,000 and the 1,000,000-run memory check).",
+            "",
+            "Profile notes (cProfile, N = 10,000): about 75 % of the time is the generated "
+            "step function's own NumPy arithmetic, 10 % RAMP, 4 % ZIDZ, 7 % the Euler update "
+            "of the 12 states; code generation and initialisation are under 1 %. The "
+            "1,000,000-run check stays under 2 GiB with float32 results "
+            "(`simulate(..., dtype=np.float32)`) or with `simulate_chunks` (streamed, memory "
+            "of one chunk); float64 results alone are 1.90 GiB.",
         ]
     )
     print(text)

@@ -1,0 +1,225 @@
+"""Benchmark: a Sobol sweep end to end, on the batch engine (in-process, 2 Dask workers),
+run by run through pysimlin, and run by run through PySD (subsample, extrapolated).
+
+The sweep: the 12 parameters and distributions of `scenarios/sweeps/strategy_robustness.toml`,
+Sobol with N = 1024 base samples and second-order indices (1024 x 26 = 26,624 sets, plus
+25 one-at-a-time runs), the baseline strategy, 5 outcome metrics. End to end means:
+sample, run, compute the metrics, and compute S1/ST/S2 with bootstrap CIs (figures off
+in every variant, so the engines are compared on the same work). The Dask time includes
+starting the local cluster. A 1,000,000-run Monte Carlo sweep in its own process measures
+peak memory. Writes the table between the bench_sweep markers of docs/performance.md.
+
+    .venv/bin/python benchmarks/bench_sweep.py            # full (about 10 min on 2 cores)
+    .venv/bin/python benchmarks/bench_sweep.py --quick    # N = 256, subsampled pysimlin, no 1e6
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from regionsoft_sd.metrics import REQUIRED_VARIABLES, compute_metrics  # noqa: E402
+from regionsoft_sd.model import MODEL_PATH, load_model  # noqa: E402
+from regionsoft_sd.sweep import analysis, load_spec, run_sweep  # noqa: E402
+from regionsoft_sd.sweep.sampling import sample, unit_problem  # noqa: E402
+
+DOC = ROOT / "docs" / "performance.md"
+START, END = "<!-- bench_sweep:start -->", "<!-- bench_sweep:end -->"
+SHIPPED = ROOT / "scenarios" / "sweeps" / "strategy_robustness.toml"
+METRICS = [
+    "dominant_soft_power_end",
+    "hard_power_index_end",
+    "human_quality_end",
+    "npv_output",
+    "soft_power_per_money",
+]
+
+MILLION = """
+import resource, sys, time
+sys.path.insert(0, {root!r})
+from regionsoft_sd.sweep import run_sweep
+t = time.perf_counter()
+run_sweep({spec!r}, {out!r}, progress=False, figures=True)
+el = time.perf_counter() - t
+print(el, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20)
+"""
+
+
+def write_spec(folder: Path, *, method: str, n: int, chunk: int, fan: int = 2000) -> Path:
+    """The shipped spec's parameters, with one strategy and the given method and size."""
+    text = SHIPPED.read_text(encoding="utf-8")
+    params = text[text.index("[parameters]") :]
+    head = f"""
+name = "bench_{method}"
+method = "{method}"
+n = {n}
+seed = 20250
+chunk_size = {chunk}
+fan_runs = {fan}
+metrics = {METRICS!r}
+strategies = ["{ROOT / "scenarios" / "baseline.toml"}"]
+"""
+    p = folder / f"bench_{method}_{n}.toml"
+    p.write_text(head + params, encoding="utf-8")
+    return p
+
+
+def sobol_analysis(spec, ys: dict[str, np.ndarray]) -> None:
+    for y in ys.values():
+        analysis.sobol_indices(unit_problem(spec), y[: spec.n_main], seed=spec.seed)
+
+
+def run_by_run(spec, engine: str, runs: int) -> tuple[float, int]:
+    """Seconds for `runs` runs (first ones) through pysimlin or PySD, metrics included."""
+    values = sample(spec)
+    base = spec.strategies[0].scenario
+    rows = values.iloc[:runs]
+    ys = {m: np.empty(len(rows)) for m in METRICS}
+    if engine == "pysimlin":
+        import simlin
+
+        model = simlin.load(str(MODEL_PATH))
+        key = {v: v.lower().replace(" ", "_") for v in REQUIRED_VARIABLES}
+        fixed = {k.lower().replace(" ", "_"): v for k, v in base.constants.items()}
+        t = time.perf_counter()
+        for i, (_, row) in enumerate(rows.iterrows()):
+            over = {**fixed, **{k.lower().replace(" ", "_"): float(v) for k, v in row.items()}}
+            df = model.run(overrides=over, analyze_loops=False).results
+            m = compute_metrics(df.index.to_numpy(), {v: df[key[v]].to_numpy() for v in key})
+            for name in METRICS:
+                ys[name][i] = m[name]
+    else:
+        t = time.perf_counter()
+        for i, (_, row) in enumerate(rows.iterrows()):
+            model = load_model()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                df = model.run(
+                    params={**base.pysd_params(), **row.to_dict()},
+                    return_columns=list(REQUIRED_VARIABLES),
+                )
+            m = compute_metrics(
+                df.index.to_numpy(float), {v: df[v].to_numpy() for v in REQUIRED_VARIABLES}
+            )
+            for name in METRICS:
+                ys[name][i] = m[name]
+    elapsed = time.perf_counter() - t
+    if runs >= spec.n_runs:
+        t = time.perf_counter()
+        sobol_analysis(spec, ys)
+        elapsed += time.perf_counter() - t
+    return elapsed, len(rows)
+
+
+def timed_sweep(spec_path: Path, out: Path, **kw) -> float:
+    t = time.perf_counter()
+    run_sweep(spec_path, out, progress=False, figures=False, **kw)
+    return time.perf_counter() - t
+
+
+def million(folder: Path) -> tuple[float, float, int]:
+    spec = write_spec(folder, method="montecarlo", n=1_000_000, chunk=10_000)
+    code = MILLION.format(root=str(ROOT), spec=str(spec), out=str(folder / "mc"))
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    el, rss = res.stdout.split()[-2:]
+    return float(el), float(rss), load_spec(spec).n_runs
+
+
+def write_doc(text: str) -> None:
+    """Replace our section of docs/performance.md, keeping everything else."""
+    old = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Performance\n"
+    block = f"{START}\n{text.strip()}\n{END}"
+    if START in old and END in old:
+        new = old[: old.index(START)] + block + old[old.index(END) + len(END) :]
+    else:
+        new = old.rstrip() + "\n\n" + block + "\n"
+    DOC.write_text(new, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="N = 256, no 1e6-run check")
+    parser.add_argument("--no-doc", action="store_true", help="print only")
+    args = parser.parse_args()
+    n = 256 if args.quick else 1024
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        spec_path = write_spec(folder, method="sobol", n=n, chunk=1024)
+        spec = load_spec(spec_path)
+        total = spec.n_runs
+        timed_sweep(spec_path, folder / "warm")  # translate and compile once, as a user would
+        t_in = timed_sweep(spec_path, folder / "inproc")
+        t_dask = timed_sweep(spec_path, folder / "dask", workers=2)
+        sim_runs = 2000 if args.quick else total
+        t_sim, done = run_by_run(spec, "pysimlin", sim_runs)
+        if done < total:
+            t_sim *= total / done
+        sim_label = "pysimlin, run by run" + (
+            "" if done >= total else f" ({done} runs, extrapolated)"
+        )
+        t_pysd, pysd_done = run_by_run(spec, "pysd", 20)
+        t_pysd *= total / pysd_done
+        mc = None if args.quick else million(folder)
+
+    rows = [
+        ("batch engine, in-process (1 worker)", t_in),
+        ("batch engine, 2 Dask workers (cluster start included)", t_dask),
+        (sim_label, t_sim),
+        (f"PySD, run by run ({pysd_done} runs, extrapolated)", t_pysd),
+    ]
+    lines = [
+        "## Sensitivity sweep (`regionsoft sweep`)",
+        "",
+        f"Sobol sweep of the {len(spec.parameters)} parameters of "
+        "`scenarios/sweeps/strategy_robustness.toml`, "
+        f"N = {n} base samples with second-order indices: {total:,} runs of the baseline "
+        f"strategy ({2 * len(spec.parameters) + 2} Saltelli rows per base sample plus "
+        f"{spec.n_oat} tornado runs). End to end: "
+        "sampling, runs, the 5 outcome metrics and S1/ST/S2 with bootstrap CIs; figures off.",
+        "",
+        "| variant | end to end | runs/s | vs pysimlin | vs in-process |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for label, sec in rows:
+        lines.append(
+            f"| {label} | {sec:,.1f} s | {total / sec:,.0f} | {t_sim / sec:,.1f}x | "
+            f"{t_in / sec:,.2f}x |"
+        )
+    lines.append("")
+    if mc is not None:
+        el, rss, runs = mc
+        lines.append(
+            f"- Monte Carlo, {runs:,} runs (1,000,000 samples + the tornado runs), chunks of "
+            f"10,000, in-process, figures on: {el:,.0f} s, peak RSS {rss:.2f} GiB (own process)."
+        )
+    lines += [
+        f"- Machine: {platform.machine()}, {os.cpu_count()} cores visible (shared with other "
+        f"users while measured), Python {platform.python_version()}, NumPy {np.__version__}.",
+        f"- Benchmark process peak RSS: "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB.",
+        "- Rerun: `.venv/bin/python benchmarks/bench_sweep.py` (`--quick`: N = 256, "
+        "pysimlin on 2,000 runs, no 1e6 check).",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if not args.no_doc:
+        write_doc(text)
+
+
+if __name__ == "__main__":
+    main()

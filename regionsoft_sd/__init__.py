@@ -3,35 +3,54 @@
 One Vensim model (`models/regional_soft_power.mdl`) is the source of truth.
 PySD runs it one scenario at a time; the batch engine runs thousands of
 parameter sets at once; scenario files and sweeps sit on top.
+
+The public names below are imported lazily (PEP 562), so `import regionsoft_sd`
+stays cheap for the CLI and for Dask workers; `from regionsoft_sd import run`
+works as usual.
 """
 
-from regionsoft_sd.batch import BatchResult, compile_model
-from regionsoft_sd.batch import simulate as simulate_batch
-from regionsoft_sd.catalogue import Catalogue, catalogue
-from regionsoft_sd.errors import InputError
-from regionsoft_sd.metrics import METRICS, compute_metrics
-from regionsoft_sd.model import MODEL_PATH, abstract_model, load_model
-from regionsoft_sd.plots import plot_stocks, plot_trajectories
-from regionsoft_sd.scenario import Scenario
-from regionsoft_sd.simulate import Comparison, compare, run
+from __future__ import annotations
 
-__all__ = [
-    "MODEL_PATH",
-    "abstract_model",
-    "load_model",
-    "Catalogue",
-    "catalogue",
-    "InputError",
-    "METRICS",
-    "compute_metrics",
-    "Scenario",
-    "Comparison",
-    "compare",
-    "run",
-    "plot_stocks",
-    "plot_trajectories",
-    "BatchResult",
-    "compile_model",
-    "simulate_batch",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "MODEL_PATH": "regionsoft_sd.model",
+    "abstract_model": "regionsoft_sd.model",
+    "load_model": "regionsoft_sd.model",
+    "Catalogue": "regionsoft_sd.catalogue",
+    "catalogue": "regionsoft_sd.catalogue",
+    "InputError": "regionsoft_sd.errors",
+    "METRICS": "regionsoft_sd.metrics",
+    "compute_metrics": "regionsoft_sd.metrics",
+    "Scenario": "regionsoft_sd.scenario",
+    "Comparison": "regionsoft_sd.simulate",
+    "compare": "regionsoft_sd.simulate",
+    "run": "regionsoft_sd.simulate",
+    "plot_stocks": "regionsoft_sd.plots",
+    "plot_trajectories": "regionsoft_sd.plots",
+    "BatchResult": "regionsoft_sd.batch",
+    "compile_model": "regionsoft_sd.batch",
+    "simulate_batch": "regionsoft_sd.batch:simulate",
+    "SweepResult": "regionsoft_sd.sweep",
+    "SweepSpec": "regionsoft_sd.sweep",
+    "load_spec": "regionsoft_sd.sweep",
+    "run_sweep": "regionsoft_sd.sweep",
+}
+
+__all__ = sorted(_EXPORTS)
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    target = _EXPORTS.get(name)
+    if target is None:
+        raise AttributeError(f"module 'regionsoft_sd' has no attribute {name!r}")
+    module, _, attr = target.partition(":")
+    value = getattr(importlib.import_module(module), attr or name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from regionsoft_sd.sweep.spec import Parameter, SweepSpec
 
@@ -78,6 +77,8 @@ def oat_design(k: int, quantiles: tuple[float, float]) -> np.ndarray:
 
 def ppf(p: Parameter, u: np.ndarray) -> np.ndarray:
     """Inverse CDF of the parameter's distribution at probabilities `u` (NaN -> default)."""
+    from scipy import stats  # imported here: keeps `import regionsoft_sd` light
+
     u = np.asarray(u, dtype=float)
     q = np.clip(np.nan_to_num(u, nan=0.5), 0.0, 1.0)
     width = p.high - p.low

@@ -1,0 +1,78 @@
+"""Readers for the fields of a sweep spec: each returns a checked value or raises InputError."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from regionsoft_sd.errors import InputError, unknown_name
+
+
+def text(data: dict[str, Any], key: str, file: Any, *, required: bool) -> str:
+    """A text field (`required`: present and not blank)."""
+    if key not in data:
+        if required:
+            raise InputError(file, key, "missing", f'add a line such as {key} = "..."')
+        return ""
+    value = data[key]
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise InputError(file, key, f"expected text, got {value!r}", f'write {key} = "..."')
+    return value.strip()
+
+
+def choice(value: Any, key: str, file: Any, options: tuple[str, ...]) -> str:
+    """One of `options` (case-insensitive), suggesting the closest on a typo."""
+    if value is None:
+        raise InputError(file, key, "missing", f"add {key} = one of {', '.join(options)}")
+    if not isinstance(value, str) or value.lower() not in options:
+        raise unknown_name(file, key, str(value), options, key, f"use one of {', '.join(options)}")
+    return value.lower()
+
+
+def integer(
+    data: dict[str, Any],
+    key: str,
+    file: Any,
+    *,
+    required: bool = False,
+    low: int = 0,
+    default: int | None = None,
+) -> int | None:
+    """A whole number >= `low` (`default` when absent and not `required`)."""
+    if key not in data:
+        if required:
+            raise InputError(file, key, "missing", f"add {key} = <a whole number>")
+        return default
+    v = data[key]
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise InputError(
+            file, key, f"expected a whole number, got {v!r}", "write it without quotes or decimals"
+        )
+    if v < low:
+        raise InputError(file, key, f"{v} is below {low}", f"use a number >= {low}")
+    return v
+
+
+def number(value: Any, key: str, file: Any) -> float:
+    """A finite int or float (not a bool), as float."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InputError(
+            file, key, f"expected a finite number, got {value!r}", "write a plain number"
+        )
+    return float(value)
+
+
+def boolean(data: dict[str, Any], key: str, file: Any, default: bool) -> bool:
+    """true or false (`default` when absent)."""
+    v = data.get(key, default)
+    if not isinstance(v, bool):
+        raise InputError(file, key, f"expected true or false, got {v!r}", "write true or false")
+    return v
+
+
+def listing(data: dict[str, Any], key: str, file: Any) -> list[Any]:
+    """A TOML array (empty when absent)."""
+    v = data.get(key, [])
+    if not isinstance(v, list):
+        raise InputError(file, key, f"expected a list, got {v!r}", f'write {key} = ["...", "..."]')
+    return v

@@ -1,0 +1,191 @@
+"""Uncertain parameters of a sweep spec: the `Parameter` record and its validation.
+
+Bounds default to the range the `.mdl` declares and may only narrow it. A spec may
+not sample what a strategy sets (a decision is not an uncertainty), nor one
+budget-split share alone (the four sum to 1). A sampled `Initial X` drags its lever
+`Policy X` along in strategies that leave the lever alone (see `Parameter.linked`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from regionsoft_sd.catalogue import Catalogue, Entry
+from regionsoft_sd.errors import InputError, unknown_name
+from regionsoft_sd.scenario import SPLIT_GROUP
+from regionsoft_sd.sweep.fields import choice, number
+
+if TYPE_CHECKING:  # pragma: no cover
+    from regionsoft_sd.sweep.spec import Strategy
+
+DISTRIBUTIONS = ("uniform", "triangular", "normal", "loguniform")
+_DIST_KEYS = {
+    "uniform": ("distribution", "low", "high"),
+    "triangular": ("distribution", "low", "high", "mode"),
+    "normal": ("distribution", "low", "high", "mean", "sd"),
+    "loguniform": ("distribution", "low", "high"),
+}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One uncertain parameter: its canonical model name and its distribution.
+
+    `low`/`high` bound every distribution (the normal is truncated to them);
+    `mode` is the triangular peak, `mean`/`sd` the normal's before truncation.
+    `default` is the model's own value, the base point of one-at-a-time runs.
+    `linked` names the policy lever (`Policy X`) that follows this parameter
+    (`Initial X`) in strategies that do not set it: see `sampling.overrides`.
+    """
+
+    name: str
+    distribution: str
+    low: float
+    high: float
+    default: float
+    units: str = ""
+    mode: float | None = None
+    mean: float | None = None
+    sd: float | None = None
+    linked: str | None = None
+
+
+def parse_parameters(
+    data: dict[str, Any], file: Any, cat: Catalogue, strategies: tuple[Strategy, ...]
+) -> tuple[Parameter, ...]:
+    table = data.get("parameters")
+    if not isinstance(table, dict) or not table:
+        raise InputError(
+            file,
+            "parameters",
+            "no uncertain parameters",
+            'add [parameters."Capital depreciation rate"] with distribution = "uniform"',
+        )
+    split = {
+        n
+        for e in cat.lever_groups().get(SPLIT_GROUP, [])
+        for n in (e.name, f"Initial {e.lever}")
+        if n in cat
+    }
+    out: list[Parameter] = []
+    for raw_name, body in table.items():
+        key = f"parameters.{raw_name}"
+        canon = cat.resolve(raw_name, file=file, key=key, kinds=("constant",))
+        if any(p.name == canon for p in out):
+            raise InputError(file, key, f"{canon!r} is listed twice", "keep one entry")
+        if canon in split:
+            raise InputError(
+                file,
+                key,
+                f"{canon!r} is a budget-split share; the four shares must sum to 1, "
+                "so one cannot vary alone",
+                "sample other parameters, or compare split strategies instead",
+            )
+        for s in strategies:
+            if s.scenario is not None and (
+                canon in s.scenario.constants or canon in s.scenario.series
+            ):
+                raise InputError(
+                    file,
+                    key,
+                    f"strategy {s.name!r} sets {canon!r}; a sample must not override "
+                    "a strategy's decision",
+                    "sample a parameter no strategy sets",
+                )
+        out.append(_parameter(body, key, file, cat[canon], cat))
+    return tuple(out)
+
+
+def _parameter(body: Any, key: str, file: Any, entry: Entry, cat: Catalogue) -> Parameter:
+    if isinstance(body, str):
+        body = {"distribution": body}
+    if not isinstance(body, dict):
+        raise InputError(
+            file, key, f"expected a table, got {body!r}", 'write [parameters."<name>"]'
+        )
+    dist = choice(body.get("distribution"), f"{key}.distribution", file, DISTRIBUTIONS)
+    for k in body:
+        if k not in _DIST_KEYS[dist]:
+            raise unknown_name(file, f"{key}.{k}", k, _DIST_KEYS[dist], f"key for {dist}")
+    vals = {k: number(v, f"{key}.{k}", file) for k, v in body.items() if k != "distribution"}
+    declared = f"{entry.range_text() or '(none)'} {entry.units}".strip()
+    low = vals.get("low", entry.low)
+    high = vals.get("high", entry.high)
+    if low is None or high is None:
+        raise InputError(file, key, f"{entry.name!r} has no declared range", "give low and high")
+    for k, v in (("low", low), ("high", high)):
+        if not entry.in_range(v):
+            raise InputError(
+                file,
+                f"{key}.{k}",
+                f"{v:g} is outside the model's declared range {declared}",
+                f"use a value within {entry.range_text()}",
+            )
+    if not low < high:
+        raise InputError(
+            file, key, f"low {low:g} must be below high {high:g}", "widen the interval"
+        )
+    default = entry.default if entry.default is not None else (low + high) / 2
+    if not low <= default <= high:
+        default = (low + high) / 2
+    mode = mean = sd = None
+    if dist == "triangular":
+        mode = vals.get("mode", default)
+        if not low <= mode <= high:
+            raise InputError(
+                file,
+                f"{key}.mode",
+                f"{mode:g} is outside [{low:g}, {high:g}]",
+                "put the mode between low and high",
+            )
+    if dist == "normal":
+        mean = vals.get("mean", default)
+        if "sd" not in vals:
+            raise InputError(file, f"{key}.sd", "missing", "give the standard deviation, sd = ...")
+        sd = vals["sd"]
+        if sd <= 0:
+            raise InputError(file, f"{key}.sd", f"{sd:g} is not positive", "use sd > 0")
+        if not low <= mean <= high:
+            raise InputError(
+                file,
+                f"{key}.mean",
+                f"{mean:g} is outside [{low:g}, {high:g}]",
+                "put the mean between low and high",
+            )
+    if dist == "loguniform" and low <= 0:
+        raise InputError(
+            file, f"{key}.low", f"a log-uniform needs low > 0, got {low:g}", "set low above 0"
+        )
+    return Parameter(
+        entry.name,
+        dist,
+        float(low),
+        float(high),
+        float(default),
+        entry.units,
+        mode,
+        mean,
+        sd,
+        _linked_lever(entry, low, high, key, file, cat),
+    )
+
+
+def _linked_lever(
+    entry: Entry, low: float, high: float, key: str, file: Any, cat: Catalogue
+) -> str | None:
+    """`Policy X` for a sampled `Initial X`, checked to hold every sampled value."""
+    if not entry.name.lower().startswith("initial "):
+        return None
+    lever = "Policy " + entry.name[len("Initial ") :]
+    if lever not in cat or not cat[lever].is_lever:
+        return None
+    lev = cat[lever]
+    if not (lev.in_range(low) and lev.in_range(high)):
+        raise InputError(
+            file,
+            key,
+            f"[{low:g}, {high:g}] is outside {lev.name!r}'s range {lev.range_text()}",
+            "narrow the interval",
+        )
+    return lev.name

@@ -26,7 +26,7 @@ ISHIGAMI_ST = (0.5576, 0.4424, 0.2437)
 
 def _spec(method: str, n: int, k: int = 3, low: float = -math.pi, high: float = math.pi):
     params = tuple(Parameter(f"x{i + 1}", "uniform", low, high, 0.0) for i in range(k))
-    return SweepSpec("t", "", method, n, 12345, params, ("m",), ())
+    return SweepSpec("t", "", method, n, 12345, params, ("m",), (), tornado=False)
 
 
 def ishigami(x: np.ndarray) -> np.ndarray:

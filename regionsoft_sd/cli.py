@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from regionsoft_sd.errors import InputError
+from regionsoft_sd.sweep.cli import add_sweep_parser, cmd_sweep
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
@@ -99,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Validate scenario files; print one line per file.",
     )
     ch.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO.toml")
+    add_sweep_parser(sub, parents=[debug])
     return p
 
 
@@ -217,7 +219,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"run": _cmd_run, "compare": _cmd_compare, "params": _cmd_params, "check": _cmd_check}
+_COMMANDS = {
+    "run": _cmd_run,
+    "compare": _cmd_compare,
+    "params": _cmd_params,
+    "check": _cmd_check,
+    "sweep": cmd_sweep,
+}
 
 
 if __name__ == "__main__":  # pragma: no cover

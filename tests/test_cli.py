@@ -148,7 +148,7 @@ def test_usage_errors_exit_2_in_one_line(capsys):
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("argv", [[], ["run"], ["compare"], ["params"], ["check"]])
+@pytest.mark.parametrize("argv", [[], ["run"], ["compare"], ["params"], ["check"], ["sweep"]])
 def test_help_on_every_command(argv, capsys):
     with pytest.raises(SystemExit) as info:
         cli.main([*argv, "--help"])
@@ -229,3 +229,15 @@ def test_console_script_is_installed_and_exits_2_on_bad_input(tmp_path):
         [exe, "check", str(tmp_path / "none.toml")], capture_output=True, text=True, timeout=120
     )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_sweep_is_wired_in_and_bad_specs_exit_2_touching_nothing(tmp_path, capsys):
+    spec = tmp_path / "bad.toml"
+    spec.write_text(
+        'name = "bad"\nmethod = "sobol"\nn = 100\n[parameters]\n"Conversion tme" = "uniform"\n'
+    )
+    out = tmp_path / "out"
+    assert cli.main(["sweep", str(spec), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and str(spec) in err and "Fix:" in err
+    assert not out.exists()

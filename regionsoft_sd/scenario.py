@@ -41,6 +41,7 @@ import pandas as pd
 
 from regionsoft_sd.catalogue import Catalogue, Entry, catalogue
 from regionsoft_sd.errors import InputError, load_toml, unknown_name
+from regionsoft_sd.fields import text
 
 SPLIT_GROUP = "Budget split"
 SPLIT_TOLERANCE = 1e-6
@@ -121,13 +122,13 @@ def _build(data: dict[str, Any], src: Path | None, chain: tuple[Path, ...]) -> S
     for key in data:
         if key not in _TOP_KEYS:
             raise unknown_name(file, key, key, _TOP_KEYS, "top-level key", "see the README")
-    name = _text(data, "name", file, required=True)
+    name = text(data, "name", file, required=True)
     if not _NAME_RE.match(name):
         raise InputError(
             file, "name", f"{name!r} is not a simple name", "use letters, digits, '_', '-' or '.'"
         )
-    description = _text(data, "description", file, required=True)
-    based_on = _text(data, "based_on", file, required=False) or None
+    description = text(data, "description", file, required=True)
+    based_on = text(data, "based_on", file, required=False) or None
 
     consts: dict[str, float] = {}
     series: dict[str, pd.Series] = {}
@@ -145,17 +146,6 @@ def _build(data: dict[str, Any], src: Path | None, chain: tuple[Path, ...]) -> S
     _time_series_levers(consts, series, timing, file, cat)
     _check_split(consts, series, file, cat)
     return Scenario(name, description, consts, series, src, based_on)
-
-
-def _text(data: dict[str, Any], key: str, file: Any, *, required: bool) -> str:
-    if key not in data:
-        if required:
-            raise InputError(file, key, "missing", f'add a line such as {key} = "..."')
-        return ""
-    value = data[key]
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise InputError(file, key, f"expected text, got {value!r}", f'write {key} = "..."')
-    return value.strip()
 
 
 def _parent_path(based_on: str, src: Path | None, file: Any) -> Path:

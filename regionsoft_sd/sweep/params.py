@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from regionsoft_sd.catalogue import Catalogue, Entry
 from regionsoft_sd.errors import InputError, unknown_name
+from regionsoft_sd.fields import choice, number
 from regionsoft_sd.scenario import SPLIT_GROUP
-from regionsoft_sd.sweep.fields import choice, number
 
 if TYPE_CHECKING:  # pragma: no cover
     from regionsoft_sd.sweep.spec import Strategy

@@ -33,10 +33,10 @@ from typing import Any
 
 from regionsoft_sd.catalogue import Catalogue, catalogue
 from regionsoft_sd.errors import InputError, load_toml, unknown_name
+from regionsoft_sd.fields import boolean, choice, integer, listing, number, text
 from regionsoft_sd.metrics import METRIC_NAMES, METRICS
 from regionsoft_sd.model import MODEL_PATH
 from regionsoft_sd.scenario import Scenario
-from regionsoft_sd.sweep.fields import boolean, choice, integer, listing, number, text
 from regionsoft_sd.sweep.params import Parameter, parse_parameters
 
 METHODS = ("sobol", "morris", "lhs", "montecarlo", "oat")

@@ -1,4 +1,4 @@
-"""Readers for the fields of a sweep spec: each returns a checked value or raises InputError."""
+"""Readers for fields of TOML input (scenarios, sweep specs): a checked value or InputError."""
 
 from __future__ import annotations
 

@@ -137,6 +137,24 @@ def test_bad_inputs_raise_clear_errors() -> None:
         simulate({"TIME STEP": [0.5]})
 
 
+def test_bad_times_chunks_and_samples_are_refused_not_filled_with_garbage() -> None:
+    """Each of these once returned uninitialised memory or silently reshaped the batch."""
+    with pytest.raises(ValueError, match="increase"):
+        simulate(record=["Hard Power Index"], times=[2030, 2030, 2075])
+    with pytest.raises(ValueError, match="TIME STEP grid"):
+        simulate(record=["Hard Power Index"], times=[2030.001])
+    for bad in (-1, 0, 2.5):
+        with pytest.raises(ValueError, match="chunk_size"):
+            simulate({"Policy tax share": [0.2, 0.3]}, chunk_size=bad)
+    with pytest.raises(ValueError, match="1-D"):
+        simulate({"Policy tax share": np.full((2, 3), 0.2)})
+    with pytest.raises(ValueError, match="NaN"):
+        simulate({"Policy tax share": [0.2, np.nan]})
+    res = simulate(record=["Hard Power Index"], times=[2030.0, 2075.0])
+    assert res.times.tolist() == [2030.0, 2075.0]
+    assert np.isfinite(res.data["Hard Power Index"]).all()
+
+
 def test_delay_order_reduction_is_refused() -> None:
     """PySD silently lowers a delay's order when order x TIME STEP > delay time; we refuse."""
     with pytest.raises(ModelValueError, match="delay order"):

@@ -187,3 +187,20 @@ def test_existing_scheduler_and_a_lost_worker(reference, small_spec, tmp_path):
         )
     assert killed
     assert_same_outputs(reference, tmp_path)
+
+
+def test_resume_of_a_finished_sweep_without_fan_variables_runs_nothing(tmp_path):
+    """Chunks keep no trajectories when there are no fan variables; resume must not
+    mistake that for an unfinished chunk."""
+    from regionsoft_sd.sweep.runner import prepare_dir
+
+    spec_path = tmp_path / "nofan.toml"
+    text = (
+        SMALL.replace("n = 40", "n = 9")
+        .replace("chunk_size = 16", "chunk_size = 3")
+        .replace("fan_runs = 20", "fan_runs = 20\nfan_variables = []")
+    )
+    spec_path.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    run_sweep(spec_path, out, progress=False, figures=False)
+    assert prepare_dir(load_spec(spec_path), out, resume=True) == []

@@ -48,6 +48,14 @@ BAD = {
         "below high",
     ),
     "Sobol n not a power of 2": (("n = 8", "n = 10"), "n", "use 8 or 16"),
+    "Sobol n below 4": (("n = 8", "n = 2"), "n", "at least 4"),
+    "Morris n below 2": (('method = "sobol"\nn = 8', 'method = "morris"\nn = 1'), "n", ">= 2"),
+    "LHS n below 2": (('method = "sobol"\nn = 8', 'method = "lhs"\nn = 1'), "n", ">= 2"),
+    "Monte Carlo n below 2": (
+        ('method = "sobol"\nn = 8', 'method = "montecarlo"\nn = 1'),
+        "n",
+        ">= 2",
+    ),
     "unknown metric": (
         ('"dominant_soft_power_end"]', '"soft_power_end"]'),
         "metrics[0]",
@@ -82,6 +90,14 @@ BAD = {
         "not a parameter",
     ),
     "no seed": (("seed = 1", ""), "seed", "missing"),
+    "status quo and its lever both sampled": (
+        (
+            '"Carrier elasticity" = "triangular"',
+            '"Initial tax share" = "uniform"\n"Policy tax share" = "uniform"',
+        ),
+        "parameters.Policy tax share",
+        "sample one of",
+    ),
 }
 
 
@@ -131,10 +147,10 @@ def test_bad_options(tmp_path):
 def test_resume_refuses_another_spec(tmp_path):
     from regionsoft_sd.sweep import run_sweep
 
-    path = _write(tmp_path, GOOD.replace("n = 8", "n = 2"))
+    path = _write(tmp_path, GOOD.replace("n = 8", "n = 4"))
     out = tmp_path / "out"
     run_sweep(path, out, progress=False, figures=False)
     before = sorted((p.name, p.stat().st_mtime_ns) for p in (out / "chunks").iterdir())
-    path.write_text(GOOD.replace("n = 8", "n = 4"), encoding="utf-8")
+    path.write_text(GOOD, encoding="utf-8")
     assert main([str(path), "--out", str(out), "--resume", "--no-progress"]) == 2
     assert sorted((p.name, p.stat().st_mtime_ns) for p in (out / "chunks").iterdir()) == before

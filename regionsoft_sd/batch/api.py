@@ -32,15 +32,31 @@ from regionsoft_sd.model import MODEL_PATH
 DEFAULT_CHUNK = 10_000  # runs per chunk: arrays stay in cache, temporaries stay small
 
 
+def _chunk_size(chunk_size: int | None) -> int:
+    """`chunk_size` checked: None means the default; otherwise an integer of at least 1."""
+    if chunk_size is None:
+        return DEFAULT_CHUNK
+    if isinstance(chunk_size, bool) or int(chunk_size) != chunk_size or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a whole number of runs >= 1, got {chunk_size!r}")
+    return int(chunk_size)
+
+
 def _samples(model: CompiledModel, samples) -> tuple[dict[str, np.ndarray], int]:
     if samples is None:
         return {}, 1
     if isinstance(samples, pd.DataFrame):
         items = {c: samples[c].to_numpy(dtype=float) for c in samples.columns}
     elif isinstance(samples, Mapping):
-        items = {k: np.asarray(v, dtype=float).reshape(-1) for k, v in samples.items()}
+        items = {k: np.asarray(v, dtype=float) for k, v in samples.items()}
+        flat = [k for k, v in items.items() if v.ndim > 1]
+        if flat:
+            raise ValueError(f"samples must be 1-D arrays (one value per run): {flat[:3]}")
+        items = {k: v.reshape(-1) for k, v in items.items()}
     else:
         raise TypeError("samples must be a pandas DataFrame or a dict name -> array")
+    bad = [k for k, v in items.items() if not np.isfinite(v).all()]
+    if bad:
+        raise ValueError(f"samples hold NaN or infinite values: {bad[:3]}")
     lengths = {len(v) for v in items.values()}
     if len(lengths) > 1:
         raise ValueError(f"all sample columns need the same length, got {sorted(lengths)}")
@@ -132,7 +148,7 @@ def simulate_chunks(
     model, P, n, prog, names, units, save_idx, save_times = _setup(
         samples, base, series, record, times, method, mdl_path
     )
-    size = int(chunk_size or DEFAULT_CHUNK)
+    size = _chunk_size(chunk_size)
     for start in range(0, n, size):
         stop = min(n, start + size)
         out = [np.empty((len(save_idx), stop - start), dtype=dtype) for _ in names]
@@ -177,7 +193,7 @@ def simulate(
         samples, base, series, record, times, method, mdl_path
     )
     data = {name: np.empty((len(save_idx), n), dtype=dtype) for name in names}
-    size = int(chunk_size or DEFAULT_CHUNK)
+    size = _chunk_size(chunk_size)
     for start in range(0, n, size):
         stop = min(n, start + size)
         out = [data[name][:, start:stop] for name in names]

@@ -92,14 +92,18 @@ class CompiledModel:
             idx = np.flatnonzero(keep)
             return idx, np.round(ts[idx], -int(np.log10(prec)))
         req = np.atleast_1d(np.asarray(times, dtype=float))
+        if req.ndim != 1 or not np.isfinite(req).all():
+            raise ValueError("times must be a flat sequence of finite numbers")
         idx = np.abs(ts[None, :] - req[:, None]).argmin(axis=1)
-        bad = ~np.isclose(ts[idx], req, rtol=prec)
+        bad = ~np.isclose(ts[idx], req, rtol=0, atol=prec)
         if bad.any():
             raise ValueError(
                 f"times {req[bad][:5].tolist()} are not on the TIME STEP grid "
                 f"({self.initial_time} + k * {dt}, up to {self.final_time})"
             )
-        return idx, req
+        if len(np.unique(idx)) != len(idx) or (np.diff(idx) < 0).any():
+            raise ValueError(f"times must increase strictly, got {req[:10].tolist()}")
+        return idx, np.round(ts[idx], -int(np.log10(prec)))
 
     # -- programs ---------------------------------------------------------------------------
     def program(self, records: tuple[str, ...], params: frozenset, series: frozenset):

@@ -94,7 +94,22 @@ def parse_parameters(
                     "sample a parameter no strategy sets",
                 )
         out.append(_parameter(body, key, file, cat[canon], cat))
+    _check_links(out, file)
     return tuple(out)
+
+
+def _check_links(params: list[Parameter], file: Any) -> None:
+    """A sampled `Initial X` drives `Policy X`; sampling both would drop one of them."""
+    sampled = {p.name for p in params}
+    for p in params:
+        if p.linked in sampled:
+            raise InputError(
+                file,
+                f"parameters.{p.linked}",
+                f"{p.name!r} is sampled too, and its samples set {p.linked!r} "
+                "(the status quo carried forward), so these samples would be ignored",
+                f"sample one of {p.name!r} and {p.linked!r}",
+            )
 
 
 def _parameter(body: Any, key: str, file: Any, entry: Entry, cat: Catalogue) -> Parameter:

@@ -157,7 +157,8 @@ def is_done(spec: SweepSpec, out_dir: Path, chunk: int) -> bool:
     if not chunk_path(out_dir, chunk).is_file():
         return False
     start = chunk * spec.chunk_size
-    return start >= spec.fan_limit or chunk_path(out_dir, chunk, "traj").is_file()
+    keeps_trajectories = bool(spec.fan_variables) and start < spec.fan_limit
+    return not keeps_trajectories or chunk_path(out_dir, chunk, "traj").is_file()
 
 
 def save_chunk(out_dir: Path, out: ChunkOutput) -> None:
@@ -185,7 +186,8 @@ def execute(
     """
     chunks = plan(spec.n_runs, spec.chunk_size)
     n_strat = len(spec.strategies)
-    done_runs = sum(b - a for i, (a, b) in enumerate(chunks) if i not in set(todo)) * n_strat
+    pending = set(todo)
+    done_runs = sum(b - a for i, (a, b) in enumerate(chunks) if i not in pending) * n_strat
     with _bar(spec.n_runs * n_strat, done_runs, progress) as bar:
 
         def finished(out: ChunkOutput) -> None:

@@ -170,6 +170,11 @@ def parse_spec(data: dict[str, Any], *, source: str | Path | None = None) -> Swe
     method = choice(data.get("method"), "method", file, METHODS)
     seed = integer(data, "seed", file, required=True, low=0)
     n = integer(data, "n", file, required=method != "oat", low=1) or 1
+    least = {"sobol": 4, "oat": 1}.get(method, 2)  # fewer gives no usable indices or spread
+    if n < least:
+        raise InputError(
+            file, "n", f"{method} needs at least {least} base samples, got {n}", f"use n >= {least}"
+        )
     if method == "sobol" and n & (n - 1):
         lo = 1 << (n.bit_length() - 1)
         raise InputError(

@@ -66,6 +66,12 @@ class Scenario:
     series: dict[str, pd.Series] = field(default_factory=dict)
     source: Path | None = None
     based_on: str | None = None
+    implied: frozenset[str] = field(default_factory=frozenset, repr=False)
+    """Constants no file set but the scenario derived (a series lever's group timing).
+
+    A child scenario drops these from its parent and derives them again, so
+    changing a lever's form (series <-> value) does not keep stale timing.
+    """
 
     @classmethod
     def from_file(cls, path: str | Path) -> Scenario:
@@ -132,20 +138,73 @@ def _build(data: dict[str, Any], src: Path | None, chain: tuple[Path, ...]) -> S
 
     consts: dict[str, float] = {}
     series: dict[str, pd.Series] = {}
+    inherited: dict[str, str] = {}  # timing constant the parent chain set explicitly -> file
     if based_on:
         parent = _load(_parent_path(based_on, src, file), chain)
-        consts, series = dict(parent.constants), dict(parent.series)
+        consts = {k: v for k, v in parent.constants.items() if k not in parent.implied}
+        series = dict(parent.series)
+        origin = parent.source.name if parent.source is not None else based_on
+        inherited = {p: origin for p in _timing_params(cat) if p in consts}
 
-    own_c, own_s, timing = _parse_sections(data, file, cat)
+    own_c, own_s, timing, where = _parse_sections(data, file, cat)
     for k, v in own_c.items():
         series.pop(k, None)
         consts[k] = v
     for k, s in own_s.items():
         consts.pop(k, None)
         series[k] = s
-    _time_series_levers(consts, series, timing, file, cat)
+    for p in timing:
+        inherited.pop(p, None)
+    _inherited_timing(consts, series, inherited, where, file, cat)
+    derived = _time_series_levers(consts, series, timing, file, cat)
+    implied = frozenset(derived - timing.keys() - inherited.keys())
     _check_split(consts, series, file, cat)
-    return Scenario(name, description, consts, series, src, based_on)
+    return Scenario(name, description, consts, series, src, based_on, implied)
+
+
+def _timing_params(cat: Catalogue) -> set[str]:
+    return {p for e in cat.levers() for p in (e.start_param, e.ramp_param) if p is not None}
+
+
+def _inherited_timing(
+    consts: dict[str, float],
+    series: dict[str, pd.Series],
+    inherited: dict[str, str],
+    where: dict[str, str],
+    file: Any,
+    cat: Catalogue,
+) -> None:
+    """Reconcile timing the parent chain set explicitly with this file's series levers.
+
+    A series applies from INITIAL TIME with no ramp. If a lever of the group is
+    still given as a value, the parent's start/ramp applies to it and conflicts:
+    that is an error. If every lever of the group set in the chain is now a
+    series, the parent's timing applies to nothing and is dropped.
+    """
+    t0 = cat.horizon[0]
+    for group, levers in cat.lever_groups().items():
+        in_series = [e for e in levers if e.name in series and e.name in where]
+        if not group or not in_series:
+            continue
+        first = levers[0]
+        for param, needed, what in (
+            (first.start_param, t0, "start"),
+            (first.ramp_param, 0.0, "ramp"),
+        ):
+            if param not in inherited or consts.get(param) == needed:
+                continue
+            values = [e for e in levers if e.name in consts]
+            if values:
+                e = in_series[0]
+                raise InputError(
+                    file,
+                    where[e.name],
+                    f"{e.name!r} is a series, which applies from {t0:g} with no ramp, but "
+                    f"group {group!r} has {what} {consts[param]:g} from {inherited[param]} "
+                    f"(for {', '.join(repr(v.name) for v in values)})",
+                    "give the other levers of the group as series too, or give this one a value",
+                )
+            del inherited[param]
 
 
 def _parent_path(based_on: str, src: Path | None, file: Any) -> Path:
@@ -162,11 +221,12 @@ def _parent_path(based_on: str, src: Path | None, file: Any) -> Path:
 
 def _parse_sections(
     data: dict[str, Any], file: Any, cat: Catalogue
-) -> tuple[dict[str, float], dict[str, pd.Series], dict[str, tuple[str, float]]]:
-    """Parse [parameters] and [policy]; return constants, series and timing set here.
+) -> tuple[dict[str, float], dict[str, pd.Series], dict[str, tuple[str, float]], dict[str, str]]:
+    """Parse [parameters] and [policy]; return constants, series, timing set here and keys.
 
     `timing` maps each timing constant set by a lever's start/ramp to (key, value),
-    so that conflicts between levers of one group can name both keys.
+    so that conflicts between levers of one group can name both keys; `where`
+    maps each canonical name set here to the key that set it.
     """
     consts: dict[str, float] = {}
     series: dict[str, pd.Series] = {}
@@ -231,7 +291,7 @@ def _parse_sections(
                 )
             timing[param] = (sub_key, v)
             put(param, v, where.get(param, sub_key))
-    return consts, series, timing
+    return consts, series, timing, where
 
 
 def _table(data: dict[str, Any], key: str, file: Any) -> dict[str, Any]:
@@ -328,9 +388,13 @@ def _time_series_levers(
     timing: dict[str, tuple[str, float]],
     file: Any,
     cat: Catalogue,
-) -> None:
-    """Make a lever given as a series take effect from INITIAL TIME, without a ramp."""
+) -> set[str]:
+    """Make a lever given as a series take effect from INITIAL TIME, without a ramp.
+
+    Returns the timing constants it set.
+    """
     t0 = cat.horizon[0]
+    done: set[str] = set()
     for name in series:
         entry = cat[name]
         if not entry.is_lever:
@@ -350,6 +414,8 @@ def _time_series_levers(
                     file, param, "a timing constant cannot be a series", "give a number"
                 )
             consts[param] = needed
+            done.add(param)
+    return done
 
 
 def _check_split(

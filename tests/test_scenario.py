@@ -221,3 +221,52 @@ def test_readme_scenario_example_is_valid(tmp_path):
     s = Scenario.from_file(write(tmp_path, "example", block))
     assert s.constants["Policy culture share"] == 0.17
     assert "Policy soft power budget share" in s.series
+
+
+def child_of(tmp_path: Path, parent: str, body: str) -> Path:
+    based_on = (SCENARIOS / f"{parent}.toml").as_posix()
+    return write(tmp_path, "child", f'name="c"\ndescription="d"\nbased_on="{based_on}"\n{body}')
+
+
+def test_child_series_conflicting_with_parent_timing_is_rejected(tmp_path):
+    # culture_first starts the split group in 2027 with a 5-year ramp; a series
+    # for one share would silently drop that timing for the other three.
+    child = child_of(
+        tmp_path, "culture_first", "[policy]\nimage_share = [[2025,0.03],[2075,0.03]]\n"
+    )
+    with pytest.raises(InputError, match="give the other levers of the group as series") as exc:
+        Scenario.from_file(child)
+    assert "policy.image_share.series" in str(exc.value) and "child.toml" in str(exc.value)
+    assert "culture_first.toml" in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_child_giving_the_whole_group_as_series_drops_parent_timing(tmp_path):
+    body = "[policy]\n" + "".join(
+        f"{k} = [[2025,{v}],[2075,{v}]]\n"
+        for k, v in [("education_share", 0.45), ("public_service_share", 0.35)]
+        + [("culture_share", 0.17), ("image_share", 0.03)]
+    )
+    s = Scenario.from_file(child_of(tmp_path, "culture_first", body))
+    assert s.constants["Budget split policy start year"] == 2025.0
+    assert s.constants["Budget split policy ramp time"] == 0.0
+
+
+def test_child_value_drops_timing_implied_by_parent_series(tmp_path):
+    # austerity gives soft_power_budget_share as a series (start 2025, ramp 0
+    # implied); a child giving a value gets the .mdl's default timing back.
+    parent = Scenario.from_file(SCENARIOS / "austerity.toml")
+    entry = catalogue()["Policy soft power budget share"]
+    assert parent.constants[entry.start_param] == 2025.0
+    s = Scenario.from_file(
+        child_of(tmp_path, "austerity", "[policy]\nsoft_power_budget_share = 0.25\n")
+    )
+    assert s.constants["Policy soft power budget share"] == 0.25
+    assert entry.start_param not in s.constants and entry.ramp_param not in s.constants
+
+
+def test_child_keeps_explicit_parent_timing_for_values(tmp_path):
+    s = Scenario.from_file(
+        child_of(tmp_path, "culture_first", "[policy]\nimage_share = 0.04\nculture_share = 0.16\n")
+    )
+    assert s.constants["Budget split policy start year"] == 2027.0
+    assert s.constants["Budget split policy ramp time"] == 5.0

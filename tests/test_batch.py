@@ -119,11 +119,37 @@ def test_base_scenario_and_series_match_pysd() -> None:
     assert not np.allclose(res2.data[SHOWN[0]][:, 1], res.data[SHOWN[0]][:, 0])
 
 
-def test_rk4_is_close_to_euler_but_not_identical() -> None:
-    euler = simulate(record=SHOWN, method="rk4")
-    rk4 = simulate(record=SHOWN)
-    a, b = euler.data[SHOWN[0]], rk4.data[SHOWN[0]]
-    np.testing.assert_allclose(a, b, rtol=1e-2)
+def test_euler_and_rk4_against_the_closed_form() -> None:
+    """dS/dt = -k S + a TIME (linear_forced.mdl): each method hits its own exact recursion.
+
+    With c = S0 + a/k^2 the solution is S = c e^(-k t) + (a/k) t - a/k^2. Both
+    methods reproduce the linear part exactly, so after n steps they give
+    c R^n + (a/k) t - a/k^2 with R = 1 - k dt (Euler) or the degree-4 Taylor
+    polynomial of e^(-k dt) (RK4). Euler is also PySD's answer.
+    """
+    path = MODELS / "linear_forced.mdl"
+    k, a, s0, dt = 0.5, 0.3, 10.0, 0.25  # as in the .mdl
+    euler = simulate(record=["S"], mdl_path=path)
+    rk4 = simulate(record=["S"], mdl_path=path, method="rk4")
+    t = euler.times
+    n = np.round((t - t[0]) / dt)
+    c = s0 + a / k**2
+    exact = c * np.exp(-k * t) + a / k * t - a / k**2
+    z = -k * dt
+    for res, growth in ((euler, 1 + z), (rk4, 1 + z + z**2 / 2 + z**3 / 6 + z**4 / 24)):
+        np.testing.assert_array_equal(res.times, t)
+        own = c * growth**n + a / k * t - a / k**2
+        np.testing.assert_allclose(res.data["S"][:, 0], own, rtol=1e-12)
+    err = {
+        m: np.max(np.abs(r.data["S"][:, 0] - exact) / exact)
+        for m, r in (("euler", euler), ("rk4", rk4))
+    }
+    assert err["euler"] > 1e-3 and err["rk4"] < 1e-5, err
+    model = load_model(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = model.run()
+    np.testing.assert_allclose(euler.data["S"][:, 0], ref["S"].to_numpy(), rtol=1e-12)
     with pytest.raises(ValueError, match="method"):
         simulate(method="heun")
 

@@ -79,3 +79,17 @@ def test_unsupported_construct_names_construct_and_variable(
         compile_model(MODELS / f"{stem}.mdl")
     assert construct in str(err.value)
     assert variable in str(err.value)
+
+
+def test_series_take_shared_and_per_run() -> None:
+    """A shared series is returned as is; a per-run one gives one run's or a slice's columns."""
+    from regionsoft_sd.batch.builtins import Series
+
+    shared = Series([0.0, 10.0], [1.0, 3.0])
+    assert shared.take(slice(0, 2)) is shared and shared.take(1) is shared
+    per_run = Series([10.0, 0.0], [[3.0, 30.0, 300.0], [1.0, 10.0, 100.0]])  # sorted by time
+    one = per_run.take(1)
+    assert one.values.shape == (2,) and one(5.0) == 20.0
+    part = per_run.take(slice(1, 3))
+    np.testing.assert_array_equal(part(5.0), [20.0, 200.0])
+    np.testing.assert_array_equal(part.times, [0.0, 10.0])

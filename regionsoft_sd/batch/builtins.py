@@ -213,9 +213,7 @@ class Series:
         """The part of the series for the given runs (itself when shared by all runs)."""
         if self.values.ndim == 1:
             return self
-        if isinstance(runs, int):
-            return Series(self.times, self.values[:, runs])
-        return Series(self.times, self.values[:, runs])
+        return Series(self.times, self.values[:, runs])  # an int gives one run's 1-D series
 
     def __call__(self, t: float):
         if self.values.ndim == 1:

@@ -54,12 +54,27 @@ def integer(
 
 
 def number(value: Any, key: str, file: Any) -> float:
-    """A finite int or float (not a bool), as float."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    """A finite int or float (not a bool), as float.
+
+    Integers too large for a float (TOML allows any size) are rejected, not raised.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise InputError(
-            file, key, f"expected a finite number, got {value!r}", "write a plain number"
+            file,
+            key,
+            f"expected a number, got {type(value).__name__} {value!r}",
+            "write a plain number such as 0.15 (no quotes)",
         )
-    return float(value)
+    try:
+        v = float(value)
+    except (OverflowError, TypeError, ValueError):
+        v = math.inf
+    if not math.isfinite(v):
+        shown = repr(value) if len(repr(value)) <= 30 else f"{repr(value)[:20]}..."
+        raise InputError(
+            file, key, f"{shown} is not a finite number of usable size", "write a smaller number"
+        )
+    return v
 
 
 def boolean(data: dict[str, Any], key: str, file: Any, default: bool) -> bool:

@@ -41,7 +41,7 @@ import pandas as pd
 
 from regionsoft_sd.catalogue import Catalogue, Entry, catalogue
 from regionsoft_sd.errors import InputError, load_toml, unknown_name
-from regionsoft_sd.fields import text
+from regionsoft_sd.fields import number, text
 
 SPLIT_GROUP = "Budget split"
 SPLIT_TOLERANCE = 1e-6
@@ -277,7 +277,7 @@ def _parse_sections(
                 continue
             assert param is not None
             sub_key = f"{key}.{sub}"
-            v = _number(spec[sub], sub_key, file)
+            v = number(spec[sub], sub_key, file)
             if sub == "start":
                 _check_year(v, sub_key, file, cat)
             _check_range(v, sub_key, file, cat[param])
@@ -311,30 +311,10 @@ def _lever(lever: str, key: str, file: Any, cat: Catalogue) -> Entry:
     )
 
 
-def _number(value: Any, key: str, file: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError(
-            file,
-            key,
-            f"expected a number, got {type(value).__name__} {value!r}",
-            "write a plain number such as 0.15 (no quotes)",
-        )
-    if not np.isfinite(value):
-        raise InputError(file, key, f"{value} is not a finite number", "write a finite number")
-    return float(value)
-
-
 def _value(value: Any, key: str, file: Any, entry: Entry, cat: Catalogue) -> float | pd.Series:
     """A number, or a [[year, value], ...] list turned into a checked pandas Series."""
     if not isinstance(value, list):
-        if isinstance(value, dict | str | bool) or not isinstance(value, int | float):
-            raise InputError(
-                file,
-                key,
-                f"expected a number or [[year, value], ...], got {type(value).__name__} {value!r}",
-                "write a plain number such as 0.15 (no quotes)",
-            )
-        v = _number(value, key, file)
+        v = number(value, key, file)
         _check_range(v, key, file, entry)
         return v
     if len(value) < 2 or not all(isinstance(p, list) and len(p) == 2 for p in value):
@@ -344,8 +324,8 @@ def _value(value: Any, key: str, file: Any, entry: Entry, cat: Catalogue) -> flo
             "a series must be a list of at least two [year, value] pairs",
             "write [[2025, 0.1], [2035, 0.2]] (for a constant, give a number)",
         )
-    years = [_number(p[0], f"{key}[{i}] year", file) for i, p in enumerate(value)]
-    values = [_number(p[1], f"{key}[{i}] value", file) for i, p in enumerate(value)]
+    years = [number(p[0], f"{key}[{i}] year", file) for i, p in enumerate(value)]
+    values = [number(p[1], f"{key}[{i}] value", file) for i, p in enumerate(value)]
     for i, y in enumerate(years):
         _check_year(y, f"{key}[{i}]", file, cat)
         if i and y <= years[i - 1]:

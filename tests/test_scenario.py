@@ -270,3 +270,31 @@ def test_child_keeps_explicit_parent_timing_for_values(tmp_path):
     )
     assert s.constants["Budget split policy start year"] == 2027.0
     assert s.constants["Budget split policy ramp time"] == 5.0
+
+
+@pytest.mark.parametrize(
+    ("policy", "key"),
+    [
+        ({"tax_share": 10**29}, "policy.tax_share.value"),
+        ({"tax_share": 10**400}, "policy.tax_share.value"),
+        ({"tax_share": {"value": 0.25, "start": 10**29}}, "policy.tax_share.start"),
+        ({"tax_share": {"value": 0.25, "ramp": 10**400}}, "policy.tax_share.ramp"),
+        ({"tax_share": [[2025, 0.2], [10**29, 0.25]]}, "policy.tax_share.series[1]"),
+        ({"tax_share": [[2025, 0.2], [2030, 10**400]]}, "policy.tax_share.series[1] value"),
+    ],
+)
+def test_huge_numbers_are_input_errors(policy, key):
+    with pytest.raises(InputError) as exc:
+        Scenario.from_dict(scen(policy=policy))
+    assert exc.value.key == key
+
+
+@pytest.mark.parametrize(
+    "value", [10**400, -(10**400), float("inf"), float("nan"), True, "1", None]
+)
+def test_fields_number_rejects_what_is_not_a_usable_float(value):
+    from regionsoft_sd.fields import number
+
+    with pytest.raises(InputError, match="k"):
+        number(value, "k", "f.toml")
+    assert number(10**29, "k", "f.toml") == 1e29

@@ -290,7 +290,9 @@ def test_huge_numbers_are_input_errors(policy, key):
 
 
 @pytest.mark.parametrize(
-    "value", [10**400, -(10**400), float("inf"), float("nan"), True, "1", None]
+    "value",
+    [10**400, -(10**400), float("inf"), float("nan"), True, "1", None],
+    ids=["huge", "-huge", "inf", "nan", "bool", "text", "none"],
 )
 def test_fields_number_rejects_what_is_not_a_usable_float(value):
     from regionsoft_sd.fields import number

@@ -157,6 +157,7 @@ def _build(data: dict[str, Any], src: Path | None, chain: tuple[Path, ...]) -> S
         inherited.pop(p, None)
     _inherited_timing(consts, series, inherited, where, file, cat)
     derived = _time_series_levers(consts, series, timing, file, cat)
+    derived |= _carry_initial_forward(consts, series, file, cat)
     implied = frozenset(derived - timing.keys() - inherited.keys())
     _check_split(consts, series, file, cat)
     return Scenario(name, description, consts, series, src, based_on, implied)
@@ -205,6 +206,36 @@ def _inherited_timing(
                     "give the other levers of the group as series too, or give this one a value",
                 )
             del inherited[param]
+
+
+def _carry_initial_forward(
+    consts: dict[str, float], series: dict[str, pd.Series], file: Any, cat: Catalogue
+) -> set[str]:
+    """Set `Policy X` to `Initial X` where only the latter is set (the status quo carried on).
+
+    Otherwise the lever would ramp from the new initial value back to the
+    `.mdl`'s policy target: a policy change nobody asked for. Returns the
+    levers it set (derived, so a child that changes `Initial X` derives again).
+    """
+    done: set[str] = set()
+    for e in cat.levers():
+        initial = f"Initial {e.lever}"
+        if initial not in cat or e.name in consts or e.name in series:
+            continue
+        initial = cat[initial].name
+        if initial not in consts:
+            continue
+        v = consts[initial]
+        if not e.in_range(v):
+            raise InputError(
+                file,
+                initial,
+                f"{v:g} carried forward as {e.name!r} is outside its range {e.range_text()}",
+                f"also set {e.name!r} (policy.{e.lever.replace(' ', '_')})",
+            )
+        consts[e.name] = v
+        done.add(e.name)
+    return done
 
 
 def _parent_path(based_on: str, src: Path | None, file: Any) -> Path:

@@ -300,3 +300,26 @@ def test_fields_number_rejects_what_is_not_a_usable_float(value):
     with pytest.raises(InputError, match="k"):
         number(value, "k", "f.toml")
     assert number(10**29, "k", "f.toml") == 1e29
+
+
+def test_initial_value_alone_is_carried_forward_as_the_policy():
+    s = Scenario.from_dict(scen(parameters={"Initial tax share": 0.3}))
+    assert s.constants == {"Initial tax share": 0.3, "Policy tax share": 0.3}
+    # an explicit policy is kept
+    s = Scenario.from_dict(scen(parameters={"Initial tax share": 0.3}, policy={"tax_share": 0.25}))
+    assert s.constants["Policy tax share"] == 0.25
+
+
+def test_carried_forward_policy_follows_the_child_initial_value(tmp_path):
+    write(tmp_path, "parent", 'name="p"\ndescription="d"\n[parameters]\n"Initial tax share"=0.3\n')
+    child = write(
+        tmp_path,
+        "child",
+        'name="c"\ndescription="d"\nbased_on="parent"\n[parameters]\n"Initial tax share"=0.35\n',
+    )
+    assert Scenario.from_file(child).constants["Policy tax share"] == 0.35
+    child.write_text(
+        'name="c"\ndescription="d"\nbased_on="parent"\n[policy]\ntax_share=0.25\n', encoding="utf-8"
+    )
+    s = Scenario.from_file(child)
+    assert s.constants["Policy tax share"] == 0.25 and s.constants["Initial tax share"] == 0.3

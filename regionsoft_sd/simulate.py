@@ -58,7 +58,7 @@ def run(scenario: Scenario, *, variables: Sequence[str] | None = None) -> pd.Dat
     if variables is None:
         cols = default_variables()
     else:
-        cols = [cat.resolve(v, key="variables") for v in variables]
+        cols = list(dict.fromkeys(cat.resolve(v, key="variables") for v in variables))
     model = load_model()
     with warnings.catch_warnings():
         # PySD warns when a constant becomes a time series: that is what a series is for.
@@ -139,7 +139,11 @@ def compare(
                 s.source, "name", f"{s.name!r} is also the name of {other}", "rename one of them"
             )
         seen[s.name] = s
-    cols = None if variables is None else list({*variables, *REQUIRED_VARIABLES})
+    cols = None
+    if variables is not None:
+        cat = catalogue()
+        named = [cat.resolve(v, key="variables") for v in (*variables, *REQUIRED_VARIABLES)]
+        cols = list(dict.fromkeys(named))  # the caller's order, then what metrics need
     trajectories: dict[str, pd.DataFrame] = {}
     rows = {}
     for s in tqdm(

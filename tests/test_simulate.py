@@ -139,3 +139,16 @@ def test_compare_rejects_duplicates_bad_rank_and_nothing():
         compare([load("baseline")], rank_by="cumulative_spending")
     with pytest.raises(InputError, match="nothing to compare"):
         compare([])
+
+
+def test_run_drops_repeated_variables():
+    df = run(load("baseline"), variables=["Output", "output", "OUTPUT"])
+    assert list(df.columns) == ["Output"]
+
+
+def test_compare_variables_in_any_spelling_keep_their_order():
+    res = compare([load("baseline")], variables=["hard_power_index", "dominant soft POWER"])
+    cols = list(res.trajectories["baseline"].columns)
+    assert cols[:2] == ["Hard Power Index", "Dominant Soft Power"]
+    assert len(cols) == len(set(cols))
+    assert not res.metrics.isna().all(axis=None)

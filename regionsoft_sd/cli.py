@@ -9,6 +9,7 @@ Every input is validated before any output is written.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -146,9 +147,27 @@ def _load_all(paths: Sequence[Path]) -> list:
 
 
 def _check_out(out: Path) -> None:
+    """Reject an --out folder that cannot be created or written, before any simulation."""
     if out.exists() and not out.is_dir():
         raise InputError(
             None, "--out", f"{str(out)!r} exists and is not a folder", "give a folder path"
+        )
+    base = out.absolute()
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if not base.is_dir():
+        raise InputError(
+            None,
+            "--out",
+            f"cannot create {str(out)!r}: {str(base)!r} is not a folder",
+            "give a path inside a folder",
+        )
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise InputError(
+            None,
+            "--out",
+            f"cannot write to {str(base)!r} (permission denied)",
+            "give a folder you can write to",
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -122,6 +123,28 @@ def test_out_that_is_a_file_is_bad_input(tmp_path, capsys):
     target.write_text("keep")
     code, _, err = call(capsys, "run", SCENARIOS / "baseline.toml", "--out", target)
     assert code == 2 and "--out" in err and target.read_text() == "keep"
+
+
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_out_below_a_file_is_bad_input_before_simulating(command, monkeypatch, tmp_path, capsys):
+    def boom(*args, **kwargs):
+        raise AssertionError("simulated despite a bad --out")
+
+    monkeypatch.setattr("regionsoft_sd.simulate.run", boom)
+    monkeypatch.setattr("regionsoft_sd.simulate.compare", boom)
+    (tmp_path / "afile").write_text("keep")
+    out = tmp_path / "afile" / "sub" / "deeper"
+    code, _, err = call(capsys, command, SCENARIOS / "baseline.toml", "--out", out)
+    assert code == 2 and "--out" in err and "is not a folder" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_out_in_a_read_only_folder_is_bad_input(monkeypatch, tmp_path, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    code, _, err = call(capsys, "run", SCENARIOS / "baseline.toml", "--out", locked / "o")
+    assert code == 2 and "cannot write" in err
 
 
 def test_debug_shows_the_traceback(tmp_path, capsys):

@@ -157,7 +157,10 @@ def params_text(entries: Sequence[Entry]) -> str:
     sections = [
         ("Policy levers (set them under [policy.<lever>] in a scenario)", lambda e: e.is_lever),
         ("Policy timing (start/ramp of each lever group)", _is_timing),
-        ("Calibration: the 2025 status quo", lambda e: e.name.startswith("Initial ")),
+        (
+            "Calibration: the 2025 status quo",
+            lambda e: e.kind == "constant" and e.name.startswith("Initial "),
+        ),
         ("Parameters", lambda e: e.kind == "constant"),
         ("Computed by the model (not settable)", lambda e: True),
     ]

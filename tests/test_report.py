@@ -41,3 +41,17 @@ def test_markdown_table_is_well_formed_and_in_ranking_order():
 def test_terminal_table_has_units_row():
     lines = metrics_table(fake()).splitlines()
     assert "[U]" in lines[1] and set(lines[2]) <= {"-", " "}
+
+
+def test_params_calibration_lists_only_constants():
+    from regionsoft_sd.catalogue import catalogue
+    from regionsoft_sd.report import params_text
+
+    cat = catalogue()
+    computed = [e for e in cat if e.name.startswith("Initial ") and e.kind != "constant"]
+    assert computed  # e.g. Initial productive capital, computed from other constants
+    blocks = params_text(list(cat)).split("\n\n")
+    calibration = next(b for b in blocks if b.startswith("Calibration"))
+    listed = [ln.split("  ")[0] for ln in calibration.splitlines()[2:] if not ln.startswith(" ")]
+    assert listed and all(cat[n].kind == "constant" for n in listed)
+    assert not {e.name for e in computed} & set(listed)

@@ -16,6 +16,11 @@ Output folder layout::
     fan.csv               5/25/50/75/95 % bands of the fan-chart variables
     figures/*.png         sobol, morris, tornado, fan_<strategy>, outcomes, win_share
     chunks/               checkpoints (kept, so --resume and audits work)
+
+A folder reused for another sweep holds only this sweep's outputs once it is
+done: after every new output is written, the tables and figures above that
+this run did not write (e.g. sobol.csv after a Morris run) are deleted. A run
+that fails never gets that far, so it never destroys an earlier good result.
 """
 
 from __future__ import annotations
@@ -37,6 +42,19 @@ from regionsoft_sd.sweep.sampling import sample, unit_design, unit_problem
 from regionsoft_sd.sweep.spec import SweepSpec, load_spec
 
 FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+# every table a sweep may write (figures: every figures/*.png)
+OUTPUT_TABLES = (
+    "samples.parquet",
+    "runs.parquet",
+    "sobol.csv",
+    "sobol_s2.csv",
+    "morris.csv",
+    "tornado.csv",
+    "win_share.csv",
+    "outcomes.csv",
+    "fan.csv",
+)
+FIGURES_DIR = "figures"
 
 
 @dataclass
@@ -125,6 +143,7 @@ def run_sweep(
     unit = unit_design(spec)
     values = sample(spec)
     todo = prepare_dir(spec, out, resume)
+    remove_temp_outputs(out)
     execute(
         spec,
         values,
@@ -140,7 +159,36 @@ def run_sweep(
         from regionsoft_sd.sweep.plots import save_figures
 
         result.files += save_figures(result)
+    stale = remove_stale_outputs(out, result.files)
+    if stale:
+        result.notes.append(
+            "removed outputs of an earlier sweep that this one does not produce: "
+            + ", ".join(p.relative_to(out).as_posix() for p in stale)
+        )
     return result
+
+
+def remove_temp_outputs(out: Path) -> None:
+    """Delete temporary files of known outputs that a killed run left (`.NAME.*.tmp`)."""
+    temps = [t for name in OUTPUT_TABLES for t in out.glob(f".{name}.*.tmp")]
+    temps += (out / FIGURES_DIR).glob(".*.png.*.tmp")
+    for t in temps:
+        t.unlink(missing_ok=True)
+
+
+def remove_stale_outputs(out: Path, written: list[Path]) -> list[Path]:
+    """Delete the sweep outputs in `out` that are not in `written`; return them.
+
+    Call only after every output of the run is written: an earlier sweep's
+    tables and figures go only once the new ones exist. Only known output
+    names are touched (`OUTPUT_TABLES`, `figures/*.png`).
+    """
+    keep = {Path(p).resolve() for p in written}
+    found = [out / name for name in OUTPUT_TABLES] + sorted((out / FIGURES_DIR).glob("*.png"))
+    stale = [p for p in found if p.is_file() and p.resolve() not in keep]
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return stale
 
 
 def assemble(spec: SweepSpec, out: Path, unit: np.ndarray, values: pd.DataFrame) -> SweepResult:

@@ -141,10 +141,16 @@ def prepare_dir(spec: SweepSpec, out_dir: Path, resume: bool) -> list[int]:
     """Set up `out_dir/chunks` and return the ids of the chunks still to run.
 
     Without `resume`, earlier checkpoints are removed. With it, the manifest
-    must match (the caller checks that first, see `sweep.check_resume`).
+    must match (the caller checks that first, see `pipeline.validate_options`).
+    Either way, temporary files that a killed run left in `chunks/` (the
+    atomic writers' `.chunk-NNNNNN.parquet.*.tmp` and the like) are removed:
+    nothing else writes there, and one folder holds one sweep at a time.
     """
     d = Path(out_dir) / CHUNK_DIR
     chunks = plan(spec.n_runs, spec.chunk_size)
+    if d.is_dir():
+        for f in d.glob(".*.tmp"):
+            f.unlink(missing_ok=True)
     if not resume and d.exists():
         for f in d.glob("*.parquet"):
             f.unlink()

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from regionsoft_sd.sweep import load_spec, run_sweep
-from regionsoft_sd.sweep.runner import CHUNK_DIR, strategy_overrides
+from regionsoft_sd.sweep.runner import CHUNK_DIR, plan, strategy_overrides
 from regionsoft_sd.sweep.sampling import sample
 
 DATA = Path(__file__).parent / "sweep_data"
@@ -44,6 +44,9 @@ OUTPUTS = [
     "outcomes.csv",
     "fan.csv",
 ]
+METHOD_OUTPUTS = ["sobol.csv", "sobol_s2.csv", "morris.csv"]  # compared when the method writes them
+# the same sweep by Sobol (n = 4 base samples: 4 * (2 * 3 + 2) = 32 runs + 7 for the tornado)
+SOBOL = SMALL.replace('method = "lhs"\nn = 40', 'method = "sobol"\nn = 4')
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +63,30 @@ def reference(small_spec, tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="module")
+def sobol_spec(tmp_path_factory) -> Path:
+    assert SOBOL != SMALL
+    p = tmp_path_factory.mktemp("spec") / "sobol.toml"
+    p.write_text(SOBOL, encoding="utf-8")
+    return p
+
+
+@pytest.fixture(scope="module")
+def sobol_reference(sobol_spec, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("sobol_ref")
+    run_sweep(sobol_spec, out, progress=False, figures=False)
+    assert (out / "sobol.csv").is_file() and (out / "sobol_s2.csv").is_file()
+    return out
+
+
+# (spec fixture, reference fixture) of each method the identity tests cover
+SPECS = {"lhs": ("small_spec", "reference"), "sobol": ("sobol_spec", "sobol_reference")}
+
+
 def assert_same_outputs(a: Path, b: Path) -> None:
-    for name in OUTPUTS:
+    for name in METHOD_OUTPUTS:
+        assert (a / name).is_file() == (b / name).is_file(), name
+    for name in OUTPUTS + [m for m in METHOD_OUTPUTS if (a / m).is_file()]:
         if name.endswith(".parquet"):
             pd.testing.assert_frame_equal(
                 pd.read_parquet(a / name), pd.read_parquet(b / name), check_exact=True
@@ -102,12 +127,17 @@ def test_sampled_initial_lever_carries_the_status_quo(small_spec):
     np.testing.assert_array_equal(base["Policy tax share"], values["Initial tax share"])
 
 
-def test_dask_local_cluster_matches_in_process(reference, small_spec, tmp_path):
-    run_sweep(small_spec, tmp_path, workers=2, progress=False, figures=False)
-    assert_same_outputs(reference, tmp_path)
+@pytest.mark.parametrize("method", list(SPECS))
+def test_dask_local_cluster_matches_in_process(method, request, tmp_path):
+    spec, ref = (request.getfixturevalue(f) for f in SPECS[method])
+    run_sweep(spec, tmp_path, workers=2, progress=False, figures=False)
+    assert_same_outputs(ref, tmp_path)
 
 
-def test_resume_after_interrupt_is_bit_identical(reference, small_spec, tmp_path):
+@pytest.mark.parametrize("method", list(SPECS))
+def test_resume_after_interrupt_is_bit_identical(method, request, tmp_path):
+    small_spec, reference = (request.getfixturevalue(f) for f in SPECS[method])
+
     def crash(chunk: int) -> None:
         if chunk == 1:
             raise KeyboardInterrupt
@@ -170,9 +200,10 @@ def test_existing_scheduler_and_a_lost_worker(reference, small_spec, tmp_path):
         dashboard_address=None,
     ) as cluster:
         pid = next(iter(cluster.workers.values())).process.pid
-        killed = []
+        killed, saved = [], []
 
         def kill_one(chunk: int) -> None:
+            saved.append(chunk)
             if not killed:
                 os.kill(pid, signal.SIGKILL)
                 killed.append(chunk)
@@ -186,6 +217,8 @@ def test_existing_scheduler_and_a_lost_worker(reference, small_spec, tmp_path):
             on_chunk=kill_one,
         )
     assert killed
+    # each chunk checkpointed exactly once, though a worker died with tasks in flight
+    assert sorted(saved) == list(range(len(plan(load_spec(small_spec).n_runs, 16))))
     assert_same_outputs(reference, tmp_path)
 
 
@@ -204,3 +237,49 @@ def test_resume_of_a_finished_sweep_without_fan_variables_runs_nothing(tmp_path)
     out = tmp_path / "out"
     run_sweep(spec_path, out, progress=False, figures=False)
     assert prepare_dir(load_spec(spec_path), out, resume=True) == []
+
+
+def _known_lhs(tmp_path: Path) -> Path:
+    """known.toml as a 16-run LHS: one strategy, so no Sobol tables and no win share."""
+    text = (DATA / "known.toml").read_text(encoding="utf-8")
+    text = text.replace('method = "sobol"\nn = 64', 'method = "lhs"\nn = 16')
+    text = text.replace('model = "one_knob.mdl"', f'model = "{(DATA / "one_knob.mdl").as_posix()}"')
+    assert 'method = "lhs"' in text and str(DATA) in text
+    p = tmp_path / "known_lhs.toml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_reused_out_folder_keeps_only_the_new_sweeps_outputs(sobol_spec, tmp_path):
+    """A fresh sweep into a folder of another sweep: nothing stale survives, no temp files."""
+    out = tmp_path / "out"
+    run_sweep(sobol_spec, out, progress=False)
+    old = {"sobol.csv", "sobol_s2.csv", "win_share.csv", "figures/sobol.png"}
+    assert all((out / name).is_file() for name in old)
+    leftovers = [out / CHUNK_DIR / ".chunk-000001.parquet.abc123.tmp", out / ".runs.parquet.x.tmp"]
+    for p in leftovers:
+        p.write_bytes(b"half a file")  # what a killed run leaves behind
+    res = run_sweep(_known_lhs(tmp_path), out, progress=False)
+    present = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    outputs = {p for p in present if not p.startswith(f"{CHUNK_DIR}/")}
+    assert outputs == {p.relative_to(out).as_posix() for p in res.files}
+    assert not old & present and "figures/fan_model.png" in outputs
+    assert not any(p.exists() for p in leftovers)
+    assert any("removed outputs of an earlier sweep" in n and "sobol.csv" in n for n in res.notes)
+
+
+def test_failed_sweep_keeps_the_earlier_result(sobol_reference, tmp_path):
+    """Stale outputs go only after the new ones exist: a crashed run deletes nothing."""
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(sobol_reference, out)
+    before = {p.name: p.read_bytes() for p in out.glob("*.csv")}
+    assert "sobol.csv" in before
+
+    def crash(chunk: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(_known_lhs(tmp_path), out, progress=False, on_chunk=crash)
+    assert {p.name: p.read_bytes() for p in out.glob("*.csv")} == before

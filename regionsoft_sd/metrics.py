@@ -33,6 +33,29 @@ OUTPUT = "Output"
 CUMULATIVE_SPENDING = "Cumulative soft power spending"
 
 
+def _rate_text(rate: float) -> str:
+    return f"{rate * 100:.4g} %/yr"
+
+
+def _npv_text(rate: float) -> str:
+    return (
+        "Net present value of Output over the horizon, discounted continuously at "
+        f"{_rate_text(rate)} to the start year (trapezoid rule on the saved points)."
+    )
+
+
+def _threshold_text(threshold: float) -> str:
+    times = "twice" if threshold == 2 else f"{threshold:g} times"
+    return (
+        f"First year {THRESHOLD_VARIABLE} reaches {threshold:g} ({times} its 2025 level), "
+        "interpolated linearly between saved points; NaN if it never does."
+    )
+
+
+def _threshold_label(threshold: float) -> str:
+    return f"year SP>={threshold:g}"
+
+
 @dataclass(frozen=True)
 class Metric:
     """One outcome metric: its column name, what it measures and which way is better.
@@ -72,8 +95,7 @@ METRICS: tuple[Metric, ...] = (
     ),
     Metric(
         "npv_output",
-        "Net present value of Output over the horizon, discounted continuously at "
-        f"{DISCOUNT_RATE:.0%}/yr to the start year (trapezoid rule on the saved points).",
+        _npv_text(DISCOUNT_RATE),
         "higher",
         OUTPUT,
         "times Year",
@@ -90,11 +112,10 @@ METRICS: tuple[Metric, ...] = (
     ),
     Metric(
         "threshold_year",
-        f"First year {THRESHOLD_VARIABLE} reaches {THRESHOLD:g} (twice its 2025 level), "
-        "interpolated linearly between saved points; NaN if it never does.",
+        _threshold_text(THRESHOLD),
         "lower",
         "INITIAL TIME",
-        label="year SP>=2",
+        label=_threshold_label(THRESHOLD),
     ),
     Metric(
         "soft_power_per_money",
@@ -107,6 +128,26 @@ METRICS: tuple[Metric, ...] = (
     ),
 )
 METRIC_NAMES = tuple(m.name for m in METRICS)
+
+
+def describe(
+    name: str, *, discount_rate: float = DISCOUNT_RATE, threshold: float = THRESHOLD
+) -> str:
+    """The description of metric `name` for the discount rate and threshold actually used."""
+    if name == "npv_output":
+        return _npv_text(discount_rate)
+    if name == "threshold_year":
+        return _threshold_text(threshold)
+    return next(m.description for m in METRICS if m.name == name)
+
+
+def label(name: str, *, threshold: float = THRESHOLD) -> str:
+    """The short terminal label of metric `name` (the threshold year's names its threshold)."""
+    if name == "threshold_year":
+        return _threshold_label(threshold)
+    return next(m.label or m.name for m in METRICS if m.name == name)
+
+
 REQUIRED_VARIABLES = (SOFT_POWER, HARD_POWER, HUMAN_QUALITY, OUTPUT, CUMULATIVE_SPENDING)
 
 

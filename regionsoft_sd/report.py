@@ -15,7 +15,7 @@ import pandas as pd
 
 from regionsoft_sd.catalogue import Entry, catalogue
 from regionsoft_sd.io import save_figure, write_csv, write_table, write_text
-from regionsoft_sd.metrics import DISCOUNT_RATE, METRICS
+from regionsoft_sd.metrics import DISCOUNT_RATE, METRICS, THRESHOLD, describe, label
 from regionsoft_sd.simulate import Comparison
 
 _METRIC = {m.name: m for m in METRICS}
@@ -82,7 +82,7 @@ def metrics_table(comparison: Comparison, *, markdown: bool = False) -> str:
         header = ["#", "scenario", *(f"{c} [{comparison.units[c]}]" for c in cols)]
         units_row = None
     else:
-        header = ["#", "scenario", *(_METRIC[c].label or c for c in cols)]
+        header = ["#", "scenario", *(_label(c, comparison.threshold) for c in cols)]
         units_row = ["", "", *(f"[{comparison.units[c]}]" for c in cols)]
     rows = [
         [
@@ -106,12 +106,19 @@ def ranking_table(comparison: Comparison, *, markdown: bool = False) -> str:
     return _grid(header, rows, markdown)
 
 
-def metric_definitions(units: dict[str, str]) -> str:
-    """Markdown list of the metrics: name, units, meaning and direction."""
+def _label(name: str, threshold: float) -> str:
+    return label(name, threshold=threshold) if name in _METRIC else name
+
+
+def metric_definitions(
+    units: dict[str, str], *, discount_rate: float = DISCOUNT_RATE, threshold: float = THRESHOLD
+) -> str:
+    """Markdown list of the metrics: name, units, meaning (for these settings) and direction."""
     lines = []
     for m in METRICS:
         better = f" {m.better.capitalize()} is better." if m.better else " Not ranked."
-        lines.append(f"- **{m.name}** [{units[m.name]}]: {m.description}{better}")
+        text = describe(m.name, discount_rate=discount_rate, threshold=threshold)
+        lines.append(f"- **{m.name}** [{units[m.name]}]: {text}{better}")
     return "\n".join(lines)
 
 
@@ -119,16 +126,21 @@ def comparison_markdown(comparison: Comparison, descriptions: dict[str, str]) ->
     """The Markdown report of a comparison: table, ranking, definitions, scenarios."""
     by = comparison.ranking.attrs.get("by", "dominant_soft_power_end")
     scen = "\n".join(f"- **{n}**: {d}" for n, d in descriptions.items())
+    definitions = metric_definitions(
+        comparison.units, discount_rate=comparison.discount_rate, threshold=comparison.threshold
+    )
     return (
         "# Scenario comparison\n\n"
         f"Scenarios are ordered by **{by}** (rank 1 = best). Discount rate for NPV: "
-        f"{DISCOUNT_RATE:.0%}/yr.\n\n"
+        f"{comparison.discount_rate * 100:.4g} %/yr; threshold of threshold_year: "
+        f"{comparison.threshold:g}.\n\n"
         f"{metrics_table(comparison, markdown=True)}\n\n"
         "## Ranking\n\n"
         "Rank of each scenario on each metric (1 = best; a threshold never reached "
         "ranks last); `mean_rank` summarises the trade-offs.\n\n"
         f"{ranking_table(comparison, markdown=True)}\n\n"
-        f"## Metrics\n\n{metric_definitions(comparison.units)}\n\n"
+        "## Metrics\n\n"
+        f"{definitions}\n\n"
         f"## Scenarios\n\n{scen}\n"
     )
 
@@ -196,8 +208,17 @@ def run_summary(name: str, values: dict[str, float], units: dict[str, str]) -> s
     return f"scenario {name}\n" + _grid(["metric", "value", "units"], rows, markdown=False)
 
 
-def metrics_frame(values: dict[str, float], units: dict[str, str]) -> pd.DataFrame:
+def metrics_frame(
+    values: dict[str, float],
+    units: dict[str, str],
+    *,
+    discount_rate: float = DISCOUNT_RATE,
+    threshold: float = THRESHOLD,
+) -> pd.DataFrame:
     """One run's metrics as a table with units, for `regionsoft run`'s metrics.csv."""
-    return pd.DataFrame(
-        {"value": values, "units": units, "description": {m.name: m.description for m in METRICS}}
-    ).rename_axis("metric")
+    descriptions = {
+        m.name: describe(m.name, discount_rate=discount_rate, threshold=threshold) for m in METRICS
+    }
+    return pd.DataFrame({"value": values, "units": units, "description": descriptions}).rename_axis(
+        "metric"
+    )

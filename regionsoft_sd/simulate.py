@@ -91,12 +91,15 @@ class Comparison:
     `ranking`: scenarios best first, with each ranked metric's rank and the mean.
     `trajectories`: each scenario's `run()` DataFrame, by scenario name.
     `units`: units of each metric.
+    `discount_rate`, `threshold`: the values the metrics were computed with.
     """
 
     metrics: pd.DataFrame
     ranking: pd.DataFrame
     trajectories: dict[str, pd.DataFrame]
     units: dict[str, str]
+    discount_rate: float = DISCOUNT_RATE
+    threshold: float = THRESHOLD
 
     def long_trajectories(self) -> pd.DataFrame:
         """All trajectories in long form: scenario, time, variable, units, value."""
@@ -159,7 +162,12 @@ def compare(
     metrics = pd.DataFrame.from_dict(rows, orient="index")[list(METRIC_NAMES)]
     metrics.index.name = "scenario"
     return Comparison(
-        metrics, rank(metrics, rank_by), trajectories, metric_units(catalogue().units())
+        metrics,
+        rank(metrics, rank_by),
+        trajectories,
+        metric_units(catalogue().units()),
+        discount_rate=discount_rate,
+        threshold=threshold,
     )
 
 

@@ -87,3 +87,15 @@ def test_metric_table_is_complete_and_units_derive_from_the_model():
     assert units["dominant_soft_power_end"] == cat["Dominant Soft Power"].units
     for m in METRICS:
         assert m.description and m.better in ("higher", "lower", None) and m.label
+
+
+def test_descriptions_follow_the_rate_and_threshold():
+    from regionsoft_sd.metrics import describe, label
+
+    by_name = {m.name: m for m in METRICS}
+    assert describe("npv_output") == by_name["npv_output"].description
+    assert "3 %/yr" in describe("npv_output")
+    assert "7 %/yr" in describe("npv_output", discount_rate=0.07)
+    assert "reaches 2.5" in describe("threshold_year", threshold=2.5)
+    assert label("threshold_year", threshold=2.5) == "year SP>=2.5"
+    assert describe("human_quality_end", threshold=9) == by_name["human_quality_end"].description

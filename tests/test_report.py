@@ -55,3 +55,24 @@ def test_params_calibration_lists_only_constants():
     listed = [ln.split("  ")[0] for ln in calibration.splitlines()[2:] if not ln.startswith(" ")]
     assert listed and all(cat[n].kind == "constant" for n in listed)
     assert not {e.name for e in computed} & set(listed)
+
+
+def test_markdown_and_metrics_frame_state_the_rate_and_threshold_used():
+    from regionsoft_sd.report import metrics_frame
+
+    c = fake()
+    c.discount_rate, c.threshold = 0.05, 3.0
+    md = comparison_markdown(c, {"a": "first", "b": "second"})
+    assert "5 %/yr" in md and "3 %/yr" not in md
+    assert "reaches 3 (3 times its 2025 level)" in md and "reaches 2" not in md
+    assert "year SP>=3" in metrics_table(c)
+    frame = metrics_frame(
+        dict.fromkeys(METRIC_NAMES, 1.0), c.units, discount_rate=0.035, threshold=1.5
+    )
+    assert "3.5 %/yr" in frame.at["npv_output", "description"]
+    assert "reaches 1.5" in frame.at["threshold_year", "description"]
+
+
+def test_default_markdown_states_the_defaults():
+    md = comparison_markdown(fake(), {"a": "first", "b": "second"})
+    assert "3 %/yr" in md and "reaches 2 (twice its 2025 level)" in md

@@ -152,3 +152,8 @@ def test_compare_variables_in_any_spelling_keep_their_order():
     assert cols[:2] == ["Hard Power Index", "Dominant Soft Power"]
     assert len(cols) == len(set(cols))
     assert not res.metrics.isna().all(axis=None)
+
+
+def test_compare_keeps_the_rate_and_threshold_it_used():
+    res = compare([load("baseline")], variables=["Output"], discount_rate=0.05, threshold=1.5)
+    assert (res.discount_rate, res.threshold) == (0.05, 1.5)

@@ -25,16 +25,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from regionsoft_sd.errors import InputError, unknown_name
+from regionsoft_sd.errors import InputError, normalise, unknown_name
 from regionsoft_sd.model import MODEL_PATH, abstract_model
 
 CONTROL_NAMES = ("INITIAL TIME", "FINAL TIME", "TIME STEP", "SAVEPER")  # Vensim's own
 _POLICY_PREFIX = "policy "
-
-
-def normalise(name: str) -> str:
-    """Fold a name the way Vensim compares names: case, spaces and underscores ignored."""
-    return " ".join(name.replace("_", " ").lower().split())
 
 
 @dataclass(frozen=True)

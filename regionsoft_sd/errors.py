@@ -49,12 +49,16 @@ def suggest(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     """Return up to `n` candidates closest to `name`, compared case-insensitively."""
     by_folded: dict[str, str] = {}
     for c in candidates:
-        by_folded.setdefault(_fold(c), c)
-    hits = difflib.get_close_matches(_fold(name), list(by_folded), n=n, cutoff=0.5)
+        by_folded.setdefault(normalise(c), c)
+    hits = difflib.get_close_matches(normalise(name), list(by_folded), n=n, cutoff=0.5)
     return [by_folded[h] for h in hits]
 
 
-def _fold(name: str) -> str:
+def normalise(name: str) -> str:
+    """Fold a name the way Vensim compares names: case, spaces and underscores ignored.
+
+    Defined here, not in `catalogue` (which imports this module), so that both use it.
+    """
     return " ".join(name.replace("_", " ").lower().split())
 
 

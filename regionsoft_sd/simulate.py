@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -111,10 +111,6 @@ class Comparison:
             frames.append(long)
         return pd.concat(frames, ignore_index=True)
 
-    def metrics_with_units(self) -> pd.DataFrame:
-        """The metrics table with units in the column names, for display."""
-        return self.metrics.rename(columns={m: f"{m} [{self.units[m]}]" for m in METRIC_NAMES})
-
 
 def compare(
     scenarios: Sequence[Scenario],
@@ -205,8 +201,3 @@ def check_rank_by(by: str) -> None:
         raise InputError(
             None, "--rank-by", f"cannot rank by {by!r}", f"use one of {', '.join(rankable())}"
         )
-
-
-def trajectories_frame(trajectories: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Wide trajectories of several scenarios stacked: index (scenario, time)."""
-    return pd.concat(trajectories, names=["scenario", "time"])

@@ -85,3 +85,10 @@ def test_horizon_and_documentation():
     assert {"units", "low", "high", "documentation"} <= set(frame.columns)
     assert "Policy culture share" in frame.index
     assert any(e.name == "Policy culture share" for e in cat.search("CULTURE"))
+
+
+def test_one_name_folding_for_lookup_and_suggestions():
+    from regionsoft_sd import errors
+
+    assert normalise is errors.normalise  # catalogue look-up and suggest() fold alike
+    assert errors.suggest("TAX_share", ["Tax share", "Other"]) == ["Tax share"]

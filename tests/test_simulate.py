@@ -157,3 +157,10 @@ def test_compare_variables_in_any_spelling_keep_their_order():
 def test_compare_keeps_the_rate_and_threshold_it_used():
     res = compare([load("baseline")], variables=["Output"], discount_rate=0.05, threshold=1.5)
     assert (res.discount_rate, res.threshold) == (0.05, 1.5)
+
+
+def test_no_unused_helpers_remain():
+    import regionsoft_sd.simulate as simulate
+
+    assert not hasattr(simulate, "trajectories_frame")
+    assert not hasattr(simulate.Comparison, "metrics_with_units")

@@ -70,7 +70,11 @@ def plot_trajectories(
         ax.grid(True, alpha=0.3)
     for ax in axes[len(variables) :]:
         ax.set_visible(False)
-    for ax in axes[max(0, len(variables) - ncols) : len(variables)]:
+    # The lowest drawn panel of each column carries the time axis: sharex hides
+    # the tick labels of every panel above the bottom row, which may be empty.
+    for col in range(ncols):
+        ax = axes[col : len(variables) : ncols][-1]
+        ax.xaxis.set_tick_params(labelbottom=True)
         ax.set_xlabel(f"Time [{catalogue()['INITIAL TIME'].units}]")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=min(len(runs), 4), fontsize=8)

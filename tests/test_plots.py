@@ -48,3 +48,15 @@ def test_stocks_panel_shows_the_seven_stocks(runs):
 def test_single_run_is_drawn_as_one_scenario(runs):
     fig = plot_stocks(runs["balanced"])
     assert all(len(ax.get_lines()) == 1 for ax in visible(fig))
+
+
+def test_bottom_panel_of_each_column_shows_the_time_axis(runs):
+    fig = plot_stocks(runs)  # 7 stocks in 4 columns: the 4th column ends in the first row
+    axes = fig.axes
+    ncols = 4
+    for col in range(ncols):
+        column = [ax for ax in axes[col::ncols] if ax.get_visible()]
+        bottom = column[-1]
+        assert bottom.get_xlabel().startswith("Time [")
+        assert bottom.xaxis.get_tick_params().get("labelbottom", True)
+        assert all(not ax.get_xlabel() for ax in column[:-1])

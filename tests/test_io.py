@@ -30,3 +30,39 @@ def test_writers_round_trip_and_create_parents(tmp_path):
     assert png.read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(ValueError, match="xlsx"):
         write_table(df, tmp_path / "t.xlsx")
+
+
+def test_temp_file_is_synced_before_the_rename_and_umask_is_left_alone(tmp_path, monkeypatch):
+    import os
+
+    mask = _current_umask()
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def replace(src, dst):
+        events.append(("replace", str(src)))
+        real_replace(src, dst)
+
+    def umask(mask):
+        raise AssertionError("atomic_path must not change the process umask")
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(os, "umask", umask)
+    path = write_text(tmp_path / "a.txt", "new")
+    assert path.read_text() == "new"
+    assert [e[0] for e in events] == ["fsync", "replace"]
+    assert events[0][1] == events[1][1]  # the synced file is the one renamed
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def _current_umask() -> int:
+    import os
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

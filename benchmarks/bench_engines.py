@@ -6,6 +6,7 @@ peak memory; writes the table into docs/performance.md between the
 
     .venv/bin/python benchmarks/bench_engines.py            # full (about 10 minutes)
     .venv/bin/python benchmarks/bench_engines.py --quick    # smaller N, no 1e6 run
+    .venv/bin/python benchmarks/bench_engines.py --no-doc   # print only, leave the doc alone
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ print(el, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, res.data[{
 
 
 def samples(n: int, seed: int = 1, few: bool = False) -> dict[str, np.ndarray]:
-    """n draws of every constant with a declared [min,max] range (or 8 policy levers)."""
+    """n draws of every constant with a declared [min,max] range (`few`: only `Policy *` ones)."""
     rng = np.random.default_rng(seed)
     out = {}
     for element in abstract_model(MODEL_PATH).sections[0].elements:
@@ -122,10 +123,11 @@ def write_doc(text: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="N up to 10,000; no 1e6 run")
+    parser.add_argument("--no-doc", action="store_true", help="print only")
     args = parser.parse_args()
     sizes = [1, 100, 10_000] if args.quick else [1, 100, 10_000, 100_000]
-    compile_model()  # translation and code generation are not part of the per-run time
-    simulate(samples(2))
+    compiled = compile_model()  # translation and code generation are not per-run time
+    warm = simulate(samples(2))
     pysd = per_run_pysd(3 if args.quick else 10)
     simlin_t = per_run_simlin(20 if args.quick else 100)
     rows = [("PySD, one run at a time", pysd), ("pysimlin, one run at a time", simlin_t)]
@@ -148,11 +150,12 @@ def main() -> None:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     mem = [f"- Peak RSS of the benchmark process (all of the above): {rss:.2f} GiB."]
     if not args.quick:
+        levers = len(samples(1, few=True))  # what the 1e6-run check samples
         for dtype in ("float32", "float64"):
             el, peak, nbytes = million(dtype)
             mem.append(
                 f"- N = 1,000,000, 5 recorded variables at yearly save points, results in "
-                f"{dtype} ({5 * nbytes / 2**30:.2f} GiB of results), 8 sampled levers: "
+                f"{dtype} ({5 * nbytes / 2**30:.2f} GiB of results), {levers} sampled levers: "
                 f"{el:,.0f} s ({el:.0f} us/run), peak RSS {peak:.2f} GiB (own process)."
             )
     at10k = dict(rows).get("batch engine, N = 10,000")
@@ -172,8 +175,9 @@ def main() -> None:
         [
             "## Batch engine",
             "",
-            "Project model (`models/regional_soft_power.mdl`, 800 Euler steps, 51 saved "
-            "times, the 8 stocks recorded), all constants with a declared range sampled "
+            f"Project model (`models/regional_soft_power.mdl`, {len(compiled.steps) - 1} "
+            f"Euler steps, {len(warm.times)} saved times, the {len(compiled.stocks)} stocks "
+            "recorded), all constants with a declared range sampled "
             "uniformly in it. One process, one core in use, wall-clock time per run.",
             "",
             *lines,
@@ -194,7 +198,8 @@ def main() -> None:
         ]
     )
     print(text)
-    write_doc(text)
+    if not args.no_doc:
+        write_doc(text)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,12 @@ one `<Group> policy progress` per group), so different timings within a group
 are rejected. A lever given as a series takes effect from INITIAL TIME: its
 group's start is set to INITIAL TIME and its ramp to 0, so the series *is* the
 policy path. The four budget-split shares must sum to 1 within SPLIT_TOLERANCE.
+
+With `based_on`, timing a parent's series only implied is derived again for the
+child (a child that gives the lever as a value gets the `.mdl`'s timing back);
+a child's series that conflicts with a start/ramp the chain set explicitly for
+the group is an error. Setting `Initial X` without `Policy X` anywhere in the
+chain sets `Policy X` to the same value: the new status quo is carried forward.
 """
 
 from __future__ import annotations

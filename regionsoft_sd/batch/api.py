@@ -148,14 +148,12 @@ def simulate_chunks(
     model, P, n, prog, names, units, save_idx, save_times = _setup(
         samples, base, series, record, times, method, mdl_path
     )
-    size = _chunk_size(chunk_size)
-    for start in range(0, n, size):
-        stop = min(n, start + size)
-        out = [np.empty((len(save_idx), stop - start), dtype=dtype) for _ in names]
-        run_chunk(model, prog, _chunk(P, slice(start, stop)), stop - start, save_idx, out, method)
+
+    def fresh(start: int, stop: int) -> list[np.ndarray]:
+        return [np.empty((len(save_idx), stop - start), dtype=dtype) for _ in names]
+
+    for start, out in _run_chunks(model, prog, P, n, save_idx, method, chunk_size, fresh, progress):
         yield BatchResult(save_times.copy(), dict(zip(names, out, strict=True)), units, start)
-        if progress is not None:
-            progress(stop, n)
 
 
 def simulate(
@@ -193,11 +191,36 @@ def simulate(
         samples, base, series, record, times, method, mdl_path
     )
     data = {name: np.empty((len(save_idx), n), dtype=dtype) for name in names}
+
+    def views(start: int, stop: int) -> list[np.ndarray]:
+        return [data[name][:, start:stop] for name in names]
+
+    for _ in _run_chunks(model, prog, P, n, save_idx, method, chunk_size, views, progress):
+        pass
+    return BatchResult(save_times, data, units)
+
+
+def _run_chunks(
+    model: CompiledModel,
+    prog,
+    P: dict,
+    n: int,
+    save_idx: np.ndarray,
+    method: str,
+    chunk_size: int | None,
+    buffers: Callable[[int, int], list[np.ndarray]],
+    progress: Callable[[int, int], None] | None,
+) -> Iterator[tuple[int, list[np.ndarray]]]:
+    """Integrate the runs chunk by chunk into `buffers(start, stop)`; yield each chunk.
+
+    The one loop behind `simulate` (buffers are views of the whole result) and
+    `simulate_chunks` (buffers are fresh arrays per chunk).
+    """
     size = _chunk_size(chunk_size)
     for start in range(0, n, size):
         stop = min(n, start + size)
-        out = [data[name][:, start:stop] for name in names]
+        out = buffers(start, stop)
         run_chunk(model, prog, _chunk(P, slice(start, stop)), stop - start, save_idx, out, method)
+        yield start, out
         if progress is not None:
             progress(stop, n)
-    return BatchResult(save_times, data, units)

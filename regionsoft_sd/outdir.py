@@ -118,10 +118,12 @@ def check_out(out: str | Path, key: str = "--out") -> Path:
         if len(os.fsencode(absolute)) >= 4000:
             raise OSError(errno.ENAMETOOLONG, "path too long")
         if not os.access(base, os.W_OK | os.X_OK):
+            readonly = bool(os.statvfs(base).f_flag & os.ST_RDONLY)
+            why = "the file system is read-only" if readonly else "permission denied"
             raise InputError(
                 None,
                 key,
-                f"cannot write to {shorten_path(base)} (permission denied)",
+                f"cannot write to {shorten_path(base)} ({why})",
                 "give a folder you can write to",
             )
     except RuntimeError as exc:  # pathlib's symlink-loop error
@@ -468,6 +470,20 @@ class OutputFolder:
                     "(or it changed since)",
                     "move it away, or choose another --out",
                 )
+
+    def check_subdir(self, rel: str) -> Path:
+        """Raise InputError unless `rel` is absent or a real folder (no symlink on the way)."""
+        p = self.path
+        for part in Path(rel).parts:
+            p = p / part
+            if p.is_symlink() or (os.path.lexists(p) and not p.is_dir()):
+                raise InputError(
+                    None,
+                    self.key,
+                    f"{shorten_path(p)} is a symlink or a file, not a folder regionsoft made",
+                    "remove it, or choose another --out",
+                )
+        return self.path / rel
 
     # -- staging and commit ---------------------------------------------------------------
     def stage(self, rel: str) -> Path:

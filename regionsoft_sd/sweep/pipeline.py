@@ -104,9 +104,18 @@ def task_for(spec: SweepSpec) -> Task:
 
 
 def expected_outputs(spec: SweepSpec) -> list[str]:
-    """Every file name (relative to the folder) this sweep may write."""
-    figs = [*FIGURES, *(f"fan_{s.name}" for s in spec.strategies)]
-    return [*OUTPUT_TABLES, *(f"{FIGURES_DIR}/{f}.png" for f in figs)]
+    """Every file name (relative to the folder) this sweep may write.
+
+    Checked before the run starts, so that a folder holding a file of one of
+    these names that regionsoft did not write is refused before any work.
+    """
+    skip = {
+        "sobol": ("morris.csv", "morris"),
+        "morris": ("sobol.csv", "sobol_s2.csv", "sobol"),
+    }.get(spec.method, ("sobol.csv", "sobol_s2.csv", "morris.csv", "sobol", "morris"))
+    figs = [f for f in FIGURES if f not in skip] + [f"fan_{s.name}" for s in spec.strategies]
+    tables = [t for t in OUTPUT_TABLES if t not in skip]
+    return [*tables, *(f"{FIGURES_DIR}/{f}.png" for f in figs)]
 
 
 def run_sweep(
@@ -140,6 +149,7 @@ def _run(spec, out_dir, workers, scheduler, resume, progress, figures, on_chunk)
     with OutputFolder(out_dir, kind="sweep") as folder:
         out = folder.path
         folder.check_replaceable(expected_outputs(spec))
+        folder.check_subdir(f"{CHUNK_DIR}/{spec.digest}")
         notes = _resume_notes(spec, folder) if resume else []
         rows = SampleRows(spec)
         cp = Checkpoints(out / CHUNK_DIR, spec.digest, spec.n_runs, spec.chunk_size)

@@ -350,16 +350,24 @@ def test_a_chain_within_the_limit_still_works(tmp_path):
     assert Scenario.from_file(tmp_path / "s0.toml").constants["Absorption rate"] == 0.012
 
 
-@pytest.mark.parametrize("based_on", ["../baseline", "sub/baseline", "/etc/passwd", ".."])
-def test_based_on_stays_in_the_scenarios_folder(tmp_path, based_on):
+@pytest.mark.parametrize(
+    "where, based_on", [("sub", "../baseline"), (".", "sub/baseline"), (".", "ABS")]
+)
+def test_based_on_stays_in_the_scenarios_folder(tmp_path, where, based_on):
+    """The parent file exists each time (so only the folder rule can refuse it)."""
     sub = tmp_path / "sub"
     sub.mkdir()
-    write(tmp_path, "baseline", (SCENARIOS / "baseline.toml").read_text(encoding="utf-8"))
-    write(sub, "baseline", (SCENARIOS / "baseline.toml").read_text(encoding="utf-8"))
-    child = write(sub, "child", f'name = "c"\ndescription = "d"\nbased_on = "{based_on}"\n')
+    text = (SCENARIOS / "baseline.toml").read_text(encoding="utf-8")
+    write(tmp_path, "baseline", text)
+    write(sub, "baseline", text)
+    if based_on == "ABS":
+        based_on = (tmp_path / "sub" / "baseline").as_posix()
+    child = write(
+        tmp_path / where, "child", f'name = "c"\ndescription = "d"\nbased_on = "{based_on}"\n'
+    )
     with pytest.raises(InputError, match="same folder") as info:
         Scenario.from_file(child)
-    assert info.value.key == "based_on"
+    assert info.value.key == "based_on" and "is a path" in str(info.value)
 
 
 def test_a_name_too_long_for_file_names_fails_the_check(tmp_path):

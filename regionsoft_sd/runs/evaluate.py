@@ -199,7 +199,7 @@ def evaluate(
         strategies=tuple(strategies),
         metrics=tuple(metrics),
         record=tuple(record),
-        record_runs=0 if not record else None,
+        record_runs=0,  # recorded for custom metrics; trajectories come back from stream()
         follow=dict(follow or {}),
         custom=dict(custom or {}),
         check=check,

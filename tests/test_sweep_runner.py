@@ -13,8 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from regionsoft_sd.runs import CHUNK_DIR, plan
+from regionsoft_sd.runs.chunks import strategy_overrides
 from regionsoft_sd.sweep import load_spec, run_sweep
-from regionsoft_sd.sweep.runner import CHUNK_DIR, plan, strategy_overrides
+from regionsoft_sd.sweep.pipeline import task_for
 from regionsoft_sd.sweep.sampling import sample
 
 DATA = Path(__file__).parent / "sweep_data"
@@ -123,7 +125,7 @@ def test_small_sweep_outputs(reference, small_spec):
 def test_sampled_initial_lever_carries_the_status_quo(small_spec):
     spec = load_spec(small_spec)
     values = sample(spec).iloc[:5]
-    base = strategy_overrides(spec, spec.strategies[0], values)
+    base = strategy_overrides(task_for(spec), spec.strategies[0], values)
     np.testing.assert_array_equal(base["Policy tax share"], values["Initial tax share"])
 
 
@@ -144,11 +146,12 @@ def test_resume_after_interrupt_is_bit_identical(method, request, tmp_path):
 
     with pytest.raises(KeyboardInterrupt):
         run_sweep(small_spec, tmp_path, progress=False, figures=False, on_chunk=crash)
-    done = sorted(p.name for p in (tmp_path / CHUNK_DIR).glob("chunk-*.parquet"))
+    chunks = tmp_path / CHUNK_DIR / load_spec(small_spec).digest
+    done = sorted(p.name for p in chunks.glob("chunk-*.parquet"))
     assert done == ["chunk-000000.parquet", "chunk-000001.parquet"]
-    before = (tmp_path / CHUNK_DIR / done[0]).stat().st_mtime_ns
+    before = (chunks / done[0]).stat().st_mtime_ns
     run_sweep(small_spec, tmp_path, resume=True, progress=False, figures=False)
-    assert (tmp_path / CHUNK_DIR / done[0]).stat().st_mtime_ns == before  # not rerun
+    assert (chunks / done[0]).stat().st_mtime_ns == before  # not rerun
     assert_same_outputs(reference, tmp_path)
 
 
@@ -175,7 +178,7 @@ def test_resume_after_kill_is_bit_identical(tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    chunks = out / CHUNK_DIR
+    chunks = out / CHUNK_DIR / load_spec(spec).digest
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(list(chunks.glob("chunk-*.parquet"))) < 5:
         time.sleep(0.01)
@@ -225,7 +228,7 @@ def test_existing_scheduler_and_a_lost_worker(reference, small_spec, tmp_path):
 def test_resume_of_a_finished_sweep_without_fan_variables_runs_nothing(tmp_path):
     """Chunks keep no trajectories when there are no fan variables; resume must not
     mistake that for an unfinished chunk."""
-    from regionsoft_sd.sweep.runner import prepare_dir
+    from regionsoft_sd.runs import Checkpoints
 
     spec_path = tmp_path / "nofan.toml"
     text = (
@@ -236,7 +239,13 @@ def test_resume_of_a_finished_sweep_without_fan_variables_runs_nothing(tmp_path)
     spec_path.write_text(text, encoding="utf-8")
     out = tmp_path / "out"
     run_sweep(spec_path, out, progress=False, figures=False)
-    assert prepare_dir(load_spec(spec_path), out, resume=True) == []
+    spec = load_spec(spec_path)
+    cp = Checkpoints(out / CHUNK_DIR, spec.digest, spec.n_runs, spec.chunk_size)
+    rows = sample(spec)
+    from regionsoft_sd.runs.checkpoint import frame_hash
+
+    todo, notes = cp.start(True, lambda i: frame_hash(rows.iloc[i * 3 : i * 3 + 3]))
+    assert todo == [] and notes == []
 
 
 def _known_lhs(tmp_path: Path) -> Path:
@@ -256,7 +265,12 @@ def test_reused_out_folder_keeps_only_the_new_sweeps_outputs(sobol_spec, tmp_pat
     run_sweep(sobol_spec, out, progress=False)
     old = {"sobol.csv", "sobol_s2.csv", "win_share.csv", "figures/sobol.png"}
     assert all((out / name).is_file() for name in old)
-    leftovers = [out / CHUNK_DIR / ".chunk-000001.parquet.abc123.tmp", out / ".runs.parquet.x.tmp"]
+    digest = load_spec(_known_lhs(tmp_path)).digest
+    (out / CHUNK_DIR / digest).mkdir()
+    leftovers = [
+        out / CHUNK_DIR / digest / ".chunk-000001.parquet.abc12345.tmp",
+        out / ".runs.parquet.x.tmp",
+    ]
     for p in leftovers:
         p.write_bytes(b"half a file")  # what a killed run leaves behind
     res = run_sweep(_known_lhs(tmp_path), out, progress=False)

@@ -9,15 +9,13 @@ budget-split share alone (the four sum to 1). A sampled `Initial X` drags its le
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from regionsoft_sd.catalogue import Catalogue, Entry
 from regionsoft_sd.errors import InputError, unknown_name
 from regionsoft_sd.fields import choice, number
+from regionsoft_sd.runs.types import Strategy
 from regionsoft_sd.scenario import SPLIT_GROUP
-
-if TYPE_CHECKING:  # pragma: no cover
-    from regionsoft_sd.sweep.spec import Strategy
 
 DISTRIBUTIONS = ("uniform", "triangular", "normal", "loguniform")
 _DIST_KEYS = {

@@ -26,7 +26,6 @@ that fails never gets that far, so it never destroys an earlier good result.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,10 +35,13 @@ from regionsoft_sd.catalogue import catalogue
 from regionsoft_sd.errors import InputError
 from regionsoft_sd.io import write_csv, write_parquet
 from regionsoft_sd.metrics import METRICS, metric_units
+from regionsoft_sd.runs import CHUNK_DIR, Checkpoints, Task, check_options, stream
 from regionsoft_sd.sweep import analysis
-from regionsoft_sd.sweep.runner import execute, iter_chunks, manifest, prepare_dir, read_manifest
+from regionsoft_sd.sweep.result import SweepResult
 from regionsoft_sd.sweep.sampling import sample, unit_design, unit_problem
 from regionsoft_sd.sweep.spec import SweepSpec, load_spec
+
+__all__ = ["SweepResult", "run_sweep", "task_for", "validate_options"]
 
 FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 # every table a sweep may write (figures: every figures/*.png)
@@ -57,33 +59,6 @@ OUTPUT_TABLES = (
 FIGURES_DIR = "figures"
 
 
-@dataclass
-class SweepResult:
-    """Everything a sweep produced, as data (the files hold the same).
-
-    `outcomes[metric][strategy]` is the per-sample outcome over the method's
-    design (spec.n_main values). Index tables are long: one row per strategy,
-    metric and parameter. Empty tables mean the method does not produce them.
-    `notes` lists what was skipped and why (e.g. a metric with NaN outcomes
-    has no Sobol indices).
-    """
-
-    spec: SweepSpec
-    out_dir: Path
-    samples: pd.DataFrame
-    outcomes: dict[str, dict[str, np.ndarray]]
-    sobol: pd.DataFrame
-    sobol_s2: pd.DataFrame
-    morris: pd.DataFrame
-    tornado: pd.DataFrame
-    win_share: pd.DataFrame
-    summary: pd.DataFrame
-    fan: pd.DataFrame
-    units: dict[str, str]
-    files: list[Path] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-
 def validate_options(
     spec_path: str | Path,
     out_dir: str | Path,
@@ -97,25 +72,31 @@ def validate_options(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError(None, "--out", f"{str(out)!r} is a file", "give a folder path")
-    if workers is not None and scheduler is not None:
-        raise InputError(None, "--workers", "give --workers or --scheduler, not both", "drop one")
-    if workers is not None and workers < 1:
-        raise InputError(None, "--workers", f"{workers} is not a worker count", "use 1 or more")
-    if scheduler is not None and "://" not in scheduler:
-        raise InputError(
-            None, "--scheduler", f"{scheduler!r} is not an address", "write tcp://HOST:PORT"
-        )
+    check_options(workers, scheduler)
     if resume:
-        old = read_manifest(out)
-        if old is not None and old != manifest(spec):
+        chunks = out / CHUNK_DIR
+        others = sorted(p.name for p in chunks.iterdir()) if chunks.is_dir() else []
+        if others and spec.digest not in others:
             raise InputError(
                 out,
                 "--resume",
-                f"its checkpoints belong to another sweep (spec {old.get('spec')!r}, "
-                f"digest {old.get('digest')}, now {spec.digest}): the spec or a strategy changed",
+                f"its checkpoints belong to another sweep ({', '.join(others[:3])}; this spec "
+                f"is {spec.digest}): the spec or a strategy changed",
                 "run without --resume to start over, or choose another --out",
             )
     return spec
+
+
+def task_for(spec: SweepSpec) -> Task:
+    """What each chunk of the sweep computes: every strategy, the metrics, fan trajectories."""
+    return Task(
+        mdl_path=spec.model,
+        strategies=spec.strategies,
+        metrics=spec.metrics,
+        record=spec.fan_variables,
+        record_runs=spec.fan_limit,
+        follow={p.linked: p.name for p in spec.parameters if p.linked},
+    )
 
 
 def run_sweep(
@@ -142,19 +123,27 @@ def run_sweep(
     out = Path(out_dir)
     unit = unit_design(spec)
     values = sample(spec)
-    todo = prepare_dir(spec, out, resume)
     remove_temp_outputs(out)
-    execute(
-        spec,
+    cp = Checkpoints(out / CHUNK_DIR, spec.digest, spec.n_runs, spec.chunk_size)
+    notes: list[str] = []
+    for res in stream(
         values,
-        out,
-        todo,
+        task_for(spec),
+        chunk_size=spec.chunk_size,
         workers=workers,
         scheduler=scheduler,
+        checkpoints=cp,
+        resume=resume,
+        notes=notes,
         progress=progress,
-        on_chunk=on_chunk,
-    )
-    result = assemble(spec, out, unit, values)
+        desc="sweep",
+    ):
+        if on_chunk is not None:
+            on_chunk(res.chunk)
+    result = assemble(spec, out, unit, values, cp)
+    result.notes[:0] = notes
+    for t in cp.stale_temp_files():
+        t.unlink(missing_ok=True)
     if figures:
         from regionsoft_sd.sweep.plots import save_figures
 
@@ -191,7 +180,9 @@ def remove_stale_outputs(out: Path, written: list[Path]) -> list[Path]:
     return stale
 
 
-def assemble(spec: SweepSpec, out: Path, unit: np.ndarray, values: pd.DataFrame) -> SweepResult:
+def assemble(
+    spec: SweepSpec, out: Path, unit: np.ndarray, values: pd.DataFrame, cp: Checkpoints
+) -> SweepResult:
     """Read the checkpoints, write samples and runs, analyse, write the tables."""
     files: list[Path] = []
     notes: list[str] = []
@@ -199,7 +190,7 @@ def assemble(spec: SweepSpec, out: Path, unit: np.ndarray, values: pd.DataFrame)
     samples = values.copy()
     samples.insert(0, "design", design)
     files.append(write_parquet(samples, out / "samples.parquet"))
-    y_all = _stream_runs(spec, out, files)
+    y_all = _stream_runs(spec, out, files, cp)
     outcomes = {m: {s: y[: spec.n_main] for s, y in ys.items()} for m, ys in y_all.items()}
     units = metric_units(catalogue(spec.model).units())
     better = {m.name: m.better for m in METRICS}
@@ -239,7 +230,7 @@ def assemble(spec: SweepSpec, out: Path, unit: np.ndarray, values: pd.DataFrame)
     summary = pd.concat(
         {m: analysis.outcome_summary(o) for m, o in outcomes.items()}, names=["metric"]
     ).reset_index()
-    fan = _fan(spec, out)
+    fan = _fan(cp)
     for name, df in {**tables, "win_share": win, "outcomes": summary, "fan": fan}.items():
         if not df.empty:
             files.append(write_csv(df, out / f"{name}.csv", index=name == "win_share"))
@@ -270,7 +261,7 @@ def _long(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return df[first + [c for c in df.columns if c not in first]]
 
 
-def _stream_runs(spec: SweepSpec, out: Path, files: list[Path]) -> dict:
+def _stream_runs(spec: SweepSpec, out: Path, files: list[Path], cp: Checkpoints) -> dict:
     """Copy chunk checkpoints into runs.parquet, one chunk at a time; return the outcomes.
 
     Returns y[metric][strategy] as float arrays over all runs (a few floats per
@@ -285,7 +276,7 @@ def _stream_runs(spec: SweepSpec, out: Path, files: list[Path]) -> dict:
     with atomic_path(out / "runs.parquet") as tmp:
         writer = None
         try:
-            for df in iter_chunks(spec, out):
+            for df in cp.iter():
                 table = pa.Table.from_pandas(df, preserve_index=False)
                 writer = writer or pq.ParquetWriter(tmp, table.schema)
                 writer.write_table(table)
@@ -301,9 +292,9 @@ def _stream_runs(spec: SweepSpec, out: Path, files: list[Path]) -> dict:
     return y
 
 
-def _fan(spec: SweepSpec, out: Path) -> pd.DataFrame:
+def _fan(cp: Checkpoints) -> pd.DataFrame:
     """Quantile bands over the fan-chart runs: strategy, variable, quantile, one column a year."""
-    parts = list(iter_chunks(spec, out, "traj"))
+    parts = list(cp.iter("traj"))
     if not parts:
         return pd.DataFrame()
     traj = pd.concat(parts, ignore_index=True)

@@ -23,7 +23,7 @@ from regionsoft_sd.io import save_figure  # noqa: E402
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-    from regionsoft_sd.sweep.pipeline import SweepResult
+    from regionsoft_sd.sweep.result import SweepResult
 
 
 def _grid(n: int, width: float = 4.6, height: float = 3.4, cols: int = 3):

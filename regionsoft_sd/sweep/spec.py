@@ -36,6 +36,7 @@ from regionsoft_sd.errors import InputError, load_toml, unknown_name
 from regionsoft_sd.fields import boolean, choice, integer, listing, number, text
 from regionsoft_sd.metrics import METRIC_NAMES, METRICS
 from regionsoft_sd.model import MODEL_PATH
+from regionsoft_sd.runs.types import Strategy
 from regionsoft_sd.scenario import Scenario
 from regionsoft_sd.sweep.params import Parameter, parse_parameters
 
@@ -71,13 +72,7 @@ _TOP_KEYS = (
 )
 
 
-@dataclass(frozen=True)
-class Strategy:
-    """A strategy to evaluate under every sample: a validated scenario and its file."""
-
-    name: str
-    scenario: Scenario | None  # None: the model as it is (no overrides)
-    path: Path | None = None
+__all__ = ["Parameter", "Strategy", "SweepSpec", "load_spec", "parse_spec"]
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,12 @@ Workbench implements it for scenario discovery (Bryant and Lempert, 2010):
 
 `prim(x, y)` returns a `PrimResult`: the trajectory (one `Box` per step, the
 pasted box last) and the chosen box: the one with the highest coverage among
-those whose density reaches `threshold` (the last box if none does).
+those whose density reaches `threshold` (the last box if none does). Each
+restriction of a box gets the EMA Workbench's *quasi-p-value*: the binomial
+probability of the box's density if that restriction were dropped (a small
+value means the restriction matters). `PrimResult.box` is the chosen box with
+restrictions whose quasi-p-value exceeds `max_qp` dropped, least significant
+first, so that it names only the conditions that matter.
 Everything is plain NumPy on float inputs; a test plants a box and finds it.
 """
 
@@ -44,6 +49,7 @@ class Box:
     mass: float
     restricted: tuple[str, ...]
     n: int = 0
+    qp: dict[str, float] = field(default_factory=dict)
 
     def contains(self, x: pd.DataFrame) -> np.ndarray:
         """Boolean mask of the rows of `x` inside the box."""
@@ -55,8 +61,9 @@ class Box:
 
     def limits(self) -> pd.DataFrame:
         """The restricted inputs with their limits (the box as a table)."""
-        rows = [(n, self.lower[n], self.upper[n]) for n in self.restricted]
-        return pd.DataFrame(rows, columns=["parameter", "lower", "upper"]).set_index("parameter")
+        rows = [(n, self.lower[n], self.upper[n], self.qp.get(n, np.nan)) for n in self.restricted]
+        cols = ["parameter", "lower", "upper", "quasi_p"]
+        return pd.DataFrame(rows, columns=cols).set_index("parameter")
 
 
 @dataclass
@@ -68,10 +75,12 @@ class PrimResult:
     threshold: float
     base_density: float
     names: list[str] = field(default_factory=list)
+    pruned: Box | None = None
 
     @property
     def box(self) -> Box:
-        return self.trajectory[self.chosen]
+        """The chosen box with its insignificant restrictions dropped."""
+        return self.pruned if self.pruned is not None else self.trajectory[self.chosen]
 
     def table(self) -> pd.DataFrame:
         """The trajectory as a table: step, coverage, density, mass, restricted inputs."""
@@ -102,19 +111,47 @@ class _State:
     def box(self, low: np.ndarray, high: np.ndarray) -> Box:
         m = self.inside(low, high)
         k = int(m.sum())
-        hits = float(self.y[m].sum())
-        restricted = tuple(
-            n for j, n in enumerate(self.names) if low[j] > self.low0[j] or high[j] < self.high0[j]
-        )
+        hits = int(round(float(self.y[m].sum())))
+        restricted = [
+            j for j in range(len(self.names)) if low[j] > self.low0[j] or high[j] < self.high0[j]
+        ]
+        qp = {self.names[j]: self.quasi_p(low, high, j, hits, k) for j in restricted}
         return Box(
             dict(zip(self.names, map(float, low), strict=True)),
             dict(zip(self.names, map(float, high), strict=True)),
             hits / self.total,
             hits / k if k else 0.0,
             k / self.n,
-            restricted,
+            tuple(self.names[j] for j in restricted),
             k,
+            qp,
         )
+
+    def quasi_p(self, low: np.ndarray, high: np.ndarray, j: int, hits: int, k: int) -> float:
+        """P(density >= the box's | input j unrestricted): binomial, as in the EMA Workbench."""
+        from scipy.stats import binomtest
+
+        if k == 0:
+            return 1.0
+        lo, hi = low.copy(), high.copy()
+        lo[j], hi[j] = self.low0[j], self.high0[j]
+        p = float(self.y[self.inside(lo, hi)].mean())
+        if p >= 1.0:
+            return 1.0
+        return float(binomtest(hits, k, p, alternative="greater").pvalue)
+
+    def prune(self, box: Box, max_qp: float) -> Box:
+        """Drop restrictions with quasi-p-value above `max_qp`, the least significant first."""
+        low = np.array([box.lower[n] for n in self.names])
+        high = np.array([box.upper[n] for n in self.names])
+        while box.qp:
+            name, qp = max(box.qp.items(), key=lambda kv: kv[1])
+            if qp <= max_qp:
+                break
+            j = self.names.index(name)
+            low[j], high[j] = self.low0[j], self.high0[j]
+            box = self.box(low, high)
+        return box
 
 
 def _peel(s: _State, low: np.ndarray, high: np.ndarray, alpha: float, mass_min: float):
@@ -182,6 +219,7 @@ def prim(
     paste_alpha: float = 0.05,
     mass_min: float = 0.05,
     threshold: float = 0.8,
+    max_qp: float = 0.05,
 ) -> PrimResult:
     """Run PRIM on inputs `x` (one column per uncertain parameter) and cases `y` (bool/0-1)."""
     if not 0 < peel_alpha < 0.5 or not 0 < paste_alpha < 0.5:
@@ -210,4 +248,5 @@ def prim(
         trajectory.append(s.box(low, high))
     ok = [i for i, b in enumerate(trajectory) if b.density >= threshold]
     chosen = max(ok, key=lambda i: (trajectory[i].coverage, -i)) if ok else len(trajectory) - 1
-    return PrimResult(trajectory, chosen, threshold, trajectory[0].density, names)
+    pruned = s.prune(trajectory[chosen], max_qp)
+    return PrimResult(trajectory, chosen, threshold, trajectory[0].density, names, pruned)

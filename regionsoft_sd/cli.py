@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from regionsoft_sd.errors import InputError
+from regionsoft_sd.optimise.cli import add_optimise_parser, cmd_optimise
 from regionsoft_sd.sweep.cli import add_sweep_parser, cmd_sweep
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
@@ -102,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ch.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO.toml")
     add_sweep_parser(sub, parents=[debug])
+    add_optimise_parser(sub, parents=[debug])
     return p
 
 
@@ -244,6 +246,7 @@ _COMMANDS = {
     "params": _cmd_params,
     "check": _cmd_check,
     "sweep": cmd_sweep,
+    "optimise": cmd_optimise,
 }
 
 

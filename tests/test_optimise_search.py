@@ -180,3 +180,11 @@ def test_problem_constraint_on_a_scalar_decision():
     res = single.minimise(problem.unit, 1, population=10, seed=10)
     assert space.from_unit(res.x[None, :])["x"].iloc[0] == pytest.approx(np.sqrt(1.2), abs=1e-6)
     assert res.feasible
+
+
+def test_de_reports_when_no_point_is_feasible():
+    def fun(X):
+        return X.sum(axis=1), np.ones((len(X), 1))
+
+    res = single.minimise(fun, 2, population=6, generations=3, seed=11)
+    assert not res.feasible

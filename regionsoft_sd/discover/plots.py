@@ -37,6 +37,17 @@ def prim_tradeoff(d: Discovery) -> Figure:
         zorder=4,
         label=f"chosen box (step {int(t[t.chosen].index[0])})",
     )
+    b = d.prim.box
+    if d.prim.pruned is not None and b is not d.prim.trajectory[d.prim.chosen]:
+        ax.scatter(
+            [b.coverage],
+            [b.density],
+            marker="*",
+            s=220,
+            color="crimson",
+            zorder=5,
+            label=f"reported box: {len(b.restricted)} significant restrictions",
+        )
     ax.axhline(
         d.prim.threshold,
         color="crimson",

@@ -73,6 +73,8 @@ def parse_decisions(data: dict[str, Any], file: Any, cat: Catalogue) -> Space:
                     "so one cannot be decided alone",
                     f"decide the group: [decisions.{entry.group.lower().replace(' ', '_')}]",
                 )
+            if any(sc.name == entry.name for sc in scalars):
+                raise InputError(file, key, f"{entry.name!r} is decided twice", "keep one entry")
             scalars.append(_scalar(entry, body.get("range"), f"{key}.range", file))
             extra = [k for k in body if k not in ("range", *_TIMING)]
             if extra:

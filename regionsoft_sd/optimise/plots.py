@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from matplotlib.figure import Figure
 
+from regionsoft_sd.catalogue import catalogue
 from regionsoft_sd.metrics import label as metric_label
 from regionsoft_sd.optimise.spec import Objective
 
@@ -49,8 +50,8 @@ def colours(result: OptimiseResult) -> dict[str, str]:
     return out
 
 
-def score_label(o: Objective, units: dict[str, str]) -> str:
-    """Axis label of an objective's score, with units."""
+def score_label(o: Objective, units: dict[str, str], futures: bool = True) -> str:
+    """Axis label of an objective's score, with units (`futures`: scored over several)."""
     what = metric_label(o.metric)
     u = units.get(o.metric, "")
     if o.robustness == "percentile":
@@ -60,7 +61,7 @@ def score_label(o: Objective, units: dict[str, str]) -> str:
     if o.robustness == "satisficing":
         sign = ">=" if o.better == "higher" else "<="
         return f"share of futures with {what} {sign} {o.threshold:g} [Dmnl]"
-    return f"{'mean ' if o.robustness == 'mean' else ''}{what} [{u}]"
+    return f"{'mean ' if futures else ''}{what} [{u}]"
 
 
 def objective_bars(result: OptimiseResult) -> Figure:
@@ -80,7 +81,7 @@ def objective_bars(result: OptimiseResult) -> Figure:
     lo, hi = min(values), max(values)
     pad = (hi - lo) * 0.25 or abs(hi) * 0.05 or 1.0
     ax.set_xlim(lo - pad, hi + pad)
-    ax.set_xlabel(score_label(o, result.units))
+    ax.set_xlabel(score_label(o, result.units, result.spec.uncertainty is not None))
     ax.grid(True, axis="x", alpha=0.3)
     ax.set_title(
         f"{result.spec.name}: the optimum (red) against the shipped strategies (base in black)",
@@ -131,8 +132,8 @@ def pareto_front(result: OptimiseResult) -> Figure:
                 zorder=4,
                 label=name + (" (base)" if name == result.spec.base.name else ""),
             )
-        ax.set_xlabel(score_label(a, result.units), fontsize=9)
-        ax.set_ylabel(score_label(b, result.units), fontsize=9)
+        ax.set_xlabel(score_label(a, result.units, result.spec.uncertainty is not None), fontsize=9)
+        ax.set_ylabel(score_label(b, result.units, result.spec.uncertainty is not None), fontsize=9)
         ax.grid(True, alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside right center", fontsize=8)
@@ -146,41 +147,34 @@ def split_vs_weight(result: OptimiseResult) -> Figure:
     w = result.weights
     assert w is not None
     space = result.spec.space
-    panels = len(space.simplexes) + len(space.scalars)
-    fig = Figure(figsize=(6.4, 3.2 * panels + 0.8), layout="constrained")
-    axes = fig.subplots(panels, 1, squeeze=False)[:, 0]
-    k = 0
-    for s in space.simplexes:
-        ax = axes[k]
+    heights = [3.0] * len(space.simplexes) + [1.4] * len(space.scalars)
+    fig = Figure(figsize=(7.4, sum(heights) + 1.2), layout="constrained")
+    axes = fig.subplots(len(heights), 1, squeeze=False, height_ratios=heights, sharex=True)[:, 0]
+    for ax, s in zip(axes, space.simplexes, strict=False):
         ys = [w[n].to_numpy() for n in s.levers]
-        ax.stackplot(
-            w.weight,
-            ys,
-            labels=[n.removeprefix("Policy ") for n in s.levers],
-            colors=PALETTE[: s.k],
-            alpha=0.85,
-        )
+        names = [n.removeprefix("Policy ") for n in s.levers]
+        ax.stackplot(w.weight, ys, labels=names, colors=PALETTE[: s.k], alpha=0.85)
         ax.set_ylim(0, 1)
-        ax.set_ylabel(f"{s.group} shares (Dmnl)")
+        ax.set_ylabel(f"{s.group} shares [Dmnl]", fontsize=9)
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-        k += 1
-    for s in space.scalars:
-        ax = axes[k]
-        ax.plot(w.weight, w[s.name], color=PALETTE[k % len(PALETTE)], drawstyle="steps-mid")
-        ax.set_ylim(s.low - 0.05 * (s.high - s.low), s.high + 0.05 * (s.high - s.low))
-        ax.set_ylabel(s.name, fontsize=8)
-        k += 1
-    first = result.spec.objectives[0]
+    units = catalogue().units()
+    for k, (ax, s) in enumerate(zip(axes[len(space.simplexes) :], space.scalars, strict=True)):
+        ax.plot(w.weight, w[s.name], color=PALETTE[(k + 4) % len(PALETTE)], drawstyle="steps-mid")
+        pad = 0.05 * (s.high - s.low) or 0.5
+        ax.set_ylim(s.low - pad, s.high + pad)
+        ax.set_ylabel(f"{s.name.removeprefix('Policy ')}\n[{units.get(s.name, '')}]", fontsize=8)
     for ax in axes:
         ax.grid(True, alpha=0.3)
         ax.set_xlim(0, 1)
-    rest = ", ".join(o.label for o in result.spec.objectives[1:])
+    objs = result.spec.objectives
+    rest = " and ".join(metric_label(o.metric) for o in objs[1:])
     axes[-1].set_xlabel(
-        f"weight on {first.label} (the rest, {1:g} - weight, on {rest}); "
-        "scores rescaled to [0, 1] over the Pareto set"
+        f"weight on {metric_label(objs[0].metric)} (1 - weight shared by {rest})", fontsize=9
     )
     fig.suptitle(
-        f"{result.spec.name}: the best split as the weight on {first.label} varies", fontsize=10
+        f"{result.spec.name}: the Pareto point picked for each weight\n(scores rescaled to "
+        "[0, 1] over the Pareto set: 0 its worst, 1 its best)",
+        fontsize=10,
     )
     return fig
 

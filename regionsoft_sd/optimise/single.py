@@ -55,9 +55,12 @@ class _Memo:
         self.fun = fun
         self.seen: dict[bytes, tuple[float, np.ndarray]] = {}
         self.evaluations = 0
+        self.n_con = 0
 
     def __call__(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         X = np.atleast_2d(np.asarray(X, dtype=float))
+        if X.size == 0:  # SciPy asks for the energies of no member when none is feasible
+            return np.empty(0), np.empty((0, self.n_con))
         keys = [x.tobytes() for x in X]
         todo = [i for i, k in enumerate(keys) if k not in self.seen]
         todo = list({keys[i]: i for i in todo}.values())  # distinct rows only
@@ -66,6 +69,7 @@ class _Memo:
             f = np.asarray(f, dtype=float).reshape(len(todo))
             g = np.asarray(g, dtype=float).reshape(len(todo), -1)
             self.evaluations += len(todo)
+            self.n_con = g.shape[1]
             for j, i in enumerate(todo):
                 self.seen[keys[i]] = (float(f[j]), g[j])
         f = np.array([self.seen[k][0] for k in keys])

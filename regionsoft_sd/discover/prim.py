@@ -21,7 +21,8 @@ restriction of a box gets the EMA Workbench's *quasi-p-value*: the binomial
 probability of the box's density if that restriction were dropped (a small
 value means the restriction matters). `PrimResult.box` is the chosen box with
 restrictions whose quasi-p-value exceeds `max_qp` dropped, least significant
-first, so that it names only the conditions that matter.
+first, so that it names only the conditions that matter (its density may then
+fall below the threshold; it is reported as it is).
 Everything is plain NumPy on float inputs; a test plants a box and finds it.
 """
 
@@ -76,6 +77,11 @@ class PrimResult:
     base_density: float
     names: list[str] = field(default_factory=list)
     pruned: Box | None = None
+
+    @property
+    def reached(self) -> bool:
+        """True if some box on the trajectory reached the density threshold."""
+        return self.trajectory[self.chosen].density >= self.threshold
 
     @property
     def box(self) -> Box:
@@ -141,7 +147,11 @@ class _State:
         return float(binomtest(hits, k, p, alternative="greater").pvalue)
 
     def prune(self, box: Box, max_qp: float) -> Box:
-        """Drop restrictions with quasi-p-value above `max_qp`, the least significant first."""
+        """Drop restrictions with quasi-p-value above `max_qp`, the least significant first.
+
+        A dropped restriction's own data could not show that it matters; the box
+        loses a little density, which its reported coverage and density show.
+        """
         low = np.array([box.lower[n] for n in self.names])
         high = np.array([box.upper[n] for n in self.names])
         while box.qp:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from regionsoft_sd.discover.outputs import discovery_tables
 from regionsoft_sd.io import save_figure, write_csv, write_text
 from regionsoft_sd.optimise.scenarios import scenario_text
 
@@ -53,15 +54,8 @@ def tables(result: OptimiseResult) -> dict[str, pd.DataFrame]:
         out["reevaluation.csv"] = result.reevaluation.reset_index()
     if result.weights is not None:
         out["weights.csv"] = result.weights
-    d = result.discovery
-    if d is not None:
-        out["discovery/prim_trajectory.csv"] = d.prim.table().reset_index()
-        out["discovery/prim_box.csv"] = d.prim.box.limits().reset_index()
-        out["discovery/feature_scores.csv"] = d.scores.reset_index()
-        out["discovery/cart_leaves.csv"] = d.tree.leaves
-        out["discovery/cases.csv"] = d.cases
-        if d.sobol is not None:
-            out["discovery/decision_sobol.csv"] = d.sobol.reset_index()
+    if result.discovery is not None:
+        out.update(discovery_tables(result.discovery, "discovery/"))
     return out
 
 

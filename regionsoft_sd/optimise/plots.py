@@ -214,7 +214,7 @@ def regret_boxes(result: OptimiseResult) -> Figure:
 
 def figures(result: OptimiseResult) -> dict[str, Figure]:
     """Every figure of the result, by file name (relative to the output folder)."""
-    from regionsoft_sd.discover import plots as dplots
+    from regionsoft_sd.discover.outputs import discovery_figures
 
     out: dict[str, Figure] = {}
     if len(result.spec.objectives) == 1:
@@ -225,12 +225,6 @@ def figures(result: OptimiseResult) -> dict[str, Figure]:
         out["figures/split_vs_weight.png"] = split_vs_weight(result)
     if result.regret:
         out["figures/regret.png"] = regret_boxes(result)
-    d = result.discovery
-    if d is not None:
-        out["figures/prim_tradeoff.png"] = dplots.prim_tradeoff(d)
-        out["figures/prim_box.png"] = dplots.prim_box(d)
-        if d.sobol is not None:
-            out["figures/decision_sobol.png"] = dplots.decision_sobol(
-                d.sobol, f"What decides {d.text}?"
-            )
+    if result.discovery is not None:
+        out.update(discovery_figures(result.discovery))
     return out

@@ -9,34 +9,11 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from regionsoft_sd.discover.outputs import discovery_markdown, markdown_table
 from regionsoft_sd.metrics import METRIC_NAMES
 
 if TYPE_CHECKING:  # pragma: no cover
     from regionsoft_sd.optimise.pipeline import OptimiseResult
-
-MAX_ROWS = 25
-
-
-def _fmt(v: object) -> str:
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    return str(v)
-
-
-def markdown_table(df: pd.DataFrame, index: bool = True) -> str:
-    """A DataFrame as a GitHub Markdown table (numbers to 4 significant digits)."""
-    d = df.reset_index() if index else df
-    cols = [str(c) for c in d.columns]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for _, row in d.head(MAX_ROWS).iterrows():
-        lines.append("| " + " | ".join(_fmt(v) for v in row.to_numpy()) + " |")
-    if len(d) > MAX_ROWS:
-        lines.append(
-            f"| ... {len(d) - MAX_ROWS} more rows in the CSV file | " + " |" * (len(cols) - 1)
-        )
-    return "\n".join(lines)
 
 
 def _short_levers(df: pd.DataFrame) -> pd.DataFrame:
@@ -109,7 +86,7 @@ def summary_markdown(result: OptimiseResult) -> str:
             "",
         ]
     if result.discovery is not None:
-        out += _discovery_section(result)
+        out += discovery_markdown(result.discovery)
     if result.notes:
         out += ["## Notes", "", *[f"- {n}" for n in result.notes], ""]
     return "\n".join(out).rstrip() + "\n"
@@ -123,42 +100,3 @@ def _constraint_text(c) -> str:
         parts.append(f"{c.metric} <= {c.high:g}")
     how = "mean" if c.robustness == "mean" else f"{c.percentile:g}th percentile (bad tail)"
     return f"{' and '.join(parts)} ({how})"
-
-
-def _discovery_section(result: OptimiseResult) -> list[str]:
-    d = result.discovery
-    assert d is not None
-    box = d.prim.box
-    out = [
-        "## When it fails",
-        "",
-        f"Failure: {d.text}. It happens in {d.share:.1%} of {len(d.cases)} futures.",
-        "",
-        f"PRIM's chosen box holds {box.mass:.1%} of the futures and {box.coverage:.1%} of the "
-        f"failures; {box.density:.1%} of the futures in it fail:",
-        "",
-        markdown_table(box.limits()) if box.restricted else "(no parameter restricted)",
-        "",
-        "![PRIM trade-off](figures/prim_tradeoff.png)",
-        "",
-        "![PRIM box](figures/prim_box.png)",
-        "",
-        "Extra-trees feature scores (which parameters separate failures from successes):",
-        "",
-        markdown_table(d.scores.head(8).to_frame()),
-        "",
-        "Leaf of the CART tree with the most failures:",
-        "",
-        markdown_table(d.tree.leaves.head(1), index=False),
-        "",
-    ]
-    if d.sobol is not None:
-        out += [
-            "Sobol indices of the difference (what decides the choice):",
-            "",
-            markdown_table(d.sobol.head(8)),
-            "",
-            "![decision Sobol](figures/decision_sobol.png)",
-            "",
-        ]
-    return out

@@ -57,6 +57,7 @@ def run_search(
                 generations=s.generations,
                 seed=spec.seed,
                 polish=s.polish,
+                tol=s.tol,
                 seeds=None if seeds is None else space.to_unit(seeds),
                 on_generation=lambda i, f: bar.update(1),
             )

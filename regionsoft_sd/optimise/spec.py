@@ -72,7 +72,7 @@ _TOP = (
 )
 _OBJ_KEYS = ("metric", "sense", "robustness", "percentile", "threshold")
 _CON_KEYS = ("metric", "min", "max", "robustness", "percentile")
-_SEARCH_KEYS = ("algorithm", "population", "generations", "polish", "chunk_size")
+_SEARCH_KEYS = ("algorithm", "population", "generations", "polish", "tol", "chunk_size")
 _UNC_KEYS = ("futures", "method", "fresh")
 MAX_RUNS_PER_BATCH = 5_000_000
 
@@ -122,6 +122,9 @@ class Search:
     generations: int = 60
     polish: bool = True
     chunk_size: int = 4096
+    tol: float = 1e-3
+    """DE stops when the spread of the population's scores is below tol x their mean
+    (SciPy's relative tolerance); the polish then converges to the optimum."""
 
 
 @dataclass(frozen=True)
@@ -340,12 +343,16 @@ def _search(data: dict[str, Any], file: Any, n_obj: int) -> Search:
             file, "search.algorithm", f"{algo} needs two or more objectives", 'use "de"'
         )
     d = Search()
+    tol = number(raw.get("tol", d.tol), "search.tol", file)
+    if not 0 <= tol < 1:
+        raise InputError(file, "search.tol", f"{tol:g} is not in [0, 1)", "use e.g. 0.001")
     return Search(
         algo,
         integer(raw, "population", file, low=5, default=d.population) or d.population,
         integer(raw, "generations", file, low=1, default=d.generations) or d.generations,
         boolean(raw, "polish", file, d.polish),
         integer(raw, "chunk_size", file, low=1, default=d.chunk_size) or d.chunk_size,
+        tol,
     )
 
 

@@ -161,9 +161,14 @@ def test_a_lever_decided_twice():
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
 def test_shipped_specs_are_valid(path):
+    """Optimisation specs have [decisions]; discovery specs a strategy."""
+    import tomllib
+
+    from regionsoft_sd.discover.spec import load_spec as load_discover
     from regionsoft_sd.optimise.spec import load_spec
 
-    spec = load_spec(path)
+    kind = "decisions" in tomllib.loads(path.read_text())
+    spec = load_spec(path) if kind else load_discover(path)
     assert spec.name == path.stem
 
 

@@ -274,3 +274,49 @@ def test_dask_workers_give_the_same_result(tmp_path):
     b = run_optimise(spec, tmp_path / "b", workers=1, progress=False, figures=False)
     pd.testing.assert_frame_equal(a.found.levers, b.found.levers)
     pd.testing.assert_frame_equal(a.candidates, b.candidates)
+
+
+def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
+    from regionsoft_sd.discover.futures import Evaluator
+
+    body = ROBUST.replace('[discover]\nagainst = "runner-up"\nsobol = 8\n', "").replace(
+        "fresh = 40", "fresh = 0"
+    )
+    spec = write_spec(tmp_path, body, "res")
+    full = run_optimise(spec, tmp_path / "a", progress=False, figures=False)
+
+    calls = {"n": 0}
+    real = Evaluator.candidates
+
+    def crash_on_fourth(self, levers):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        return real(self, levers)
+
+    monkeypatch.setattr(Evaluator, "candidates", crash_on_fourth)
+    with pytest.raises(KeyboardInterrupt):
+        run_optimise(spec, tmp_path / "b", progress=False, figures=False)
+    monkeypatch.undo()
+    assert not (tmp_path / "b" / "optimum.csv").exists()
+    memo = sorted((tmp_path / "b" / "evaluations").rglob("*.npy"))
+    assert len(memo) == 3
+    # damage one of them: it must be recomputed, not trusted
+    data = bytearray(memo[1].read_bytes())
+    data[-1] ^= 0xFF
+    memo[1].write_bytes(bytes(data))
+
+    res = run_optimise(spec, tmp_path / "b", resume=True, progress=False, figures=False)
+    assert any("resumed: 2 batches" in n and "1 damaged" in n for n in res.notes)
+    pd.testing.assert_frame_equal(res.found.levers, full.found.levers)
+    pd.testing.assert_frame_equal(res.candidates, full.candidates)
+    # the damaged file is left as it was (nothing proves this tool wrote it); the others
+    # are listed as the folder's own
+    assert memo[1].read_bytes() == bytes(data)
+    manifest = json.loads((tmp_path / "b" / "regionsoft-manifest.json").read_text())
+    owned = {k for k in manifest["files"] if k.startswith("evaluations/")}
+    on_disk = {
+        p.relative_to(tmp_path / "b").as_posix()
+        for p in (tmp_path / "b" / "evaluations").rglob("*.npy")
+    }
+    assert owned == on_disk - {memo[1].relative_to(tmp_path / "b").as_posix()}

@@ -34,6 +34,11 @@ def add_optimise_parser(subparsers, parents: Sequence[argparse.ArgumentParser] =
     where = p.add_mutually_exclusive_group()
     where.add_argument("--scheduler", metavar="ADDRESS", help="existing Dask scheduler, tcp://…")
     where.add_argument("--workers", type=int, metavar="N", help="local Dask cluster of N workers")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish an interrupted run: batches already evaluated are read back",
+    )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return p
 
@@ -49,6 +54,7 @@ def cmd_optimise(args: argparse.Namespace) -> int:
         workers=args.workers,
         scheduler=args.scheduler,
         progress=not args.no_progress,
+        resume=args.resume,
     )
     print(summary(result))
     return EXIT_OK

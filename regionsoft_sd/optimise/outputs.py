@@ -9,6 +9,7 @@ Output folder layout::
                                scores, win share, max and mean regret
     weights.csv                the Pareto point picked for each objective weight
     scenarios/<name>.toml      each found strategy as a scenario (`regionsoft compare`)
+    evaluations/<digest>/      every batch the search evaluated (for --resume)
     discovery/                 prim_trajectory.csv, prim_box.csv, feature_scores.csv,
                                cart.txt, cart_leaves.csv, cases.csv, decision_sobol.csv
     figures/*.png              pareto (or objective), split_vs_weight, regret,
@@ -23,6 +24,7 @@ removes only files an earlier optimisation wrote there and nobody changed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,10 +83,19 @@ def scenario_files(result: OptimiseResult) -> dict[str, str]:
 
 
 def write_outputs(
-    result: OptimiseResult, folder: OutputFolder, *, figures: bool = True
+    result: OptimiseResult,
+    folder: OutputFolder,
+    *,
+    figures: bool = True,
+    keep: Mapping[str, str] | None = None,
 ) -> list[Path]:
-    """Stage every table, scenario file, figure and the summary, then commit them."""
+    """Stage every table, scenario file, figure and the summary, then commit them.
+
+    `keep` (relative path -> SHA-256) lists files the run wrote directly (the
+    evaluation memo): they are kept and listed as the folder's own.
+    """
     from regionsoft_sd.optimise.report import summary_markdown
+    from regionsoft_sd.outdir import write_manifest_files
 
     for rel, df in tables(result).items():
         write_csv(df, folder.stage(rel), index=False)
@@ -99,7 +110,9 @@ def write_outputs(
         for rel, fig in make_figures(result).items():
             save_figure(fig, folder.stage(rel))
     write_text(folder.stage("summary.md"), summary_markdown(result))
-    final, removed = folder.commit(remove_stale=True)
+    final, removed = folder.commit(remove_stale=True, keep=list(keep or {}))
+    if keep:
+        write_manifest_files(folder, keep)
     result.files = final
     if removed:
         result.notes.append(

@@ -25,6 +25,7 @@ from regionsoft_sd.discover.spec import RUNNER_UP
 from regionsoft_sd.metrics import METRIC_NAMES, metric_units
 from regionsoft_sd.optimise.analysis import reevaluate, score_table, weight_path
 from regionsoft_sd.optimise.decisions import Space
+from regionsoft_sd.optimise.memo import FOLDER, EvaluationMemo
 from regionsoft_sd.optimise.problem import Problem
 from regionsoft_sd.optimise.robust import best_per_future
 from regionsoft_sd.optimise.search import Found, run_search, score_found
@@ -120,12 +121,15 @@ def run_optimise(
     scheduler: str | None = None,
     progress: bool = True,
     figures: bool = True,
+    resume: bool = False,
     before_write: Callable[[OptimiseResult], None] | None = None,
 ) -> OptimiseResult:
     """Run the optimisation `spec_path` describes and write its outputs into `out_dir`.
 
     No flags: in-process. `workers`: one local Dask cluster of that many
     processes for the whole run. `scheduler`: an existing Dask cluster.
+    `resume`: take the batches an interrupted run of the same spec already
+    evaluated from `out_dir/evaluations/` (see `memo`); the result is the same.
     """
     from regionsoft_sd.optimise.outputs import write_outputs
     from regionsoft_sd.outdir import OutputFolder, check_out
@@ -135,14 +139,25 @@ def run_optimise(
     check_options(workers, scheduler)
     check_out(out_dir)
     with OutputFolder(out_dir, kind="optimise") as folder:
+        memo = EvaluationMemo(folder.path, spec.digest, resume=resume)
         t0 = time.perf_counter()
         result = optimise(
-            spec, Path(out_dir), workers=workers, scheduler=scheduler, progress=progress
+            spec,
+            Path(out_dir),
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+            memo=memo,
         )
         result.seconds = time.perf_counter() - t0
+        if memo.reused or memo.damaged:
+            result.notes.append(
+                f"resumed: {memo.reused} batches read back from {FOLDER}/"
+                + (f", {memo.damaged} damaged ones recomputed" if memo.damaged else "")
+            )
         if before_write is not None:
             before_write(result)
-        write_outputs(result, folder, figures=figures)
+        write_outputs(result, folder, figures=figures, keep=memo.used)
     return result
 
 
@@ -153,8 +168,9 @@ def optimise(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: bool = True,
+    memo: EvaluationMemo | None = None,
 ) -> OptimiseResult:
-    """The computation of `run_optimise`, without writing anything."""
+    """The computation of `run_optimise`, without writing anything but `memo`'s files."""
     unc = spec.uncertainty
     params = unc.parameters if unc is not None else ()
     futures = sample(params, unc.futures, unc.method, spec.seed) if unc is not None else None
@@ -177,8 +193,9 @@ def optimise(
             for o in spec.objectives
             if o.robustness == "regret"
         }
+        cube = ev.candidates if memo is None else memo.wrap(ev.candidates, futures)
         problem = Problem(
-            spec.space, spec.objectives, spec.constraints, metrics, ev.candidates, best or None
+            spec.space, spec.objectives, spec.constraints, metrics, cube, best or None
         )
         found = run_search(spec, problem, ref_levers[spec.space.decided], progress=progress)
         found_cube = ev.candidates(found.levers)

@@ -83,3 +83,12 @@ def test_sobol_of_a_linear_difference():
     assert s.loc["p1", "S1"] == pytest.approx(0.1, abs=0.05)
     assert abs(s.loc["p2", "ST"]) < 0.02
     assert list(s.index[:1]) == ["p0"]
+
+
+def test_missing_extra_is_one_line_with_the_fix():
+    from regionsoft_sd.discover.extras import require
+    from regionsoft_sd.errors import InputError
+
+    with pytest.raises(InputError, match=r'pip install "regionsoft-sd\[optimise\]"') as err:
+        require("no_such_package_for_regionsoft.sub", "a thing")
+    assert "\n" not in str(err.value) and "no_such_package_for_regionsoft" in str(err.value)

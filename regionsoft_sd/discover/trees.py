@@ -24,6 +24,9 @@ DEFAULT_DEPTH = 3
 
 def feature_scores(x: pd.DataFrame, y: np.ndarray, *, seed: int = 0, trees: int = DEFAULT_TREES):
     """Importance of each input for telling failures from successes (sums to 1, descending)."""
+    from regionsoft_sd.discover.extras import require
+
+    require("sklearn", "feature scoring")
     from sklearn.ensemble import ExtraTreesClassifier
 
     yy = np.asarray(y, dtype=bool).reshape(-1)
@@ -56,6 +59,9 @@ def cart(
     seed: int = 0,
 ) -> CartResult:
     """A CART tree of at most `depth` levels, each leaf holding >= `min_leaf` of the cases."""
+    from regionsoft_sd.discover.extras import require
+
+    require("sklearn", "a CART tree")
     from sklearn.tree import DecisionTreeClassifier, export_text
 
     yy = np.asarray(y, dtype=bool).reshape(-1)

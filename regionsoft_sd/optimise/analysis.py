@@ -43,7 +43,8 @@ def score_table(
     df = pd.DataFrame(scores, columns=[o.label for o in objectives], index=list(names))
     for name, col in zip(constraint_columns(constraints), stats.T, strict=True):
         df[name] = col
-    df["feasible"] = np.all(g <= 0, axis=1)
+    if constraints:
+        df["feasible"] = np.all(g <= 0, axis=1)
     df.index.name = "strategy"
     return df
 

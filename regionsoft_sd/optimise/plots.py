@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
 from regionsoft_sd.catalogue import catalogue
@@ -70,13 +71,33 @@ def objective_bars(result: OptimiseResult) -> Figure:
     names = list(result.names) + list(result.references.index)
     values = list(result.found.scores[o.label]) + list(result.references[o.label])
     col = colours(result)
+    feasible = [True] * len(result.names) + list(
+        result.references.get("feasible", pd.Series(True, index=result.references.index))
+    )
     fig = Figure(figsize=(7.0, 0.42 * len(names) + 1.6), layout="constrained")
     ax = fig.subplots()
     order = np.argsort(values)[:: -1 if o.direction == "lower" else 1]
     for y, i in enumerate(order):
         c = FOUND if names[i] in result.names else col.get(names[i], "grey")
-        ax.barh(y, values[i], color=c, edgecolor="black" if c == BASE else None)
+        ax.barh(
+            y,
+            values[i],
+            color=c,
+            edgecolor="black" if c == BASE or not feasible[i] else None,
+            hatch=None if feasible[i] else "//",
+            alpha=1.0 if feasible[i] else 0.45,
+        )
         ax.text(values[i], y, f" {values[i]:.4g}", va="center", fontsize=8)
+    if not all(feasible):
+        ax.text(
+            0.99,
+            0.01,
+            "hatched: misses a constraint",
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=8,
+        )
     ax.set_yticks(range(len(names)), [names[i] for i in order])
     lo, hi = min(values), max(values)
     pad = (hi - lo) * 0.25 or abs(hi) * 0.05 or 1.0

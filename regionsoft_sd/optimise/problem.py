@@ -30,13 +30,15 @@ CubeFunction = Callable[[pd.DataFrame], np.ndarray]
 
 
 def constraint_columns(constraints: tuple[Constraint, ...]) -> list[str]:
-    """One column per bound: `min:<metric>` or `max:<metric>`."""
-    return [
-        f"{side}:{c.metric}"
-        for c in constraints
-        for side, bound in (("min", c.low), ("max", c.high))
-        if bound is not None
-    ]
+    """One column per bound, naming the statistic and the bound: `mean:<metric> >= 2.3`,
+    `p10:<metric> <= 5` (the column holds the statistic)."""
+    out = []
+    for c in constraints:
+        stat = "mean" if c.robustness == "mean" else f"p{c.percentile:g}"
+        for sign, bound in ((">=", c.low), ("<=", c.high)):
+            if bound is not None:
+                out.append(f"{stat}:{c.metric} {sign} {bound:g}")
+    return out
 
 
 def constraint_values(

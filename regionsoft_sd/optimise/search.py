@@ -106,19 +106,26 @@ def score_found(found: Found, cube: np.ndarray, problem: Problem) -> Found:
 
 
 def _infeasible(spec: OptimiseSpec, problem: Problem) -> None:
-    """Raise the one-line error for constraints no evaluated candidate met."""
+    """Raise the one-line error for constraints no evaluated candidate met.
+
+    Names the bound met by the fewest candidates, with the best value reached.
+    """
     cands = problem.candidates()
     cols = constraint_columns(spec.constraints)
-    worst = cols[0] if cols else "constraints"
-    closest = ""
-    if cols and not cands.empty:
-        side, metric = worst.split(":", 1)
-        best = cands[worst].max() if side == "min" else cands[worst].min()
-        closest = f" (best reached: {best:.4g})"
+    if not cols or cands.empty:
+        raise InputError(spec.source, "constraints", "infeasible", "relax the constraints")
+    met, best = {}, {}
+    for col in cols:
+        v = cands[col].to_numpy(dtype=float)
+        bound = float(col.rsplit(" ", 1)[1])
+        ok = v >= bound if " >= " in col else v <= bound
+        met[col] = ok.mean()
+        best[col] = np.nanmax(v) if " >= " in col else np.nanmin(v)
+    worst = min(cols, key=lambda c: met[c])
     raise InputError(
         spec.source,
         "constraints",
-        f"infeasible: none of {len(cands):,} candidates met every constraint, "
-        f"e.g. {worst}{closest}",
+        f"infeasible: none of {len(cands):,} candidates met every constraint; "
+        f"{worst} held for {met[worst]:.0%} of them (best reached: {best[worst]:.4g})",
         "relax the constraint or widen the decisions' bounds",
     )

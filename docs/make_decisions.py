@@ -43,6 +43,12 @@ def share(x: float) -> str:
     return f"{x * 100:.1f} %"
 
 
+def _meets(column: str, value: float) -> bool:
+    """Whether `value` meets the bound a constraint column names (`... >= 5.5`)."""
+    bound = float(column.rsplit(" ", 1)[1])
+    return value >= bound if " >= " in column else value <= bound
+
+
 def split_text(levers: pd.Series) -> str:
     shares = {k.removeprefix("Policy "): v for k, v in levers.items() if k.endswith("share")}
     return ", ".join(f"{k} {v:.3f}" for k, v in shares.items())
@@ -132,6 +138,17 @@ def robust_block(r: OptimiseResult) -> str:
             f"{share(re.at[best, f'win_share:{obj.metric}'])} of them; its worst regret is "
             f"{re.at[best, f'max_regret:{obj.metric}']:.3g} and its mean regret "
             f"{re.at[best, f'mean_regret:{obj.metric}']:.3g} (soft-power index points).",
+            *[
+                f"- Constraint `{c}`: {re.at[best, c]:.4g} on the fresh futures, "
+                + (
+                    "met."
+                    if _meets(c, re.at[best, c])
+                    else "missed: it binds on the search's "
+                    "futures, and a fresh sample moves it by sampling error."
+                )
+                for c in re.columns
+                if " >= " in c or " <= " in c
+            ],
             "",
             markdown_table(re[cols]),
         ]

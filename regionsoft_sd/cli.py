@@ -9,7 +9,6 @@ Every input is validated before any output is written.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -18,9 +17,12 @@ from pathlib import Path
 from regionsoft_sd.discover.cli import add_discover_parser, cmd_discover
 from regionsoft_sd.errors import InputError
 from regionsoft_sd.optimise.cli import add_optimise_parser, cmd_optimise
+from regionsoft_sd.outdir import OutputFolder
 from regionsoft_sd.sweep.cli import add_sweep_parser, cmd_sweep
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+SIMULATION = "simulation"
+"""Kind of output folder `run` and `compare` share (one folder may hold both)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -150,31 +152,6 @@ def _load_all(paths: Sequence[Path]) -> list:
     return scenarios
 
 
-def _check_out(out: Path) -> None:
-    """Reject an --out folder that cannot be created or written, before any simulation."""
-    if out.exists() and not out.is_dir():
-        raise InputError(
-            None, "--out", f"{str(out)!r} exists and is not a folder", "give a folder path"
-        )
-    base = out.absolute()
-    while not base.exists() and base != base.parent:
-        base = base.parent
-    if not base.is_dir():
-        raise InputError(
-            None,
-            "--out",
-            f"cannot create {str(out)!r}: {str(base)!r} is not a folder",
-            "give a path inside a folder",
-        )
-    if not os.access(base, os.W_OK | os.X_OK):
-        raise InputError(
-            None,
-            "--out",
-            f"cannot write to {str(base)!r} (permission denied)",
-            "give a folder you can write to",
-        )
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
     from regionsoft_sd import report
     from regionsoft_sd.catalogue import catalogue
@@ -184,15 +161,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from regionsoft_sd.simulate import run, run_metrics
 
     (scenario,) = _load_all([args.scenario])
-    _check_out(args.out)
-    df = run(scenario)
-    values = run_metrics(df)
-    units = metric_units(catalogue().units())
-    write_table(df, args.out / f"{scenario.name}_trajectories.{args.format}")
-    write_csv(report.metrics_frame(values, units), args.out / f"{scenario.name}_metrics.csv")
-    save_figure(
-        plot_stocks(df, title=f"Stocks: {scenario.name}"), args.out / f"{scenario.name}_stocks.png"
-    )
+    names = [
+        f"{scenario.name}_trajectories.{args.format}",
+        f"{scenario.name}_metrics.csv",
+        f"{scenario.name}_stocks.png",
+    ]
+    with OutputFolder(args.out, kind=SIMULATION) as folder:
+        folder.check_replaceable(names)
+        df = run(scenario)
+        values = run_metrics(df)
+        units = metric_units(catalogue().units())
+        write_table(df, folder.stage(names[0]))
+        write_csv(report.metrics_frame(values, units), folder.stage(names[1]))
+        save_figure(plot_stocks(df, title=f"Stocks: {scenario.name}"), folder.stage(names[2]))
+        folder.commit()
     print(report.run_summary(scenario.name, values, units))
     print(
         f"\nwrote {scenario.name}_trajectories.{args.format}, {scenario.name}_metrics.csv, "
@@ -206,14 +188,21 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from regionsoft_sd.simulate import compare
 
     scenarios = _load_all(args.scenarios)
-    _check_out(args.out)
-    result = compare(scenarios, rank_by=args.rank_by, progress=True)
-    paths = report.write_comparison(
-        result, args.out, {s.name: s.description for s in scenarios}, args.format
-    )
+    with OutputFolder(args.out, kind=SIMULATION) as folder:
+        folder.check_replaceable(_compare_files(args.format))
+        result = compare(scenarios, rank_by=args.rank_by, progress=True)
+        descriptions = {s.name: s.description for s in scenarios}
+        paths = report.write_comparison(result, folder.stage("."), descriptions, args.format)
+        folder.commit()
     print(report.metrics_table(result))
     print(f"\nranked by {args.rank_by}; wrote {', '.join(p.name for p in paths)} in {args.out}/")
     return EXIT_OK
+
+
+def _compare_files(fmt: str) -> list[str]:
+    """What `compare` writes (checked before running; `commit` checks what it really wrote)."""
+    names = ["metrics.csv", "ranking.csv", "metrics.md", "outcomes.png", "stocks.png"]
+    return [*names, f"trajectories.{fmt}"]
 
 
 def _cmd_params(args: argparse.Namespace) -> int:

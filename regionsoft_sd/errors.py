@@ -35,17 +35,22 @@ def printable(text: str) -> str:
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
-def shorten(text: str, limit: int) -> str:
-    """`text` cut in the middle to at most `limit` characters (with '...')."""
+def shorten(text: str, limit: int, *, tail: bool = False) -> str:
+    """`text` cut in the middle to at most `limit` characters (with '...').
+
+    Keeps two thirds of the room for the start, or for the end with `tail`
+    (paths: the file name matters most).
+    """
     if len(text) <= limit:
         return text
     keep = max(limit - 3, 2)
-    return text[: keep - keep // 3] + "..." + text[len(text) - keep // 3 :]
+    end = keep - keep // 3 if tail else keep // 3
+    return text[: keep - end] + "..." + text[len(text) - end :]
 
 
 def shorten_path(path: str | Path, limit: int = 80) -> str:
-    """A path for a message: quoted, escaped and cut to `limit` characters."""
-    return repr(shorten(printable(str(path)), limit))
+    """A path for a message: quoted, escaped and cut to `limit` characters (the end kept)."""
+    return repr(shorten(printable(str(path)), limit, tail=True))
 
 
 class InputError(ValueError):
@@ -65,19 +70,23 @@ class InputError(ValueError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        def clean(text: str, limit: int) -> str:
-            return shorten(" ".join(printable(" ".join(text.split())).split()), limit)
+        def clean(text: str) -> str:
+            return " ".join(printable(" ".join(text.split())).split())
 
-        file = clean(self.file, 90) if self.file else ""
-        key = clean(self.key, 70) if self.key else ""
-        fix = clean(self.fix, 110)
-        end = "" if fix.endswith("?") else "."
-        tail = f". Fix: {fix}{end}" if fix else "."
-        head = ": ".join(p for p in (file, key) if p)
-        room = MAX_LINE - len(tail) - (len(head) + 2 if head else 0)
-        problem = clean(self.problem, max(room, 40))
-        line = ": ".join(p for p in (head, problem) if p) + tail
-        return shorten(line, MAX_LINE)  # always one short line
+        def line(file: str, key: str, problem: str, fix: str) -> str:
+            end = "" if fix.endswith("?") else "."
+            tail = f". Fix: {fix}{end}" if fix else "."
+            return ": ".join(p for p in (file, key, problem) if p) + tail
+
+        file, key = clean(self.file or ""), clean(self.key or "")
+        problem, fix = clean(self.problem), clean(self.fix)
+        full = line(file, key, problem, fix)
+        if len(full) <= MAX_LINE:
+            return full
+        # too long: cut the parts in the middle (paths keep their end), the problem last
+        file, key, fix = shorten(file, 70, tail=True), shorten(key, 60), shorten(fix, 100)
+        room = MAX_LINE - len(line(file, key, "?", fix)) + 1
+        return shorten(line(file, key, shorten(problem, max(room, 40)), fix), MAX_LINE)
 
     def __reduce__(self):  # keep it picklable (Dask workers send errors back)
         return (type(self), (self.file, self.key, self.problem, self.fix))

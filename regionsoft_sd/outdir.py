@@ -35,7 +35,7 @@ import secrets
 import socket
 import stat
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from regionsoft_sd.errors import InputError, OutputError, shorten_path
@@ -46,6 +46,7 @@ LOCK = ".regionsoft.lock"
 STAGING_PREFIX = ".regionsoft-staging-"
 FORMAT = 1
 TOOL = "regionsoft-sd"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 UNREADABLE_LOCK_GRACE_S = 10.0
 """A lock file that cannot be parsed is taken as 'being written' for this long, then as stale."""
 
@@ -117,10 +118,12 @@ def check_out(out: str | Path, key: str = "--out") -> Path:
         if len(os.fsencode(absolute)) >= 4000:
             raise OSError(errno.ENAMETOOLONG, "path too long")
         if not os.access(base, os.W_OK | os.X_OK):
+            readonly = bool(os.statvfs(base).f_flag & os.ST_RDONLY)
+            why = "the file system is read-only" if readonly else "permission denied"
             raise InputError(
                 None,
                 key,
-                f"cannot write to {shorten_path(base)} (permission denied)",
+                f"cannot write to {shorten_path(base)} ({why})",
                 "give a folder you can write to",
             )
     except RuntimeError as exc:  # pathlib's symlink-loop error
@@ -195,17 +198,20 @@ class OutputFolder:
         self.key = key
         self.path = Path(path)
         self.owned: dict[str, str] = {}
+        self.pending: dict[str, str] = {}  # rel -> previous hash, while a commit moves files
         self.owned_dirs: list[str] = []
         self.checkpoints: list[str] = []
         self.staging: Path | None = None
         self._token = secrets.token_hex(6)
         self._locked = False
-        self._staged: dict[str, Path] = {}
+        self._created = False
+        self._fresh = False  # this run wrote the folder's first manifest
+        self._committed = False
 
     # -- enter / exit ---------------------------------------------------------------------
     def __enter__(self) -> OutputFolder:
         self.path = check_out(self.requested, self.key)
-        created = not self.path.exists()
+        created = self._created = not os.path.lexists(self.path)
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -226,11 +232,26 @@ class OutputFolder:
     def __exit__(self, *exc) -> None:
         try:
             self._drop_staging()
+            if self._fresh and not self._committed:
+                self._undo_claim()
         finally:
             self._unlock()
 
+    def _undo_claim(self) -> None:
+        """A failed first run leaves the folder as it found it (absent, or empty)."""
+        left = [p.name for p in self.path.iterdir() if p.name not in (LOCK, MANIFEST)]
+        if left:
+            return
+        with contextlib.suppress(OSError):
+            (self.path / MANIFEST).unlink()
+            if self._created:
+                self._unlock()
+                self.path.rmdir()
+
     # -- lock -----------------------------------------------------------------------------
     def _lock(self) -> None:
+        """Take the folder's lock: written whole to a temporary file, then hard-linked into
+        place (atomic, and it fails if a lock exists), so a lock is never seen half-written."""
         lock = self.path / LOCK
         me = {
             "tool": TOOL,
@@ -240,31 +261,39 @@ class OutputFolder:
             "token": self._token,
             "staging": STAGING_PREFIX + self._token,
         }
-        for _ in range(5):
-            try:
-                fd = os.open(
-                    lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644
-                )
-            except FileExistsError:
-                self._break_stale_lock(lock)
-                continue
-            except OSError as exc:
-                raise InputError(
-                    None,
-                    self.key,
-                    f"cannot write to {shorten_path(self.requested)}: {_os_problem(exc)}",
-                    "give a folder you can write to",
-                ) from exc
+        tmp = self.path / f".{LOCK}.{self._token}.tmp"
+        deadline = time.monotonic() + UNREADABLE_LOCK_GRACE_S + 5
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644)
             try:
                 os.write(fd, (json.dumps(me) + "\n").encode())
                 os.fsync(fd)
             finally:
                 os.close(fd)
-            self._locked = True
-            return
-        raise InputError(
-            None, self.key, f"cannot lock {shorten_path(self.requested)}", "try again"
-        )  # pragma: no cover - five lost races in a row
+            while True:
+                try:
+                    os.link(tmp, lock)
+                    self._locked = True
+                    return
+                except FileExistsError:
+                    self._break_stale_lock(lock)
+                if time.monotonic() > deadline:  # pragma: no cover - a lock stuck half-written
+                    raise InputError(
+                        None,
+                        self.key,
+                        f"{shorten_path(lock)} cannot be read and does not go away",
+                        "if no regionsoft runs there, delete that file",
+                    )
+        except OSError as exc:
+            raise InputError(
+                None,
+                self.key,
+                f"cannot write to {shorten_path(self.requested)}: {_os_problem(exc)}",
+                "give a folder you can write to",
+            ) from exc
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
 
     def _break_stale_lock(self, lock: Path) -> None:
         """Remove `lock` if its owner is dead; raise InputError if it lives."""
@@ -353,6 +382,7 @@ class OutputFolder:
                     "choose another --out",
                 )
             self.owned = {str(k): str(v) for k, v in data["files"].items()}
+            self.pending = {str(k): str(v) for k, v in (data.get("pending") or {}).items()}
             self.owned_dirs = [str(d) for d in data.get("dirs", [])]
             self.checkpoints = [str(d) for d in data.get("checkpoints", [])]
             return
@@ -367,6 +397,7 @@ class OutputFolder:
                 "choose an empty or new folder (regionsoft replaces only its own outputs)",
             )
         self._write_manifest()
+        self._fresh = True
 
     def _entries(self) -> list[Path]:
         try:
@@ -382,6 +413,8 @@ class OutputFolder:
     def _is_ours(self, p: Path) -> bool:
         if p.name in (LOCK,) or (p.name.startswith(STAGING_PREFIX) and not p.is_symlink()):
             return True
+        if p.name.startswith((f".{LOCK}.", f".{MANIFEST}.")) and p.name.endswith(".tmp"):
+            return True  # our own atomic writers' temporary files
         # a nested output folder (out/sweep-x inside out) belongs to the tool too
         nested = p / MANIFEST
         if p.is_dir() and not p.is_symlink() and nested.is_file() and not nested.is_symlink():
@@ -397,6 +430,7 @@ class OutputFolder:
             "format": FORMAT,
             "kind": self.kind,
             "files": dict(sorted(self.owned.items())),
+            "pending": dict(sorted(self.pending.items())),
             "dirs": sorted(set(self.owned_dirs)),
             "checkpoints": sorted(set(self.checkpoints)),
         }
@@ -412,8 +446,8 @@ class OutputFolder:
             return _no_symlink_below(self.path, p.parent) or not os.path.lexists(p.parent)
         if not _no_symlink_below(self.path, p) or not p.is_file():
             return False
-        digest = self.owned.get(rel)
-        return digest is not None and sha256_file(p) == digest
+        known = {self.owned.get(rel), self.pending.get(rel)} - {None}
+        return bool(known) and sha256_file(p) in known
 
     def check_replaceable(self, rels: Iterable[str]) -> None:
         """Raise InputError if a file of `rels` exists but is not ours, or lies behind a link."""
@@ -437,42 +471,87 @@ class OutputFolder:
                     "move it away, or choose another --out",
                 )
 
+    def check_subdir(self, rel: str) -> Path:
+        """Raise InputError unless `rel` is absent or a real folder (no symlink on the way)."""
+        p = self.path
+        for part in Path(rel).parts:
+            p = p / part
+            if p.is_symlink() or (os.path.lexists(p) and not p.is_dir()):
+                raise InputError(
+                    None,
+                    self.key,
+                    f"{shorten_path(p)} is a symlink or a file, not a folder regionsoft made",
+                    "remove it, or choose another --out",
+                )
+        return self.path / rel
+
     # -- staging and commit ---------------------------------------------------------------
     def stage(self, rel: str) -> Path:
-        """Where to write output `rel` (relative to the folder) until `commit()`."""
+        """Where to write output `rel` (relative to the folder) until `commit()`.
+
+        The staging folder is created on first use; subfolders are the writer's job.
+        """
         if self.staging is None:
             self.staging = self.path / (STAGING_PREFIX + self._token)
             try:
                 self.staging.mkdir()
             except OSError as exc:
                 raise OutputError(self.staging, exc) from exc
-        target = self.staging / rel
-        self._staged[Path(rel).as_posix()] = target
-        return target
+        return self.staging / rel
+
+    def staged(self, rel: str) -> Path | None:
+        """The staged file `rel`, or None if nothing was written there."""
+        if self.staging is None:
+            return None
+        p = self.staging / rel
+        return p if p.is_file() and not p.is_symlink() else None
+
+    def unstage(self, rel: str) -> None:
+        """Drop a staged file (an output that turned out empty)."""
+        p = self.staged(rel)
+        if p is not None:
+            p.unlink()
+
+    def _staged_files(self) -> dict[str, Path]:
+        if self.staging is None or not self.staging.is_dir():
+            return {}
+        out = {}
+        for dirpath, _, filenames in os.walk(self.staging, followlinks=False):
+            for name in filenames:
+                p = Path(dirpath) / name
+                if p.is_file() and not p.is_symlink() and not name.endswith(".tmp"):
+                    out[p.relative_to(self.staging).as_posix()] = p
+        return dict(sorted(out.items()))
 
     def commit(
         self,
         *,
         checkpoints: Iterable[Path] = (),
         remove_stale: bool = False,
-        keep: Iterable[str] = (),
+        remove_checkpoints: Callable[[Path, Path], list[Path]] | None = None,
     ) -> tuple[list[Path], list[Path]]:
         """Move the staged outputs into place and list them (with hashes) in the manifest.
 
         `checkpoints`: checkpoint folders (inside this folder) the run used;
         they are listed as ours and kept. With `remove_stale`, files an earlier
         run of this kind wrote that this one did not (and earlier checkpoint
-        folders) are deleted, but only where the content still has the listed
-        hash and no symlink is in the way. `keep` names files to keep anyway.
+        folders, by `remove_checkpoints(folder, checkpoint_folder)`, which
+        knows their format) are deleted, but only where the content still has
+        the listed hash and no symlink is in the way.
         Returns (the final paths of the outputs, the paths removed).
         """
-        staged = {rel: src for rel, src in self._staged.items() if src.is_file()}
+        staged = self._staged_files()
         self.check_replaceable(staged)
+        hashes = {rel: sha256_file(src) for rel, src in staged.items()}
+        # phase 1: list the new files before moving them, keeping the old hashes as
+        # "pending", so that a crash while moving leaves every file provably ours
+        self.pending = {rel: self.owned[rel] for rel in staged if rel in self.owned}
+        self.owned = {**self.owned, **hashes}
+        self._write_manifest()
         final: list[Path] = []
         new_owned: dict[str, str] = {}
         dirs = set(self.owned_dirs)
         for rel, src in staged.items():
-            digest = sha256_file(src)
             dest = self.path / rel
             for parent in reversed(Path(rel).parents[:-1]):
                 d = self.path / parent
@@ -480,23 +559,20 @@ class OutputFolder:
                     d.mkdir()
                 dirs.add(parent.as_posix())
             os.replace(src, dest)
-            new_owned[rel] = digest
+            new_owned[rel] = hashes[rel]
             final.append(dest)
         cps = [Path(c).resolve().relative_to(self.path.resolve()).as_posix() for c in checkpoints]
         removed: list[Path] = []
-        keep_set = set(keep)
         if remove_stale:
             for rel, digest in sorted(self.owned.items()):
-                if rel in new_owned or rel in keep_set:
+                if rel in new_owned:
                     continue
                 p = self.path / rel
                 if p.is_file() and _no_symlink_below(self.path, p) and sha256_file(p) == digest:
                     p.unlink()
                     removed.append(p)
             for cp in self.checkpoints:
-                if cp not in cps:
-                    from regionsoft_sd.runs.checkpoint import remove_checkpoints
-
+                if cp not in cps and remove_checkpoints is not None:
                     removed += remove_checkpoints(self.path, self.path / cp)
             self.checkpoints = cps
             self.owned = new_owned
@@ -513,7 +589,9 @@ class OutputFolder:
         for cp in cps:
             dirs.update(p.as_posix() for p in Path(cp).parents[:-1])
         self.owned_dirs = sorted(dirs)
-        self._write_manifest()
+        self.pending = {}
+        self._write_manifest()  # phase 2: the new state
+        self._committed = True
         self._drop_staging()
         return final, removed
 
@@ -521,7 +599,6 @@ class OutputFolder:
         if self.staging is not None:
             _remove_tree_no_follow(self.staging)
             self.staging = None
-            self._staged = {}
 
 
 def _remove_tree_no_follow(root: Path) -> None:
@@ -541,9 +618,3 @@ def _remove_tree_no_follow(root: Path) -> None:
                     os.rmdir(p)
     with contextlib.suppress(OSError):
         os.rmdir(root)
-
-
-def write_manifest_files(folder: OutputFolder, files: Mapping[str, str]) -> None:
-    """Add files with known hashes to the folder's ownership list (used by tests and tools)."""
-    folder.owned.update(files)
-    folder._write_manifest()

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from regionsoft_sd import cli
+from regionsoft_sd.outdir import MANIFEST
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -193,6 +194,7 @@ def test_compare_writes_tables_plots_and_prints_the_table(tmp_path, capsys):
         "trajectories.parquet",
         "outcomes.png",
         "stocks.png",
+        MANIFEST,  # what regionsoft wrote there, with hashes
     }
     assert expected == {p.name for p in out.iterdir()}  # no temporary files left
     metrics = pd.read_csv(out / "metrics.csv", index_col=0)

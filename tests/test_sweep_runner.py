@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from regionsoft_sd.outdir import MANIFEST
 from regionsoft_sd.runs import CHUNK_DIR, plan
 from regionsoft_sd.runs.chunks import strategy_overrides
 from regionsoft_sd.sweep import load_spec, run_sweep
@@ -260,25 +261,28 @@ def _known_lhs(tmp_path: Path) -> Path:
 
 
 def test_reused_out_folder_keeps_only_the_new_sweeps_outputs(sobol_spec, tmp_path):
-    """A fresh sweep into a folder of another sweep: nothing stale survives, no temp files."""
+    """A fresh sweep into a folder of another sweep: nothing stale of ours survives,
+    no temporary file of ours is left, and a file the user put there is untouched."""
     out = tmp_path / "out"
     run_sweep(sobol_spec, out, progress=False)
     old = {"sobol.csv", "sobol_s2.csv", "win_share.csv", "figures/sobol.png"}
     assert all((out / name).is_file() for name in old)
+    old_chunks = out / CHUNK_DIR / load_spec(sobol_spec).digest
+    assert old_chunks.is_dir()
     digest = load_spec(_known_lhs(tmp_path)).digest
     (out / CHUNK_DIR / digest).mkdir()
-    leftovers = [
-        out / CHUNK_DIR / digest / ".chunk-000001.parquet.abc12345.tmp",
-        out / ".runs.parquet.x.tmp",
-    ]
-    for p in leftovers:
-        p.write_bytes(b"half a file")  # what a killed run leaves behind
+    ours = out / CHUNK_DIR / digest / ".chunk-000001.parquet.abc12345.tmp"
+    ours.write_bytes(b"half a file")  # what a killed run leaves in its checkpoint folder
+    mine = {"notes.txt": b"my notes", "figures/my_plot.png": b"not regionsoft's"}
+    for name, data in mine.items():
+        (out / name).write_bytes(data)
     res = run_sweep(_known_lhs(tmp_path), out, progress=False)
     present = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
-    outputs = {p for p in present if not p.startswith(f"{CHUNK_DIR}/")}
-    assert outputs == {p.relative_to(out).as_posix() for p in res.files}
+    outputs = {p for p in present if not p.startswith(f"{CHUNK_DIR}/")} - set(mine)
+    assert outputs == {p.relative_to(out).as_posix() for p in res.files} | {MANIFEST}
     assert not old & present and "figures/fan_model.png" in outputs
-    assert not any(p.exists() for p in leftovers)
+    assert not ours.exists() and not old_chunks.exists()
+    assert {n: (out / n).read_bytes() for n in mine} == mine
     assert any("removed outputs of an earlier sweep" in n and "sobol.csv" in n for n in res.notes)
 
 
@@ -297,3 +301,28 @@ def test_failed_sweep_keeps_the_earlier_result(sobol_reference, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         run_sweep(_known_lhs(tmp_path), out, progress=False, on_chunk=crash)
     assert {p.name: p.read_bytes() for p in out.glob("*.csv")} == before
+
+
+def test_memory_does_not_grow_with_the_number_of_runs(
+    sobol_spec, sobol_reference, monkeypatch, tmp_path
+):
+    """With the in-memory cap at 8 runs: the design is never made more than a chunk at a
+    time, the result holds 8 runs, and every file is the same as without the cap (the
+    quantiles then come from passes over the checkpoints, not from memory)."""
+    from regionsoft_sd.sweep import pipeline, sampling
+
+    asked: list[int] = []
+    unit = sampling.Design.unit
+
+    def recording(self, start, stop):
+        asked.append(stop - start)
+        return unit(self, start, stop)
+
+    monkeypatch.setattr(sampling.Design, "unit", recording)
+    monkeypatch.setattr(pipeline, "KEEP_RUNS", 8)
+    res = run_sweep(sobol_spec, tmp_path, progress=False, figures=False)
+    spec = load_spec(sobol_spec)
+    assert max(asked) <= spec.chunk_size < spec.n_runs
+    assert len(res.samples) == 8
+    assert all(len(y) == 8 for ys in res.outcomes.values() for y in ys.values())
+    assert_same_outputs(sobol_reference, tmp_path)

@@ -222,7 +222,9 @@ def evaluate(
     from regionsoft_sd.outdir import OutputFolder
 
     with OutputFolder(out_dir, kind="runs") as folder:
-        cp = Checkpoints(folder.path / CHUNK_DIR, task.digest(), len(rows), chunk_size)
+        digest = task.digest()
+        folder.check_subdir(f"{CHUNK_DIR}/{digest}")
+        cp = Checkpoints(folder.path / CHUNK_DIR, digest, len(rows), chunk_size)
         for _ in stream(
             rows,
             task,

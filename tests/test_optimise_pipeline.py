@@ -310,13 +310,24 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
     assert any("resumed: 2 batches" in n and "1 damaged" in n for n in res.notes)
     pd.testing.assert_frame_equal(res.found.levers, full.found.levers)
     pd.testing.assert_frame_equal(res.candidates, full.candidates)
-    # the damaged file is left as it was (nothing proves this tool wrote it); the others
-    # are listed as the folder's own
+    # the damaged file is left as it was (nothing proves this tool wrote it); the memo
+    # folder is the run's checkpoint folder in the manifest
     assert memo[1].read_bytes() == bytes(data)
     manifest = json.loads((tmp_path / "b" / "regionsoft-manifest.json").read_text())
-    owned = {k for k in manifest["files"] if k.startswith("evaluations/")}
-    on_disk = {
-        p.relative_to(tmp_path / "b").as_posix()
-        for p in (tmp_path / "b" / "evaluations").rglob("*.npy")
-    }
-    assert owned == on_disk - {memo[1].relative_to(tmp_path / "b").as_posix()}
+    (cp,) = manifest["checkpoints"]
+    assert (tmp_path / "b" / cp) == memo[0].parent
+
+
+def test_memo_of_an_earlier_spec_is_removed_file_by_file(tmp_path):
+    """Only files that prove they are memo files go; a user's file keeps the folder."""
+    from regionsoft_sd.optimise.memo import EvaluationMemo, remove_memo
+
+    m = EvaluationMemo(tmp_path, "abc", resume=False)
+    cube = m.wrap(lambda levers: np.ones((len(levers), 2, 1)), None)
+    cube(pd.DataFrame({"x": [1.0, 2.0]}))
+    cube(pd.DataFrame({"x": [3.0]}))
+    mine = sorted(m.folder.glob("*.npy"))
+    assert len(mine) == 2
+    (m.folder / "notes.txt").write_text("the user's")
+    removed = remove_memo(tmp_path, m.folder)
+    assert sorted(removed) == mine and (m.folder / "notes.txt").is_file()

@@ -1,11 +1,12 @@
 """Futures: samples of the uncertain parameters, and runs of strategies under them.
 
 A future is one set of values of the uncertain parameters. The designs live in
-the unit cube, as in a sweep: a Latin hypercube (SALib) or plain Monte Carlo
-for robustness scores and discovery, and Saltelli's design (SALib) for the
-Sobol indices of a difference between strategies. Each column then goes through
-its parameter's inverse CDF (`sweep.sampling.ppf`), so a parameter written as
-in a sweep spec means the same distribution here.
+the unit cube and come from the sweep's samplers (`sweep.sampling`): a Latin
+hypercube or plain Monte Carlo for robustness scores and discovery, and
+Saltelli's design for the Sobol indices of a difference between strategies.
+Each column then goes through its parameter's inverse CDF
+(`sweep.sampling.ppf`), so a parameter written as in a sweep spec means the
+same distribution here.
 
 `Evaluator` runs under a fixed set of futures, always through the shared
 chunked runner (`regionsoft_sd.runs.evaluate`, as the sweeps do: in-process,
@@ -44,23 +45,24 @@ def problem(parameters: Sequence[Parameter]) -> dict[str, Any]:
 
 
 def unit_design(parameters: Sequence[Parameter], n: int, method: str, seed: int) -> np.ndarray:
-    """`n` points in [0, 1]^k: "lhs" (SALib's Latin hypercube) or "montecarlo"."""
+    """`n` points in [0, 1]^k with the sweep's samplers: "lhs" or "montecarlo"."""
+    from regionsoft_sd.sweep.sampling import lhs_rows
+
     k = len(parameters)
     if method == "lhs":
-        from SALib.sample import latin
-
-        return np.asarray(latin.sample(problem(parameters), n, seed=seed), dtype=float)
+        return lhs_rows(k, n, seed, 0, n)
     if method == "montecarlo":
         return np.random.default_rng(seed).random((n, k))
     raise ValueError(f"unknown sampling method {method!r}")
 
 
 def saltelli_design(parameters: Sequence[Parameter], n: int, seed: int) -> np.ndarray:
-    """Saltelli's design for first-order and total Sobol indices: n * (k + 2) points."""
-    from SALib.sample import sobol
+    """Saltelli's design for first-order and total Sobol indices: n * (k + 2) points
+    (the sweep's, row for row SALib's)."""
+    from regionsoft_sd.sweep.sampling import sobol_rows
 
-    x = sobol.sample(problem(parameters), n, calc_second_order=False, seed=seed)
-    return np.asarray(x, dtype=float)
+    k = len(parameters)
+    return sobol_rows(k, n, False, seed, 0, n * (k + 2))
 
 
 def to_values(parameters: Sequence[Parameter], unit: np.ndarray) -> pd.DataFrame:

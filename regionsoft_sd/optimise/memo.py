@@ -10,13 +10,16 @@ bytes that follow; a file whose hash or shape does not match is not used (it is
 recomputed and left alone, and counted in `damaged`).
 
 Without `resume`, nothing is read, but the files are still written, so a run
-killed half-way can be resumed with `--resume`.
+killed half-way can be resumed with `--resume`. The folder is the run's
+checkpoint folder in the output folder's manifest; `remove_memo` deletes an
+earlier spec's folder, file by file, only where a file proves it is a memo.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,6 +30,8 @@ from regionsoft_sd.io import write_bytes
 
 FOLDER = "evaluations"
 _DIGEST = 64
+_NAME = re.compile(r"^[0-9a-f]{40}\.npy$")
+_TEMP = re.compile(r"^\.[0-9a-f]{40}\.npy\..+\.tmp$")
 
 
 class EvaluationMemo:
@@ -36,7 +41,6 @@ class EvaluationMemo:
         self.root = Path(out)
         self.folder = self.root / FOLDER / identity
         self.resume = resume
-        self.used: dict[str, str] = {}  # relative path -> sha256 of the file
         self.reused = 0
         self.damaged = 0
 
@@ -75,11 +79,9 @@ class EvaluationMemo:
         if head != hashlib.sha256(body).hexdigest().encode():
             return None
         try:
-            arr = np.load(io.BytesIO(body), allow_pickle=False)
+            return np.load(io.BytesIO(body), allow_pickle=False)
         except ValueError:
             return None
-        self._own(path, data)
-        return arr
 
     def _write(self, path: Path, arr: np.ndarray) -> None:
         if path.is_file() and self._read(path) is None:
@@ -87,9 +89,44 @@ class EvaluationMemo:
         buf = io.BytesIO()
         np.save(buf, arr, allow_pickle=False)
         body = buf.getvalue()
-        data = hashlib.sha256(body).hexdigest().encode() + body
-        write_bytes(path, data)
-        self._own(path, data)
+        write_bytes(path, hashlib.sha256(body).hexdigest().encode() + body)
 
-    def _own(self, path: Path, data: bytes) -> None:
-        self.used[path.relative_to(self.root).as_posix()] = hashlib.sha256(data).hexdigest()
+
+def _verifies(path: Path) -> bool:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    return data[:_DIGEST] == hashlib.sha256(data[_DIGEST:]).hexdigest().encode()
+
+
+def remove_memo(root: Path, folder: Path) -> list[Path]:
+    """Delete the memo files of `folder` (an earlier spec's); return them.
+
+    A file goes only if its name is a memo's and its content verifies (or it is
+    our writer's temporary file); nothing is followed through a symlink, and
+    anything else stays, with the folder.
+    """
+    root, folder = Path(root), Path(folder)
+    try:
+        rel = folder.relative_to(root)
+    except ValueError:
+        return []
+    p = root
+    for part in rel.parts:
+        p = p / part
+        if p.is_symlink():
+            return []
+    if not folder.is_dir():
+        return []
+    removed = []
+    for f in sorted(folder.iterdir()):
+        if f.is_symlink() or not f.is_file():
+            continue
+        if (_NAME.match(f.name) and _verifies(f)) or _TEMP.match(f.name):
+            f.unlink()
+            removed.append(f)
+    for d in (folder, folder.parent):
+        if d != root and d.is_dir() and not any(d.iterdir()):
+            d.rmdir()
+    return removed

@@ -24,7 +24,6 @@ removes only files an earlier optimisation wrote there and nobody changed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -87,15 +86,15 @@ def write_outputs(
     folder: OutputFolder,
     *,
     figures: bool = True,
-    keep: Mapping[str, str] | None = None,
+    memo: Path | None = None,
 ) -> list[Path]:
     """Stage every table, scenario file, figure and the summary, then commit them.
 
-    `keep` (relative path -> SHA-256) lists files the run wrote directly (the
-    evaluation memo): they are kept and listed as the folder's own.
+    `memo` is the folder of the evaluation memo this run wrote: it is listed as
+    the run's checkpoint folder; an earlier spec's memo folder is removed.
     """
+    from regionsoft_sd.optimise.memo import remove_memo
     from regionsoft_sd.optimise.report import summary_markdown
-    from regionsoft_sd.outdir import write_manifest_files
 
     for rel, df in tables(result).items():
         write_csv(df, folder.stage(rel), index=False)
@@ -110,9 +109,11 @@ def write_outputs(
         for rel, fig in make_figures(result).items():
             save_figure(fig, folder.stage(rel))
     write_text(folder.stage("summary.md"), summary_markdown(result))
-    final, removed = folder.commit(remove_stale=True, keep=list(keep or {}))
-    if keep:
-        write_manifest_files(folder, keep)
+    final, removed = folder.commit(
+        checkpoints=[memo] if memo is not None and memo.is_dir() else [],
+        remove_stale=True,
+        remove_checkpoints=remove_memo,
+    )
     result.files = final
     if removed:
         result.notes.append(

@@ -157,7 +157,7 @@ def run_optimise(
             )
         if before_write is not None:
             before_write(result)
-        write_outputs(result, folder, figures=figures, keep=memo.used)
+        write_outputs(result, folder, figures=figures, memo=memo.folder)
     return result
 
 

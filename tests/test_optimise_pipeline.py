@@ -222,7 +222,7 @@ def test_robust_score_is_the_percentile_of_the_futures(robust):
 MULTI = """
 [decisions.budget_split]
 start = 2027
-ramp = 5
+ramp = [0, 10]
 [decisions.soft_power_budget_share]
 range = [0.2, 0.4]
 [[objectives]]
@@ -251,6 +251,11 @@ def test_pareto_set_is_mutually_non_dominated(tmp_path):
     lo, hi = 0.2, 0.4
     s = res.found.levers["Policy soft power budget share"]
     assert s.between(lo, hi).all()
+    # the ramp time is decided too, and the written scenarios carry it
+    ramp = res.found.levers["Budget split policy ramp time"]
+    assert ramp.between(0, 10).all()
+    first = Scenario.from_file(tmp_path / "out" / "scenarios" / "m_1.toml")
+    assert first.constants["Budget split policy ramp time"] == pytest.approx(ramp.iloc[0], abs=1e-6)
 
 
 def test_infeasible_constraint_is_bad_input(tmp_path):

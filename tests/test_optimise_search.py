@@ -188,3 +188,27 @@ def test_de_reports_when_no_point_is_feasible():
 
     res = single.minimise(fun, 2, population=6, generations=3, seed=11)
     assert not res.feasible
+
+
+def test_problem_regret_is_measured_against_a_fixed_best_per_future():
+    """regret score = max over futures of (best_f - m_f), best given before the search."""
+    space = Space((SPLIT,))
+    best = np.array([-0.9, -1.0, -0.95])
+    problem = Problem(
+        space, (Objective("m", "higher", "regret"),), (), ["m"], toy_cube, {"m": best}
+    )
+    levers = space.from_unit(np.array([[0.5, 0.5], [0.2, 0.9]]))
+    scores, _, _ = problem.evaluate(levers)
+    m = toy_cube(levers)[:, :, 0]
+    np.testing.assert_allclose(scores[:, 0], (best[None, :] - m).max(axis=1))
+
+
+def test_problem_satisficing_share():
+    space = Space((SPLIT,))
+    obj = Objective("m", "higher", "satisficing", threshold=-1.1)
+    problem = Problem(space, (obj,), (), ["m"], toy_cube)
+    levers = space.from_unit(np.array([[0.5, 0.5]]))
+    scores, _, _ = problem.evaluate(levers)
+    m = toy_cube(levers)[0, :, 0]
+    assert scores[0, 0] == pytest.approx((m >= -1.1).mean())
+    assert problem.signs[0] == -1.0  # a share is maximised

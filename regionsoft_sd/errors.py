@@ -23,8 +23,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-MAX_LINE = 299
-"""Longest message line; longer parts are cut in the middle."""
+MAX_LINE = 286
+"""Longest message; longer parts are cut in the middle (with the CLI's `regionsoft: `
+prefix the printed line stays under 300 characters)."""
 MAX_DEPTH = 32
 """Deepest nesting of tables and arrays a TOML input may have."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -84,7 +85,7 @@ class InputError(ValueError):
         if len(full) <= MAX_LINE:
             return full
         # too long: cut the parts in the middle (paths keep their end), the problem last
-        file, key, fix = shorten(file, 70, tail=True), shorten(key, 60), shorten(fix, 100)
+        file, key, fix = shorten(file, 50, tail=True), shorten(key, 50), shorten(fix, 100)
         room = MAX_LINE - len(line(file, key, "?", fix)) + 1
         return shorten(line(file, key, shorten(problem, max(room, 40)), fix), MAX_LINE)
 

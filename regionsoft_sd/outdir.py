@@ -272,7 +272,7 @@ class OutputFolder:
                 os.close(fd)
             while True:
                 try:
-                    os.link(tmp, lock)
+                    _place_lock(tmp, lock)
                     self._locked = True
                     return
                 except FileExistsError:
@@ -599,6 +599,27 @@ class OutputFolder:
         if self.staging is not None:
             _remove_tree_no_follow(self.staging)
             self.staging = None
+
+
+def _place_lock(tmp: Path, lock: Path) -> None:
+    """Put the finished lock file `tmp` at `lock`, failing with FileExistsError if one exists.
+
+    A hard link is atomic and never shows a half-written lock; on a file system
+    without hard links, an exclusive create and write is the fallback.
+    """
+    try:
+        os.link(tmp, lock)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+            raise
+        fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644)
+        try:
+            os.write(fd, tmp.read_bytes())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _remove_tree_no_follow(root: Path) -> None:

@@ -230,11 +230,12 @@ def child_of(tmp_path: Path, parent: str, body: str) -> Path:
     return write(tmp_path, "child", f'name="c"\ndescription="d"\nbased_on="{parent}"\n{body}')
 
 
-def test_child_series_conflicting_with_parent_timing_is_rejected(tmp_path):
+def test_child_series_conflicting_with_parent_timing_is_rejected(tmp_path, monkeypatch):
     # culture_first starts the split group in 2027 with a 5-year ramp; a series
     # for one share would silently drop that timing for the other three.
+    monkeypatch.chdir(tmp_path)  # relative paths, as a user types them: the line has room
     child = child_of(
-        tmp_path, "culture_first", "[policy]\nimage_share = [[2025,0.03],[2075,0.03]]\n"
+        Path("."), "culture_first", "[policy]\nimage_share = [[2025,0.03],[2075,0.03]]\n"
     )
     with pytest.raises(InputError, match="give the other levers of the group as series") as exc:
         Scenario.from_file(child)

@@ -326,3 +326,58 @@ def test_memory_does_not_grow_with_the_number_of_runs(
     assert len(res.samples) == 8
     assert all(len(y) == 8 for ys in res.outcomes.values() for y in ys.values())
     assert_same_outputs(sobol_reference, tmp_path)
+
+
+FAULTY = f"""
+name = "faulty"
+method = "lhs"
+n = 60
+seed = 5
+chunk_size = 16
+model = "{(DATA / "faulty.mdl").as_posix()}"
+metrics = ["dominant_soft_power_end", "hard_power_index_end"]
+fan_variables = ["Dominant Soft Power"]
+fan_runs = 60
+
+[parameters]
+"Knob A" = "uniform"
+"Knob B" = "uniform"
+"""
+
+
+def test_runs_with_nan_or_a_negative_stock_are_reported_never_averaged(tmp_path):
+    """faulty.mdl, by hand: soft power 1 + 0.3 (1 - A) (t - 2025) is negative from the first
+    whole year after 2025 + 1 / (0.3 (A - 1)) when A > 4/3 (the horizon is 2035); output is
+    sqrt(B - 0.5), NaN from 2025 when B < 0.5. Values all inside the declared ranges."""
+    import math
+
+    spec = tmp_path / "faulty.toml"
+    spec.write_text(FAULTY, encoding="utf-8")
+    res = run_sweep(spec, tmp_path / "out", progress=False, figures=False)
+    samples = pd.read_parquet(tmp_path / "out" / "samples.parquet")
+    a, b = samples["Knob A"], samples["Knob B"]
+    nan, negative = b < 0.5, (a > 4 / 3) & ~(b < 0.5)
+    assert nan.any() and negative.any() and (~nan & ~negative).sum() > 10
+    faults = pd.read_csv(tmp_path / "out" / "faults.csv").set_index("run")
+    assert set(faults.index) == set(samples.index[nan | negative])
+    for run in samples.index[negative]:
+        year = 2025 + math.floor(1 / (0.3 * (a[run] - 1))) + 1
+        assert faults.loc[run, "fault"] == "negative 'Dominant Soft Power'"
+        assert faults.loc[run, "fault_time"] == year
+    assert faults.loc[samples.index[nan], "fault"].str.startswith("NaN in").all()
+    assert (faults.loc[samples.index[nan], "fault_time"] == 2025).all()
+    np.testing.assert_array_equal(faults["Knob A"], a[faults.index])  # which parameters
+    # the table averages only the sound runs: 1 + 3 (1 - A) over the main design
+    ok = ~(nan | negative) & (samples.design == "main")
+    outcomes = pd.read_csv(tmp_path / "out" / "outcomes.csv").set_index("metric")
+    row = outcomes.loc["dominant_soft_power_end"]
+    assert row["mean"] == pytest.approx((1 + 3 * (1 - a[ok])).mean(), rel=1e-12)
+    main = samples.design == "main"
+    assert row["nan_share"] == pytest.approx((nan | negative)[main].mean())
+    runs = pd.read_parquet(tmp_path / "out" / "runs.parquet").set_index("run")
+    assert runs.loc[faults.index, "dominant_soft_power_end"].isna().all()
+    note = next(n for n in res.notes if "negative stock" in n)
+    assert f"{len(faults):,} of" in note and "faults.csv" in note
+    assert len(res.faults) == len(faults)
+    fan = pd.read_csv(tmp_path / "out" / "fan.csv")
+    assert (fan.runs == (ok[:60]).sum()).all()  # fan bands leave the faulty runs out

@@ -62,6 +62,18 @@ def test_sobol_design_is_salibs_row_for_row(second_order):
     np.testing.assert_array_equal(unit_design(spec), ref)
 
 
+@pytest.mark.parametrize("k, levels", [(3, 4), (6, 6)])
+def test_morris_design_is_salibs_row_for_row(k, levels):
+    from SALib.sample import morris
+
+    spec = _spec("morris", 30, k=k, levels=levels)
+    ref = morris.sample(unit_problem(spec), 30, num_levels=levels, seed=spec.seed)
+    np.testing.assert_array_equal(unit_design(spec), ref)
+    design = Design(spec)  # blocks out of order: the cursor restarts, same numbers
+    np.testing.assert_array_equal(design.unit(50, 90), ref[50:90])
+    np.testing.assert_array_equal(design.unit(3, 9), ref[3:9])
+
+
 def test_montecarlo_design_is_one_numpy_draw():
     spec = _spec("montecarlo", 50)
     expected = np.random.default_rng(spec.seed).random((50, 3))

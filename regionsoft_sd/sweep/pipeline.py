@@ -54,7 +54,7 @@ __all__ = ["SweepResult", "run_sweep", "task_for", "validate_options"]
 
 FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 SUMMARY_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-KEEP_RUNS = 1 << 20
+KEEP_RUNS = 200_000
 """Outcomes (per metric and strategy) and samples a SweepResult holds in memory at most.
 
 Larger sweeps keep the first KEEP_RUNS (for figures); every run is in the

@@ -21,11 +21,11 @@ a time. Every method can do that:
   bijection computed per index, never stored), plus a uniform jitter inside
   the stratum from an advanced PCG64 stream. Every column hits every one of
   the n strata exactly once, as in McKay et al. (1979).
-- **Morris**: trajectories as in Morris (1991) and `SALib.sample.morris`
-  (B* = x* + delta/2 ((2 B P* - J) D* + J)): each of the k + 1 rows moves one
-  parameter by +-delta on a p-level grid, delta = p / (2 (p - 1)). Trajectory t
-  draws its starting point, direction and order from 3k numbers of a PCG64
-  stream advanced to 3kt, so any trajectory can be made alone.
+- **Morris**: `SALib.sample.morris`'s trajectories, number for number (same
+  seed, same draws in the same order, B* = x* + delta/2 ((2 B P* - J) D* + J)),
+  made one trajectory after another from a cursor that remembers where it is:
+  a sweep asks for its blocks in order, so nothing is made twice (a block
+  before the cursor restarts the stream, costing time, never memory).
 - **One-at-a-time** (the tornado): a base row at the model's values, then each
   parameter alone at its low and high quantile (`oat_quantiles`); in the unit
   design, NaN marks "the parameter's base value". Small (1 + 2k rows).
@@ -42,8 +42,7 @@ import pandas as pd
 from regionsoft_sd.sweep.params import Parameter
 from regionsoft_sd.sweep.spec import SweepSpec
 
-_MORRIS_STREAM = 0x4D4F52  # "MOR": keeps the streams of different methods apart
-_LHS_STREAM = 0x4C4853  # "LHS"
+_LHS_STREAM = 0x4C4853  # "LHS": keeps this stream apart from the seed's own
 _FEISTEL_ROUNDS = 6
 
 
@@ -71,6 +70,9 @@ class Design:
         self.n_main = spec.n_main
         self.n_runs = spec.n_runs
         self._oat = oat_design(self.k, spec.oat_quantiles)
+        self._morris = (
+            MorrisCursor(self.k, spec.levels, spec.seed) if spec.method == "morris" else None
+        )
 
     def unit(self, start: int, stop: int) -> np.ndarray:
         """Rows start .. stop - 1 of the unit design, shape (stop - start, k)."""
@@ -98,7 +100,8 @@ class Design:
         if spec.method == "lhs":
             return lhs_rows(self.k, spec.n, spec.seed, a, b)
         if spec.method == "morris":
-            return morris_rows(self.k, spec.levels, spec.seed, a, b)
+            assert self._morris is not None
+            return self._morris.rows(a, b)
         if spec.method == "oat":
             return self._oat[a:b]
         raise ValueError(spec.method)  # pragma: no cover - the spec validated the method
@@ -176,24 +179,62 @@ def lhs_rows(k: int, n: int, seed: int, a: int, b: int) -> np.ndarray:
     return (strata + gen.random((b - a, k))) / n
 
 
-def morris_rows(k: int, levels: int, seed: int, a: int, b: int) -> np.ndarray:
-    """Rows a .. b - 1 of n Morris trajectories of k + 1 rows each."""
-    size = k + 1
-    first, last = a // size, (b - 1) // size
-    n_traj = last - first + 1
-    gen = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, _MORRIS_STREAM])))
-    gen.bit_generator.advance(first * 3 * k)
-    u = gen.random((n_traj, 3, k))
-    pos = np.argsort(np.argsort(u[:, 0], axis=1, kind="stable"), axis=1, kind="stable")
-    up = u[:, 1] < 0.5
-    delta = morris_delta(levels)
-    grid = np.linspace(0.0, 1.0 - delta, levels // 2)
-    start = grid[np.minimum((u[:, 2] * (levels // 2)).astype(np.int64), levels // 2 - 1)]
-    r = np.arange(size)[None, :, None]
-    moved = np.where(up[:, None, :], pos[:, None, :] < r, pos[:, None, :] >= r)
-    block = start[:, None, :] + delta * moved
-    flat = block.reshape(-1, k)
-    return flat[a - first * size : b - first * size]
+class MorrisCursor:
+    """SALib's Morris trajectories, made in order, any block on demand (memory: one block).
+
+    Draws exactly what `SALib.sample.morris.sample(problem, N, num_levels=p,
+    seed=seed)` draws (without optimal-trajectory selection): per trajectory,
+    a shuffled identity (the order parameters move in), k directions, then k
+    starting levels, from one `np.random.default_rng(seed)` stream.
+    """
+
+    def __init__(self, k: int, levels: int, seed: int) -> None:
+        self.k, self.levels, self.seed = k, levels, seed
+        self.delta = morris_delta(levels)
+        self.grid = np.linspace(0, 1 - self.delta, int(levels / 2))
+        self.B = np.tril(np.ones([k + 1, k], dtype=int), -1)
+        self.J = np.ones((k + 1, k))
+        self._restart()
+        self._last: tuple[int, int, np.ndarray] | None = None
+
+    def _restart(self) -> None:
+        self.rng = np.random.default_rng(self.seed)
+        self.position = 0
+
+    def _one(self) -> np.ndarray:
+        k, rng = self.k, self.rng
+        p_star = np.eye(k, k)
+        rng.shuffle(p_star)
+        d_star = np.diag(rng.choice([-1, 1], k))
+        x_star = np.zeros((1, k))
+        x_star[0, :] = rng.choice(self.grid, k)
+        # SALib's _compute_b_star, operation for operation (so the floats are the same)
+        element_a = self.J[0, :] * x_star
+        element_b = np.matmul(np.eye(k), p_star).T
+        element_c = np.matmul(2.0 * self.B, element_b)
+        element_d = np.matmul((element_c - self.J), d_star)
+        return element_a + (self.delta / 2.0) * (element_d + self.J)
+
+    def trajectories(self, first: int, last: int) -> np.ndarray:
+        """Trajectories first .. last - 1, shape (last - first, k + 1, k)."""
+        if self._last is not None and self._last[:2] == (first, last):
+            return self._last[2]
+        if first < self.position:
+            self._restart()
+        while self.position < first:  # skip ahead: made and dropped, one at a time
+            self._one()
+            self.position += 1
+        block = np.array([self._one() for _ in range(last - first)]).reshape(-1, self.k + 1, self.k)
+        self.position = last
+        self._last = (first, last, block)
+        return block
+
+    def rows(self, a: int, b: int) -> np.ndarray:
+        """Design rows a .. b - 1 (k + 1 rows per trajectory)."""
+        size = self.k + 1
+        first, last = a // size, (b - 1) // size + 1
+        flat = self.trajectories(first, last).reshape(-1, self.k)
+        return flat[a - first * size : b - first * size]
 
 
 def oat_design(k: int, quantiles: tuple[float, float]) -> np.ndarray:

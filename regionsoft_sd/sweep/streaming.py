@@ -260,7 +260,7 @@ def exact_quantiles(
     read: Callable[[], Iterable[np.ndarray]],
     qs: Sequence[float],
     *,
-    keep: int = 1 << 21,
+    keep: int = 1 << 20,
 ) -> tuple[np.ndarray, float, int, int]:
     """Quantiles (np.quantile, linear), mean, count and NaN count of streamed values.
 

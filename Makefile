@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install test lint format demo figures bench clean
+.PHONY: install test lint format demo figures decisions bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ demo: $(STAMP)
 
 figures: $(STAMP)
 	$(PY) docs/make_figures.py
+
+decisions: $(STAMP)
+	$(PY) docs/make_decisions.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_engines.py

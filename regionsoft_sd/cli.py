@@ -14,7 +14,9 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from regionsoft_sd.discover.cli import add_discover_parser, cmd_discover
 from regionsoft_sd.errors import InputError
+from regionsoft_sd.optimise.cli import add_optimise_parser, cmd_optimise
 from regionsoft_sd.outdir import OutputFolder
 from regionsoft_sd.sweep.cli import add_sweep_parser, cmd_sweep
 
@@ -104,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ch.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO.toml")
     add_sweep_parser(sub, parents=[debug])
+    add_optimise_parser(sub, parents=[debug])
+    add_discover_parser(sub, parents=[debug])
     return p
 
 
@@ -233,6 +237,8 @@ _COMMANDS = {
     "params": _cmd_params,
     "check": _cmd_check,
     "sweep": cmd_sweep,
+    "optimise": cmd_optimise,
+    "discover": cmd_discover,
 }
 
 

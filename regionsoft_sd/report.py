@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -17,6 +18,9 @@ from regionsoft_sd.catalogue import Entry, catalogue
 from regionsoft_sd.io import save_figure, write_csv, write_table, write_text
 from regionsoft_sd.metrics import DISCOUNT_RATE, METRICS, THRESHOLD, describe, label
 from regionsoft_sd.simulate import Comparison
+
+if TYPE_CHECKING:  # pragma: no cover
+    from regionsoft_sd.scenario import Scenario
 
 _METRIC = {m.name: m for m in METRICS}
 
@@ -145,23 +149,89 @@ def comparison_markdown(comparison: Comparison, descriptions: dict[str, str]) ->
     )
 
 
+COMPARE_MANIFEST = ".regionsoft-compare.json"
+"""Record of the files `write_comparison` wrote (name -> SHA-256), kept in the folder."""
+
+
 def write_comparison(
-    comparison: Comparison, out: Path, descriptions: dict[str, str], fmt: str = "csv"
+    comparison: Comparison,
+    out: Path,
+    descriptions: dict[str, str],
+    fmt: str = "csv",
+    *,
+    html: bool = False,
+    scenarios: Sequence[Scenario] | None = None,
 ) -> list[Path]:
-    """Write the files of `regionsoft compare` into `out`; return their paths."""
-    from regionsoft_sd.plots import plot_stocks, plot_trajectories
+    """Write the files of `regionsoft compare` into `out`; return their paths.
+
+    Tables, `metrics.md`, the trajectories (`fmt`: csv or parquet), the figures
+    `outcomes.png` and `stocks.png` (one colour per scenario in both), and with
+    `html` the self-contained `report.html`. A file an earlier comparison wrote
+    into the same folder but this one does not (`trajectories.csv` after a
+    parquet run, an old `report.html`) is deleted, but only if it is unchanged
+    since then (see `remove_stale`).
+    """
+    from regionsoft_sd.plots import plot_outcomes, plot_stocks
+    from regionsoft_sd.style import scenario_colours
 
     metrics = comparison.metrics.loc[comparison.ranking.index]
+    runs = {s: comparison.trajectories[s] for s in comparison.ranking.index}
+    colours = scenario_colours(comparison.metrics.index)
     paths = [
         write_csv(metrics, out / "metrics.csv"),
         write_csv(comparison.ranking, out / "ranking.csv"),
         write_text(out / "metrics.md", comparison_markdown(comparison, descriptions)),
         write_table(comparison.long_trajectories(), out / f"trajectories.{fmt}", index=False),
     ]
-    runs = {s: comparison.trajectories[s] for s in comparison.ranking.index}
-    paths.append(save_figure(plot_trajectories(runs, title="Key outcomes"), out / "outcomes.png"))
-    paths.append(save_figure(plot_stocks(runs), out / "stocks.png"))
+    figures = {
+        "outcomes.png": plot_outcomes(runs, colours=colours),
+        "stocks.png": plot_stocks(runs, colours=colours),
+    }
+    paths += [save_figure(fig, out / name) for name, fig in figures.items()]
+    if html:
+        from regionsoft_sd.html_report import html_report
+
+        page = html_report(
+            comparison, descriptions, scenarios=scenarios, figures=figures, colours=colours
+        )
+        paths.append(write_text(out / "report.html", page))
+    remove_stale(out, paths)
     return paths
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def remove_stale(out: Path, written: Sequence[Path]) -> list[Path]:
+    """Delete what the previous comparison in `out` wrote and this one did not; record this one.
+
+    Proof of authorship: the folder's manifest lists each file a comparison wrote
+    with its SHA-256. A listed file that this run did not write is deleted only
+    if it is still a regular file (not a symlink) with that same content; a file
+    someone changed or replaced is left alone. Returns the deleted files.
+    """
+    import json
+
+    manifest = out / COMPARE_MANIFEST
+    try:
+        old = json.loads(manifest.read_text(encoding="utf-8")).get("files", {})
+    except (OSError, ValueError, AttributeError):
+        old = {}
+    now = {p.name for p in written}
+    removed = []
+    for name, digest in old.items() if isinstance(old, dict) else ():
+        p = out / str(name)
+        if name in now or p.parent != out or p.is_symlink() or not p.is_file():
+            continue
+        if _sha256(p) == digest:
+            p.unlink()
+            removed.append(p)
+    record = {"files": {p.name: _sha256(p) for p in written}}
+    write_text(manifest, json.dumps(record, indent=1, sort_keys=True) + "\n")
+    return removed
 
 
 def params_text(entries: Sequence[Entry]) -> str:

@@ -193,6 +193,7 @@ def test_compare_writes_tables_plots_and_prints_the_table(tmp_path, capsys):
         "trajectories.parquet",
         "outcomes.png",
         "stocks.png",
+        ".regionsoft-compare.json",  # what it wrote, so a rerun can remove what it no longer writes
     }
     assert expected == {p.name for p in out.iterdir()}  # no temporary files left
     metrics = pd.read_csv(out / "metrics.csv", index_col=0)

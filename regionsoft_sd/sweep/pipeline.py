@@ -85,15 +85,18 @@ class SweepResult:
 
 
 def validate_options(
-    spec_path: str | Path,
+    spec_path: str | Path | SweepSpec,
     out_dir: str | Path,
     *,
     workers: int | None = None,
     scheduler: str | None = None,
     resume: bool = False,
 ) -> SweepSpec:
-    """Check the spec and every option; raise InputError before anything is written."""
-    spec = load_spec(spec_path)
+    """Check the spec and every option; raise InputError before anything is written.
+
+    `spec_path` is a spec file or an already validated `SweepSpec` (`parse_spec`).
+    """
+    spec = spec_path if isinstance(spec_path, SweepSpec) else load_spec(spec_path)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError(None, "--out", f"{str(out)!r} is a file", "give a folder path")
@@ -119,7 +122,7 @@ def validate_options(
 
 
 def run_sweep(
-    spec_path: str | Path,
+    spec_path: str | Path | SweepSpec,
     out_dir: str | Path,
     *,
     workers: int | None = None,
@@ -130,6 +133,8 @@ def run_sweep(
     on_chunk: Callable[[int], None] | None = None,
 ) -> SweepResult:
     """Run the sweep described by `spec_path` and write its outputs into `out_dir`.
+
+    `spec_path` is a spec file or a `SweepSpec` (e.g. from `parse_spec(dict)`).
 
     No flags: in-process. `workers`: a local Dask cluster of that many
     single-threaded processes. `scheduler`: an existing Dask cluster

@@ -218,7 +218,7 @@ def execute(
 
 @contextlib.contextmanager
 def _bar(total: int, initial: int, enabled: bool) -> Iterator:
-    from tqdm import tqdm
+    from tqdm.auto import tqdm
 
     bar = tqdm(
         total=total,

@@ -133,3 +133,22 @@ def test_help_of_the_new_commands(capsys):
             cli.main(argv)
         assert info.value.code == 0
     assert "--xmile" in capsys.readouterr().out
+
+
+def test_based_on_a_shipped_scenario_works_from_any_folder(tmp_path, capsys, monkeypatch):
+    """A scenario saved outside scenarios/ may inherit from a shipped one by name."""
+    monkeypatch.chdir(tmp_path)
+    Path("mine.toml").write_text(
+        'name = "mine"\ndescription = "d"\nbased_on = "baseline"\n'
+        "[policy]\nculture_share = 0.10\neducation_share = 0.45\n"
+    )
+    code, out, err = call(capsys, "check", "mine.toml")
+    assert code == 0, err
+    code, _, err = call(capsys, "check", _write(tmp_path, "x.toml", 'based_on = "nope"'))
+    assert code == 2 and "regionsoft scenarios" in err
+
+
+def _write(folder: Path, name: str, extra: str) -> Path:
+    path = folder / name
+    path.write_text(f'name = "x"\ndescription = "d"\n{extra}\n')
+    return path

@@ -35,6 +35,7 @@ _EXPORTS = {
     "run": "regionsoft_sd.simulate",
     "plot_stocks": "regionsoft_sd.plots",
     "plot_trajectories": "regionsoft_sd.plots",
+    "plot_outcomes": "regionsoft_sd.plots",
     "html_report": "regionsoft_sd.html_report",
     "write_html_report": "regionsoft_sd.html_report",
     "export_xmile": "regionsoft_sd.export",

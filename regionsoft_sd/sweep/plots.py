@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from regionsoft_sd.io import save_figure
@@ -232,8 +234,14 @@ def fan_charts(
                 ax.set_ylabel(wrap(f"{var} ({u})" if u else var, 26), fontsize=8.5)
             if i == nrow - 1:
                 ax.set_xlabel("Year")
-    handles, labels = axes[0][-1].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False)
+    key = [
+        Patch(fc="0.45", alpha=0.18, label="5-95 %"),
+        Patch(fc="0.45", alpha=0.38, label="25-75 %"),
+        Line2D([], [], color="0.3", lw=1.6, label="median"),
+    ]
+    if baseline in strategies and len(strategies) > 1:
+        key.append(Line2D([], [], color=BASELINE_COLOUR, lw=1, ls="--", label="baseline median"))
+    fig.legend(handles=key, loc="outside lower center", ncols=len(key), frameon=False)
     runs = int(fan.runs.iloc[0]) if len(fan) else 0
     fig.suptitle(wrap(_fan_title(method, runs), 120))
     return fig

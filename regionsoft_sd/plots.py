@@ -2,7 +2,8 @@
 
 Figures are built with `matplotlib.figure.Figure` directly, not pyplot, so no
 global state or GUI backend is involved: they work in scripts, tests, the CLI
-and notebooks alike (a notebook displays a returned Figure).
+and notebooks alike (a notebook shows a Figure a cell returns, once
+`%matplotlib inline` has run).
 
 What every figure here does (see `regionsoft_sd.style`): a scenario keeps its
 colour in every figure; the baseline is black, thicker and drawn on top; axes

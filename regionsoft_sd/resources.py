@@ -165,9 +165,9 @@ def copy_shipped(dest: str | Path) -> list[Path]:
 
     Refuses (InputError) to overwrite a file that exists, before copying anything.
     The relative layout is kept (`sweeps/` beside the scenarios), so the specs'
-    strategy paths still resolve.
+    strategy paths still resolve. Each file is written atomically.
     """
-    import shutil
+    from regionsoft_sd.io import write_text
 
     src = scenarios_dir()
     out = Path(dest)
@@ -184,6 +184,5 @@ def copy_shipped(dest: str | Path) -> list[Path]:
     if out.exists() and not out.is_dir():
         raise InputError(out, None, "exists and is not a folder", "give a folder path")
     for p, t in zip(files, targets, strict=True):
-        t.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(p, t)
+        write_text(t, p.read_text(encoding="utf-8"))
     return targets

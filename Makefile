@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 RUNTIME := $(VENV)/.runtime-stamp
 DEV := $(VENV)/.dev-stamp
 
-.PHONY: install test lint format demo figures bench wheel clean
+.PHONY: install test lint format demo figures notebook bench wheel clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,13 @@ demo: $(RUNTIME)
 
 figures: $(DEV)
 	$(PY) docs/make_figures.py
+
+# re-execute the tutorial in place (its outputs are what readers see on the page)
+notebook: $(DEV)
+	cd docs && $(abspath $(PY)) -c "import nbclient, nbformat; \
+	nb = nbformat.read('tutorial.ipynb', as_version=4); \
+	nbclient.NotebookClient(nb, timeout=600, kernel_name='python3').execute(); \
+	nbformat.write(nb, 'tutorial.ipynb')"
 
 bench: $(DEV)
 	$(PY) benchmarks/bench_engines.py

@@ -4,7 +4,7 @@ A scenario is a TOML file (see `scenarios/` and the README)::
 
     name = "culture_first"
     description = "Shift the budget toward culture (§4.1)."
-    based_on = "baseline"            # optional: another file it inherits from
+    based_on = "baseline"            # optional: a file beside it, or a shipped scenario
 
     [policy.culture_share]           # a lever, short or full model name
     value = 0.17                     # the policy target ...
@@ -293,8 +293,20 @@ def _parent_path(based_on: str, src: Path | None, file: Any) -> Path:
     except OSError:
         found = False
     if not found:
+        # a bare name with no file beside: the shipped scenario of that name
+        from regionsoft_sd.resources import shipped_scenarios
+
+        path = shipped_scenarios().get(path.stem, path)
+        try:
+            found = path.is_file()
+        except OSError:
+            found = False
+    if not found:
         raise InputError(
-            file, "based_on", f"no scenario file {str(path)!r}", "name a file in the same folder"
+            file,
+            "based_on",
+            f"no scenario file {str(path)!r}",
+            "name a file in the same folder, or a shipped scenario (`regionsoft scenarios`)",
         )
     return path
 

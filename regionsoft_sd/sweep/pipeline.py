@@ -77,15 +77,18 @@ FIGURES = ("sobol", "morris", "tornado", "outcomes", "win_share")
 
 
 def validate_options(
-    spec_path: str | Path,
+    spec_path: str | Path | SweepSpec,
     out_dir: str | Path,
     *,
     workers: int | None = None,
     scheduler: str | None = None,
     resume: bool = False,
 ) -> SweepSpec:
-    """Check the spec, every option and the output path; raise InputError, write nothing."""
-    spec = load_spec(spec_path)
+    """Check the spec, every option and the output path; raise InputError, write nothing.
+
+    `spec_path` is a spec file or an already validated `SweepSpec` (`parse_spec`).
+    """
+    spec = spec_path if isinstance(spec_path, SweepSpec) else load_spec(spec_path)
     check_out(out_dir)
     check_options(workers, scheduler)
     return spec
@@ -119,7 +122,7 @@ def expected_outputs(spec: SweepSpec) -> list[str]:
 
 
 def run_sweep(
-    spec_path: str | Path,
+    spec_path: str | Path | SweepSpec,
     out_dir: str | Path,
     *,
     workers: int | None = None,
@@ -130,6 +133,8 @@ def run_sweep(
     on_chunk: Callable[[int], None] | None = None,
 ) -> SweepResult:
     """Run the sweep described by `spec_path` and write its outputs into `out_dir`.
+
+    `spec_path` is a spec file or a `SweepSpec` (e.g. from `parse_spec(dict)`).
 
     No flags: in-process. `workers`: a local Dask cluster of that many
     single-threaded processes. `scheduler`: an existing Dask cluster

@@ -1,0 +1,266 @@
+"""The model's named feedback loops: read, checked with Simlin, and drawn on the diagram.
+
+`models/loops.toml` (shipped beside the model) names the loops that the docs
+discuss, each by the variables of one cycle. Simlin's loop analysis ("Loops That
+Matter") is the independent judge: `loop_polarities()` pins each named loop in
+Simlin and returns the polarity Simlin finds over the base run, or None when the
+variables do not form a cycle of the model. `loop_diagram()` renders the
+stock-and-flow diagram with Simlin and marks every named loop on it: a circled
+R or B where the loop's variables sit, and a key with its name and path.
+
+Needs the `simlin` extra.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tomllib
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from regionsoft_sd.errors import InputError, normalise
+from regionsoft_sd.model import MODEL_PATH
+from regionsoft_sd.style import wrap
+
+POLARITY = {"reinforcing": "R", "balancing": "B"}
+COLOURS = {"reinforcing": "#C0392B", "balancing": "#1F618D"}
+
+
+@dataclass(frozen=True)
+class NamedLoop:
+    """One named loop: its id (R1), name, polarity, article section and its variables."""
+
+    id: str
+    name: str
+    polarity: str  # "reinforcing" or "balancing"
+    variables: tuple[str, ...]
+    article: str = ""
+    description: str = ""
+
+    @property
+    def sign(self) -> str:
+        """`+` for reinforcing, `-` for balancing (the usual loop polarity marks)."""
+        return "+" if self.polarity == "reinforcing" else "\u2212"
+
+
+def loops_path(mdl_path: str | Path = MODEL_PATH) -> Path:
+    """The loop file that belongs to a model: `loops.toml` beside it."""
+    return Path(mdl_path).with_name("loops.toml")
+
+
+def named_loops(mdl_path: str | Path = MODEL_PATH) -> list[NamedLoop]:
+    """The named loops of the model, in file order; [] if it has no loop file."""
+    path = loops_path(mdl_path)
+    if not path.is_file():
+        return []
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    loops = []
+    for i, item in enumerate(data.get("loop", [])):
+        polarity = item.get("polarity")
+        if polarity not in POLARITY:
+            raise InputError(
+                path, f"loop[{i}].polarity", f"{polarity!r}", "reinforcing or balancing"
+            )
+        loops.append(
+            NamedLoop(
+                id=item["id"],
+                name=item["name"],
+                polarity=polarity,
+                variables=tuple(item["variables"]),
+                article=item.get("article", ""),
+                description=item.get("description", ""),
+            )
+        )
+    return loops
+
+
+def simlin_ident(name: str) -> str:
+    """Simlin's identifier of a model variable name."""
+    return re.sub(r"\s+", "_", normalise(name))
+
+
+def loop_polarities(
+    loops: Sequence[NamedLoop] | None = None, mdl_path: str | Path = MODEL_PATH
+) -> dict[str, str | None]:
+    """Simlin's verdict on each named loop: "reinforcing", "balancing" or None (no such cycle).
+
+    Each loop is pinned by name in a fresh Simlin model; Simlin recovers the cycle
+    from the causal graph and scores it over the base run. A loop whose variables
+    do not form a cycle is pinned but never scored: None.
+    """
+    import simlin
+
+    loops = named_loops(mdl_path) if loops is None else list(loops)
+    model = simlin.load(str(mdl_path))
+    with model.edit() as (_, patch):
+        for lp in loops:
+            patch.set_loop_name(lp.id, [simlin_ident(v) for v in lp.variables], lp.name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # "too large for enumeration"
+        found = {lp.name: lp for lp in model.run().loops}
+    verdict = {"R": "reinforcing", "B": "balancing"}
+    out: dict[str, str | None] = {}
+    for lp in loops:
+        hit = found.get(lp.id)
+        out[lp.id] = verdict.get(str(hit.polarity)) if hit is not None else None
+    return out
+
+
+def _positions(xml: str) -> tuple[dict[str, list[tuple[float, float]]], list[tuple]]:
+    """Diagram positions of every variable (including its aliases) and the group boxes."""
+    places: dict[str, list[tuple[float, float]]] = {}
+    view = xml[xml.find("<views>") :]
+    for m in re.finditer(r'<(stock|flow|aux) name="([^"]+)" x="([-\d.]+)" y="([-\d.]+)"', view):
+        places.setdefault(normalise(m[2]), []).append((float(m[3]), float(m[4])))
+    for m in re.finditer(r'<alias x="([-\d.]+)" y="([-\d.]+)"[^>]*>\s*<of>([^<]+)</of>', view):
+        places.setdefault(normalise(m[3]), []).append((float(m[1]), float(m[2])))
+    groups = [
+        (m[1], float(m[2]), float(m[3]), float(m[4]), float(m[5]))
+        for m in re.finditer(
+            r'<group name="([^"]+)" x="([-\d.]+)" y="([-\d.]+)" width="([-\d.]+)" '
+            r'height="([-\d.]+)"',
+            view,
+        )
+    ]
+    return places, groups
+
+
+def _marker_place(lp: NamedLoop, places, groups) -> tuple[float, float] | None:
+    """Where to mark a loop: the middle of its variables in the view that shows most of them."""
+    best: list[tuple[float, float]] = []
+    for _, gx, gy, gw, gh in groups or [("", -1e9, -1e9, 2e9, 2e9)]:
+        inside = [
+            p
+            for v in lp.variables
+            for p in places.get(normalise(v), [])
+            if gx <= p[0] <= gx + gw and gy <= p[1] <= gy + gh
+        ]
+        if len(inside) > len(best):
+            best = inside
+    if not best:
+        return None
+    return sum(p[0] for p in best) / len(best), sum(p[1] for p in best) / len(best)
+
+
+MARK_GAP = 60.0
+"""Least distance between two loop marks, in diagram units (a mark is about 45 wide)."""
+
+
+def _spread(marks: dict[str, tuple[float, float] | None]) -> dict[str, tuple[float, float] | None]:
+    """Lift each mark off the pipes and arrows it sits on, and move apart marks that collide.
+
+    A mark goes a little above the middle of its loop (a two-variable loop's middle
+    is the flow pipe itself); a mark closer than MARK_GAP to an earlier one moves
+    right until it is clear.
+    """
+    out: dict[str, tuple[float, float] | None] = {}
+    placed: list[tuple[float, float]] = []
+    for key, at in marks.items():
+        if at is None:
+            out[key] = None
+            continue
+        x, y = at[0], at[1] - 32.0
+        while any((x - px) ** 2 + (y - py) ** 2 < MARK_GAP**2 for px, py in placed):
+            x += MARK_GAP
+        placed.append((x, y))
+        out[key] = (x, y)
+    return out
+
+
+def loop_diagram(
+    mdl_path: str | Path = MODEL_PATH,
+    *,
+    width: int = 1860,
+    loops: Sequence[NamedLoop] | None = None,
+) -> Figure:
+    """The stock-and-flow diagram (rendered by Simlin) with the named loops marked.
+
+    Views that hold no loop (e.g. the policy levers) are cropped away. Each loop
+    gets a circled mark, R1+ or B2-, in red (reinforcing) or blue (balancing),
+    and a line in the key above the diagram.
+    """
+    import simlin
+    from matplotlib.image import imread
+
+    loops = named_loops(mdl_path) if loops is None else list(loops)
+    project = simlin.load(str(mdl_path)).project
+    png = imread(io.BytesIO(project.render_png("main", width=width)), format="png")
+    xml = project.to_xmile().decode("utf-8")
+    svg_head = project.render_svg_string()[:400]
+    box = re.search(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"', svg_head)
+    x0, y0, vw, _ = (float(v) for v in box.groups()) if box else (0.0, 0.0, float(width), 0.0)
+    scale = png.shape[1] / vw
+    places, groups = _positions(xml)
+    marks = _spread({lp.id: _marker_place(lp, places, groups) for lp in loops})
+    used = [
+        g
+        for g in groups
+        if any(
+            m is not None and g[1] <= m[0] <= g[1] + g[3] and g[2] <= m[1] <= g[2] + g[4]
+            for m in marks.values()
+        )
+    ]
+    top = min((g[2] for g in used), default=y0) - 12
+    bottom = max((g[2] + g[4] for g in used), default=y0 + png.shape[0] / scale) + 12
+    r0, r1 = max(0, int((top - y0) * scale)), min(png.shape[0], int((bottom - y0) * scale))
+    crop = png[r0:r1]
+    h_in, w_in = crop.shape[0] / 100, crop.shape[1] / 100
+    chars = max(60, int((w_in - 1.0) / 0.09))  # characters a key line holds at 11 pt
+    entries = [
+        wrap(f"{lp.name} ({lp.polarity}; {lp.article}): {lp.description}", chars) for lp in loops
+    ]
+    note = (
+        "Each mark sits where most of the loop's variables are drawn; grey names are shadows "
+        "of variables drawn in another view. Red: reinforcing (+), blue: balancing (\u2212)."
+    )
+    lines = 2.6 + sum(e.count("\n") + 1.4 for e in entries) + 1.4
+    key_in = 0.2 * lines
+    fig = Figure(figsize=(w_in, h_in + key_in), dpi=100)
+    ax = fig.add_axes((0, 0, 1, h_in / (h_in + key_in)))
+    ax.imshow(crop, interpolation="lanczos")
+    ax.set_axis_off()
+    for lp in loops:
+        at = marks[lp.id]
+        if at is None:
+            continue
+        px, py = (at[0] - x0) * scale, (at[1] - y0) * scale - r0
+        ax.annotate(
+            f"{lp.id}{lp.sign}",
+            (px, py),
+            ha="center",
+            va="center",
+            fontsize=13,
+            fontweight="bold",
+            color="white",
+            bbox={
+                "boxstyle": "circle,pad=0.35",
+                "fc": COLOURS[lp.polarity],
+                "ec": "white",
+                "alpha": 0.92,
+            },
+        )
+    key = fig.add_axes((0.01, h_in / (h_in + key_in), 0.98, key_in / (h_in + key_in)))
+    key.set_axis_off()
+    key.set_ylim(lines, 0)  # y in text lines, from the top
+    key.text(0, 0.3, "Named feedback loops", fontsize=15, fontweight="bold", va="top")
+    y = 2.2
+    for lp, text in zip(loops, entries, strict=True):
+        key.text(
+            0,
+            y,
+            f" {lp.id}{lp.sign} ",
+            fontsize=12,
+            fontweight="bold",
+            color="white",
+            va="top",
+            bbox={"boxstyle": "round,pad=0.2", "fc": COLOURS[lp.polarity], "ec": "none"},
+        )
+        key.text(0.045, y, text, fontsize=11, va="top", linespacing=1.25)
+        y += text.count("\n") + 1.4
+    key.text(0, y + 0.2, note, fontsize=10, va="top", color="0.3")
+    return fig

@@ -12,7 +12,9 @@ from regionsoft_sd.batch import UnsupportedConstructError, compile_model, simula
 from regionsoft_sd.model import abstract_model, load_model
 
 MODELS = Path(__file__).parent / "batch_models"
-BUILTIN_MODELS = sorted(p for p in MODELS.glob("*.mdl") if not p.stem.startswith("unsupported"))
+BUILTIN_MODELS = sorted(
+    p for p in MODELS.glob("*.mdl") if not p.stem.startswith(("unsupported", "invalid"))
+)
 
 
 def ranged_samples(path: Path, n: int, seed: int = 0) -> dict[str, np.ndarray]:

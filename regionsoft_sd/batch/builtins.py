@@ -17,6 +17,8 @@ from bisect import bisect_right
 import numpy as np
 
 SMALL = 1e-6  # PySD's SMALL_VENSIM: what Vensim treats as zero
+TRIG = ("sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh")
+CONSTANTS = {"_nan": math.nan, "_inf": math.inf}
 
 
 class ModelValueError(ValueError):
@@ -44,15 +46,30 @@ def _pulse_train(t, start, repeat, width, end):
 
 
 def _xidz(num, den, x):
-    return np.where(np.abs(den) < SMALL, x, num / den)
+    # np.divide, not `/`: Python floats (unsampled inputs) would raise on a zero divisor
+    return np.where(np.abs(den) < SMALL, x, np.divide(num, den))
 
 
 def _zidz(num, den):
-    return np.where(np.abs(den) < SMALL, 0.0, num / den)
+    return np.where(np.abs(den) < SMALL, 0.0, np.divide(num, den))
+
+
+def _quantum(x, m):
+    return np.where(m < SMALL, x, m * np.trunc(np.divide(x, m)))
 
 
 def _modulo(x, m):
-    return x - np.where(m < SMALL, x, m * np.trunc(x / m))
+    return x - _quantum(x, m)
+
+
+def _all(cond) -> bool:
+    """IF THEN ELSE: every run takes the first branch (only it is evaluated)."""
+    return bool(np.all(cond))
+
+
+def _none(cond) -> bool:
+    """IF THEN ELSE: no run takes the first branch (only the second is evaluated)."""
+    return not np.any(cond)
 
 
 def _lookup(x, table):
@@ -74,10 +91,13 @@ VECTOR = {
     "_sqrt": np.sqrt,
     "_integer": np.trunc,
     "_modulo": _modulo,
+    "_quantum": _quantum,
     "_power": np.power,
     "_zidz": _zidz,
     "_xidz": _xidz,
-    "_ite": np.where,
+    "_all": _all,
+    "_none": _none,
+    "_where": np.where,
     "_and": np.logical_and,
     "_or": np.logical_or,
     "_not": np.logical_not,
@@ -86,12 +106,14 @@ VECTOR = {
     "_pulse": _pulse,
     "_pulse_train": _pulse_train,
     "_lookup": _lookup,
+    "_F": np.float64,
+    **{f"_{name}": getattr(np, name) for name in TRIG},
 }
 
 
 # --- scalar (float) versions ---------------------------------------------------------------
 def _s_ramp(t, slope, start, finish):
-    return (t + SMALL > start) * slope * (min(finish, t) - start)
+    return (t + SMALL > start) * slope * (_s_min(finish, t) - start)
 
 
 def _s_pulse(t, start, width):
@@ -106,8 +128,22 @@ def _s_pulse_train(t, start, repeat, width, end):
     return 0
 
 
+def _s_quantum(x, m):
+    return x if m < SMALL else m * math.trunc(x / m)
+
+
 def _s_modulo(x, m):
-    return x - (x if m < SMALL else m * math.trunc(x / m))
+    return x - _s_quantum(x, m)
+
+
+def _s_min(a, b):
+    """np.minimum on floats: a NaN on either side gives NaN (builtin `min` would not)."""
+    return a if (a <= b or a != a) else b
+
+
+def _s_max(a, b):
+    """np.maximum on floats: a NaN on either side gives NaN (builtin `max` would not)."""
+    return a if (a >= b or a != a) else b
 
 
 def _s_lookup(x, table):
@@ -125,8 +161,8 @@ def _s_lookup(x, table):
 
 SCALAR = {
     "np": np,
-    "_min": min,
-    "_max": max,
+    "_min": _s_min,
+    "_max": _s_max,
     "_abs": abs,
     "_exp": math.exp,
     "_ln": math.log,
@@ -134,10 +170,11 @@ SCALAR = {
     "_sqrt": math.sqrt,
     "_integer": math.trunc,
     "_modulo": _s_modulo,
+    "_quantum": _s_quantum,
     "_power": math.pow,
+    "_pow": math.pow,  # `**`: raises where Python floats would turn complex
     "_zidz": lambda n, d: 0 if abs(d) < SMALL else n / d,
     "_xidz": lambda n, d, x: x if abs(d) < SMALL else n / d,
-    "_ite": lambda c, a, b: a if c else b,
     "_and": lambda a, b: bool(a) and bool(b),
     "_or": lambda a, b: bool(a) or bool(b),
     "_not": lambda a: not a,
@@ -146,6 +183,8 @@ SCALAR = {
     "_pulse": _s_pulse,
     "_pulse_train": _s_pulse_train,
     "_lookup": _s_lookup,
+    "_F": float,
+    **{f"_{name}": getattr(math, name.replace("arc", "a")) for name in TRIG},
 }
 
 

@@ -15,7 +15,7 @@ never guesses.
 
 from __future__ import annotations
 
-import re
+import math
 from dataclasses import dataclass, field
 
 from pysd.translators.structures import abstract_expressions as ae
@@ -44,10 +44,35 @@ FUNCTIONS: dict[str, tuple[str, int, bool]] = {
     "ramp": ("_ramp", 3, True),
     "pulse": ("_pulse", 2, True),
     "pulse_train": ("_pulse_train", 4, True),
+    "quantum": ("_quantum", 2, False),
+    "sin": ("_sin", 1, False),
+    "cos": ("_cos", 1, False),
+    "tan": ("_tan", 1, False),
+    "arcsin": ("_arcsin", 1, False),
+    "arccos": ("_arccos", 1, False),
+    "arctan": ("_arctan", 1, False),
+    "sinh": ("_sinh", 1, False),
+    "cosh": ("_cosh", 1, False),
+    "tanh": ("_tanh", 1, False),
 }
 _INFIX = {"=": "==", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _INFIX.update({"+": "+", "-": "-", "*": "*", "/": "/", "^": "**"})
 _LOGIC = {":AND:": "_and", ":OR:": "_or"}
+# Precedence orders of PySD's OperationBuilder: an operand is parenthesised when its
+# own order is at least the order its position asks for (both non-zero). Copying the
+# rule, rather than parenthesising every compound operand, keeps PySD's reading of
+# e.g. `-2^2` (a negative literal written `-2.0 ** 2.0`, Python's -(2**2) = -4).
+_ORDER = {"^": 1, "*": 2, "/": 2, "+": 3, "-": 3, "negative": 3}
+_ORDER.update({op: 4 for op in ("=", "<>", "<", "<=", ">", ">=")})
+_ORDER.update({":AND:": 0, ":OR:": 0, ":NOT:": 0})
+
+
+class InvalidModelError(ValueError):
+    """The model file defines something no engine can run (PySD refuses it as well)."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        self.variable = variable
+        super().__init__(f"variable {variable!r}: {problem}")
 
 
 class UnsupportedConstructError(NotImplementedError):
@@ -77,6 +102,9 @@ class Node:
     units: str = ""
     limits: tuple = (None, None)
     lookup: tuple | None = None  # (x, y, type) for lookup tables
+    # ACTIVE INITIAL: the expression used while initialising (stocks' initial values)
+    init_code: str | None = None
+    init_deps: frozenset[str] | None = None
 
 
 @dataclass
@@ -175,7 +203,7 @@ class _Builder:
         node = Node(key, name, ident, "aux", units=element.units or "", limits=element.limits)
         ast = comp.ast
         if isinstance(ast, (int, float)) and not isinstance(ast, bool):
-            node.kind, node.value, node.code = "const", float(ast), repr(float(ast))
+            node.kind, node.value, node.code = "const", float(ast), _number(ast)
         elif isinstance(ast, ae.LookupsStructure):
             node.kind = "lookup"
             node.lookup = self._table(ast, name)
@@ -186,10 +214,25 @@ class _Builder:
         self.graph.nodes[key] = node
 
     def _table(self, ast: ae.LookupsStructure, owner: str) -> tuple:
+        """(x, y, kind) sorted by x, as PySD sorts; a repeated x is refused, as PySD does."""
         if ast.type not in ("interpolate", "hold_backward"):
             raise UnsupportedConstructError(f"a lookup of type {ast.type!r}", owner)
-        pairs = sorted(zip(ast.x, ast.y, strict=True))
-        return tuple(float(p[0]) for p in pairs), tuple(float(p[1]) for p in pairs), ast.type
+        if len(ast.x) != len(ast.y):
+            raise InvalidModelError(
+                owner, f"its lookup has {len(ast.x)} x values and {len(ast.y)} y values"
+            )
+        xs = [float(x) for x in ast.x]
+        if len(set(xs)) != len(xs):
+            repeated = sorted({x for x in xs if xs.count(x) > 1})
+            raise InvalidModelError(
+                owner,
+                f"its lookup repeats the x value {repeated[0]:g} (PySD refuses it too); "
+                "give each x once",
+            )
+        if any(math.isnan(x) for x in xs):
+            raise InvalidModelError(owner, "its lookup has an x value that is not a number")
+        pairs = sorted(zip(xs, (float(y) for y in ast.y), strict=True))
+        return tuple(p[0] for p in pairs), tuple(p[1] for p in pairs), ast.type
 
     # -- expressions ----------------------------------------------------------------------
     def hidden(self, ast: object, ctx: _Ctx, role: str, ident: str) -> str:
@@ -261,7 +304,7 @@ class _Builder:
         if isinstance(ast, bool):
             return "1.0" if ast else "0.0"
         if isinstance(ast, (int, float)):
-            return repr(float(ast))
+            return _number(ast)
         if isinstance(ast, ae.ReferenceStructure):
             return self._reference(ast, ctx)
         if isinstance(ast, (ae.ArithmeticStructure, ae.LogicStructure)):
@@ -294,25 +337,27 @@ class _Builder:
 
     def _operation(self, ast: ae.ArithmeticStructure | ae.LogicStructure, ctx: _Ctx) -> str:
         """Operators as PySD's OperationBuilder writes them: a flat Python string built
-        right to left, so Python's precedence and associativity apply as in PySD."""
-        args = [self.emit(a, ctx) for a in ast.arguments]
-        args = [a if _atomic(a) else f"({a})" for a in args]
+        right to left, operands parenthesised by PySD's order rule (`_ORDER`), so
+        Python's precedence and associativity apply exactly as in PySD's code."""
         ops = list(ast.operators)
+        unknown = [op for op in ops if op not in _ORDER]
+        if unknown:
+            raise UnsupportedConstructError(f"the operator {unknown[0]!r}", ctx.owner)
+        args = [(self.emit(a, ctx), _order_of(a)) for a in ast.arguments]
+        order = _ORDER[ops[-1]]
         if len(args) == 1:
+            code = _lowered(*args[0], order)
             if ops == ["negative"]:
-                return f"-{args[0]}"
+                return f"-{code}"
             if ops == [":NOT:"]:
-                return f"_not({args[0]})"
+                return f"_not({code})"
             raise UnsupportedConstructError(f"the operator {ops[0]!r}", ctx.owner)
-        out = args.pop()
+        out = _lowered(*args.pop(), 2 if ops[-1] == "^" else order)
         while ops:
-            op, left = ops.pop(), args.pop()
-            if op in _LOGIC:
-                out = f"{_LOGIC[op]}({left}, {out})"
-            elif op in _INFIX:
-                out = f"{left} {_INFIX[op]} {out}"
-            else:
-                raise UnsupportedConstructError(f"the operator {op!r}", ctx.owner)
+            op = ops.pop()
+            left = _lowered(*args.pop(), order)
+            logic = op in _LOGIC
+            out = f"{_LOGIC[op]}({left}, {out})" if logic else f"{left} {_INFIX[op]} {out}"
         return out
 
     def _call(self, ast: ae.CallStructure, ctx: _Ctx) -> str:
@@ -331,6 +376,8 @@ class _Builder:
             key = canon(ast.function.reference)
             ctx.deps.add(key)
             return f"_lookup({self.emit(ast.arguments[0], ctx)}, {_ident_placeholder(key)})"
+        if fname == "active_initial" and len(ast.arguments) == 2:
+            return self._active_initial(ast, ctx)
         if fname not in FUNCTIONS:
             raise UnsupportedConstructError(
                 f"the function {fname.upper().replace('_', ' ')}", ctx.owner
@@ -345,6 +392,24 @@ class _Builder:
             ctx.uses_time = True
             args = ["t", "_dt", *args] if fname == "step" else ["t", *args]
         return f"{helper}({', '.join(args)})"
+
+    def _active_initial(self, ast: ae.CallStructure, ctx: _Ctx) -> str:
+        """ACTIVE INITIAL(expr, init): `init` while initialising, `expr` afterwards.
+
+        As in PySD: stocks and INITIALs initialise from `init`; every saved value,
+        including the one at INITIAL TIME, is `expr`. The hidden node is always
+        recomputed during the run, so nothing that depends on it is frozen at `init`.
+        """
+        ident = f"a{self.counter}"
+        self.counter += 1
+        key = self.hidden(ast.arguments[0], ctx, "active", ident)
+        init = _Ctx(self, ctx.owner)
+        node = self.graph.nodes[key]
+        node.init_code = self.emit(ast.arguments[1], init)
+        node.init_deps = frozenset(init.deps)
+        node.uses_time = True  # recomputed every step (its value differs from `init`)
+        ctx.deps.add(key)
+        return _ident_placeholder(key)
 
 
 _STATEFUL = (
@@ -371,16 +436,35 @@ _NAMES = {
 }
 
 
+def _order_of(ast: object) -> int:
+    """PySD's order of an operand's built expression (0: never parenthesised)."""
+    if isinstance(ast, (ae.ArithmeticStructure, ae.LogicStructure)):
+        if len(ast.arguments) == 1:
+            return 1 if list(ast.operators) == ["negative"] else 0
+        return _ORDER.get(ast.operators[-1], 0)
+    return 0
+
+
+def _lowered(code: str, order: int, wanted: int) -> str:
+    """PySD's `lower_order`: parenthesise when the operand binds no tighter than asked."""
+    if order >= wanted and order != 0 and wanted != 0:
+        return f"({code})"
+    return code
+
+
+def _number(value: float) -> str:
+    """A literal as Python source; :NA: (NaN) and infinities get names, not `nan`/`inf`."""
+    value = float(value)
+    if math.isnan(value):
+        return "_nan"
+    if math.isinf(value):
+        return "_inf" if value > 0 else "(-_inf)"
+    return repr(value)
+
+
 def _ident_placeholder(key: str) -> str:
     """Identifiers are resolved after all elements exist (forward references)."""
     return "{" + key + "}"
-
-
-_ATOM = re.compile(r"^(\{[^{}]*\}|[\w.]+)$")
-
-
-def _atomic(code: str) -> bool:
-    return bool(_ATOM.match(code))
 
 
 def build_graph(model: am.AbstractModel) -> Graph:
@@ -395,8 +479,13 @@ def build_graph(model: am.AbstractModel) -> Graph:
         missing = [d for d in node.deps if d not in idents]
         if missing:
             raise KeyError(f"variable {node.name!r} refers to undefined {missing[0]!r}")
+        missing = [d for d in node.init_deps or () if d not in idents]
+        if missing:
+            raise KeyError(f"variable {node.name!r} refers to undefined {missing[0]!r}")
         if node.code and "{" in node.code:
             node.code = _resolve(node.code, idents)
+        if node.init_code and "{" in node.init_code:
+            node.init_code = _resolve(node.init_code, idents)
     return graph
 
 

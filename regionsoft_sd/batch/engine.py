@@ -112,18 +112,22 @@ class CompiledModel:
         if sig not in self._programs:
             prog = generate(self.graph, list(records), set(params), set(series))
             spaces = []
-            for base in (builtins.VECTOR, builtins.SCALAR):
+            for base, source, num in (
+                (builtins.VECTOR, prog.source, np.float64),
+                (builtins.SCALAR, prog.scalar_source, float),
+            ):
                 ns = dict(base)
+                ns.update(builtins.CONSTANTS)
                 ns.update(
-                    _t0=self.initial_time,
-                    _tf=self.final_time,
-                    _dt=self.time_step,
-                    _saveper=self.saveper,
+                    _t0=num(self.initial_time),
+                    _tf=num(self.final_time),
+                    _dt=num(self.time_step),
+                    _saveper=num(self.saveper),
                     _check_delay=builtins.check_delay,
                     _check_order=builtins.check_order,
                     _DelayFixed=builtins.DelayFixed,
                 )
-                code = compile(prog.source, f"<batch:{self.path.name}>", "exec")
+                code = compile(source, f"<batch:{self.path.name}>", "exec")
                 exec(code, ns)  # noqa: S102 - our own generated source
                 spaces.append(ns)
             self._programs[sig] = (prog, spaces[0], spaces[1])
@@ -163,7 +167,8 @@ def run_chunk(model: CompiledModel, prog_ns, P: dict, n: int, save_idx, out: lis
     prog, vec_ns, sca_ns = prog_ns
     tables = model.tables()
     if n > SCALAR_MAX:
-        P = dict(P, **{"#n": n, "#scalar": False})
+        P = {k: (np.float64(v) if isinstance(v, float) else v) for k, v in P.items()}
+        P.update({"#n": n, "#scalar": False})
         _integrate(vec_ns["_make"], P, tables, model, save_idx, out, slice(None), method)
         return
     for j in range(n):
@@ -175,8 +180,8 @@ def run_chunk(model: CompiledModel, prog_ns, P: dict, n: int, save_idx, out: lis
             if isinstance(err, builtins.ModelValueError):
                 raise
             # float arithmetic raised where NumPy gives inf/nan: rerun this run with arrays
+            Pj = {k: (np.float64(v) if isinstance(v, float) else v) for k, v in Pj.items()}
             Pj["#scalar"] = False
-            Pj = {k: (np.array([v]) if isinstance(v, float) else v) for k, v in Pj.items()}
             _integrate(vec_ns["_make"], Pj, tables, model, save_idx, out, slice(j, j + 1), method)
 
 

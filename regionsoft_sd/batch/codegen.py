@@ -324,6 +324,12 @@ class _Hoister(ast.NodeTransformer):
     def _constant(self, node: ast.AST) -> bool:
         return not any(isinstance(n, ast.Name) and n.id in self.dynamic for n in ast.walk(node))
 
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        if isinstance(node.func, ast.Subscript) and not self._constant(node):
+            node.args = [self.visit(a) for a in node.args]  # a series P[key](t): keep whole
+            return node
+        return self.generic_visit(node)
+
     def generic_visit(self, node: ast.AST) -> ast.AST:
         if (
             isinstance(node, ast.expr)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from regionsoft_sd.batch import builtins
-from regionsoft_sd.batch.codegen import Program, generate
+from regionsoft_sd.batch import builtins, cbackend, cgen
+from regionsoft_sd.batch.codegen import Program, generate, plan
 from regionsoft_sd.batch.compiler import Graph, build_graph
 from regionsoft_sd.batch.names import canon, unknown_name_error
 from regionsoft_sd.model import MODEL_PATH, _digest, abstract_model
@@ -133,6 +133,27 @@ class CompiledModel:
             self._programs[sig] = (prog, spaces[0], spaces[1])
         return self._programs[sig]
 
+    def c_program(
+        self, records: tuple[str, ...], params: frozenset, series: frozenset, method: str
+    ) -> tuple[cgen.CKernel, object]:
+        """The C kernel and its loaded entry point, built at first use (cached on disk).
+
+        Every model constant is a run-time input of the kernel, so setting other
+        constants (a scenario, a sample) reuses the same compiled library.
+        Raises `CBackendUnsupported` (a construct the C renderer lacks) or
+        `cbackend.CompilerUnavailable` (no compiler, or the build failed).
+        """
+        consts = frozenset(k for k, n in self.graph.nodes.items() if n.kind == "const")
+        sig = ("c", records, frozenset(params) - consts, series, method)
+        if sig not in self._programs:
+            p = plan(self.graph, list(records), set(params | consts) - series, set(series))
+            try:
+                kern = cgen.c_kernel(p, self.graph.control, self.tables(), method)
+            except cgen.Unsupported as err:
+                raise CBackendUnsupported(str(err)) from None
+            self._programs[sig] = (kern, cbackend.load(kern.source))
+        return self._programs[sig]
+
     def tables(self) -> dict[str, tuple]:
         """Lookup tables, as (x, y, kind) with NumPy arrays for the vector helpers."""
         out = {}
@@ -183,6 +204,36 @@ def run_chunk(model: CompiledModel, prog_ns, P: dict, n: int, save_idx, out: lis
             Pj = {k: (np.float64(v) if isinstance(v, float) else v) for k, v in Pj.items()}
             Pj["#scalar"] = False
             _integrate(vec_ns["_make"], Pj, tables, model, save_idx, out, slice(j, j + 1), method)
+
+
+class CBackendUnsupported(NotImplementedError):
+    """The model uses something the C backend does not translate; NumPy runs it."""
+
+
+def run_chunk_c(model: CompiledModel, c_prog, P: dict, n: int, save_idx, out: list, method: str):
+    """Integrate one chunk of `n` runs with the C kernel; same contract as `run_chunk`.
+
+    A failed initial-value check (a delay order, a DELAY N order) is reported by
+    rerunning the chunk on NumPy, which raises the same `ModelValueError` as always.
+    """
+    kern, fn = c_prog
+    nodes = model.graph.nodes
+    values = {key: P[key] if key in P else nodes[key].value for key in kern.params}
+    values.update({key: P[key] for key in kern.series})
+    evt = cbackend.eval_times(model.steps, model.time_step, method)
+    save_row = np.full(len(model.steps), -1, dtype=np.int64)
+    save_row[save_idx] = np.arange(len(save_idx))
+    direct = [b.dtype == np.float64 and b.strides[1] == 8 for b in out]
+    bufs = [b if ok else np.empty(b.shape) for b, ok in zip(out, direct, strict=True)]
+    if cbackend.run(kern, fn, values, n, evt, save_row, bufs):
+        prog = model.program(
+            tuple(kern.records), frozenset(P) - set(kern.series), frozenset(kern.series)
+        )
+        run_chunk(model, prog, P, n, save_idx, out, method)
+        return
+    for b, buf, ok in zip(out, bufs, direct, strict=True):
+        if not ok:
+            b[...] = buf
 
 
 def _take(value, j: int):

@@ -13,7 +13,9 @@ from regionsoft_sd.model import abstract_model, load_model
 
 MODELS = Path(__file__).parent / "batch_models"
 BUILTIN_MODELS = sorted(
-    p for p in MODELS.glob("*.mdl") if not p.stem.startswith(("unsupported", "invalid"))
+    p
+    for p in MODELS.glob("*.mdl")
+    if not p.stem.startswith(("unsupported", "invalid", "pysd_defect"))
 )
 
 

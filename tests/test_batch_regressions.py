@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from regionsoft_sd.batch import InvalidModelError, simulate
+from regionsoft_sd.batch.cbackend import compiler
 from regionsoft_sd.model import load_model
 from tests.test_batch_builtins import MODELS
 
@@ -101,3 +102,59 @@ def test_lookup_with_a_repeated_x_is_refused_as_pysd_does() -> None:
     with pytest.raises(ValueError, match="repeated"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         load_model(path)
+
+
+def _pysd(path, names: list[str]) -> dict[str, np.ndarray]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = load_model(path).run()
+    return {name: ref[name].to_numpy(dtype=float) for name in names}
+
+
+@pytest.mark.parametrize("backend", ["numpy", "c"])
+def test_smoothi_with_an_integer_initial_value_follows_euler(backend: str) -> None:
+    """SMOOTHI(0.072, 2, 0), TIME STEP 0.5: s(k+1) = s(k) + (0.072 - s(k)) / 2 * 0.5.
+
+    So s(k) = 0.072 (1 - 0.75^k). PySD writes the integer 0 into an integer state
+    array and truncates its first input to 0, so its SMOOTHI lags one step (a
+    PySD defect); its DELAY1I, the same lag, gives the Euler values. The fuzzer's
+    generator therefore writes initial values as decimals.
+    """
+    if backend == "c" and compiler() is None:
+        pytest.skip("no C compiler")
+    path = MODELS / "pysd_defect_smoothi.mdl"
+    names = ["Smoothed", "Delayed"]
+    res = simulate(record=names, mdl_path=path, backend=backend)
+    k = np.arange(len(res.times))
+    euler = 0.072 * (1 - 0.75**k)
+    for name in names:
+        np.testing.assert_allclose(res.data[name][:, 0], euler, rtol=1e-12, atol=1e-15)
+    ref = _pysd(path, names)
+    np.testing.assert_allclose(ref["Delayed"], euler, rtol=1e-12, atol=1e-15)
+    assert ref["Smoothed"][1] == 0 and ref["Smoothed"][2] == pytest.approx(euler[1])
+
+
+@pytest.mark.parametrize("backend", ["numpy", "c"])
+def test_delay_fixed_of_an_inline_delay_reads_the_current_value(backend: str) -> None:
+    """DELAY FIXED(DELAY1(Time, 2), 1, -1) is DELAY FIXED of the same DELAY1 held in
+    its own variable: -1 for the first second, then DELAY1 one second earlier.
+
+    DELAY1(Time, 2) with TIME STEP 0.5 is 0, 0, 0.125, 0.34375, ... (Euler, by
+    hand). PySD gives the inline form one step early (it reads the input after
+    updating the inner delay); its separate form is right.
+    """
+    if backend == "c" and compiler() is None:
+        pytest.skip("no C compiler")
+    path = MODELS / "pysd_defect_delay_fixed.mdl"
+    names = ["Inline", "Separate", "Inner"]
+    res = simulate(record=names, mdl_path=path, backend=backend)
+    inner = np.zeros(len(res.times))
+    for i in range(len(inner) - 1):  # d(stock)/dt = Time - stock / 2, output = stock / 2
+        inner[i + 1] = inner[i] + (res.times[i] - inner[i]) / 2 * 0.5
+    np.testing.assert_allclose(res.data["Inner"][:, 0], inner, rtol=1e-12, atol=1e-15)
+    lagged = np.concatenate([[-1.0, -1.0], inner[:-2]])  # 1 month = 2 steps
+    for name in ("Inline", "Separate"):
+        np.testing.assert_allclose(res.data[name][:, 0], lagged, rtol=1e-12, atol=1e-15)
+    ref = _pysd(path, names)
+    np.testing.assert_allclose(ref["Separate"], lagged, rtol=1e-12, atol=1e-15)
+    assert not np.allclose(ref["Inline"], lagged)

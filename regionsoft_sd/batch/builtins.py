@@ -256,7 +256,7 @@ class Series:
 
     def __call__(self, t: float):
         if self.values.ndim == 1:
-            return float(np.interp(t, self.times, self.values))
+            return np.float64(np.interp(t, self.times, self.values))
         xs, fp = self.times, self.values
         if t <= xs[0]:
             return fp[0]

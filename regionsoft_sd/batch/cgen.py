@@ -174,6 +174,7 @@ class _Writer:
         self.table_defs: list[str] = []
         self.all_tables = tables
         self.lookup_idents = {n.ident: k for k, n in p.nodes.items() if n.kind == "lookup"}
+        self.exact = True  # once-per-run code: pow() as NumPy; False in the step loop
         self.logs: dict[str, str] = {}  # base C text -> name of its shared log, per scope
         self.log_lines: list[str] = []
 
@@ -196,8 +197,10 @@ class _Writer:
             raise Unsupported(type(node.op).__name__)
         if isinstance(node, ast.BinOp):
             if isinstance(node.op, ast.Pow):
+                if self.exact:
+                    return f"pow({self._c(node.left)}, {self._c(node.right)})"
                 return self._product([node], [])
-            if isinstance(node.op, ast.Mult):
+            if isinstance(node.op, ast.Mult) and not self.exact:
                 factors = _factors(node)
                 pows = [f for f in factors if _is_pow(f)]
                 if len(pows) >= 2:
@@ -236,7 +239,7 @@ class _Writer:
         if name == "_lookup":
             x, table = node.args
             return self._lookup(self._c(x), table)
-        if name == "_power":
+        if name == "_power" and not self.exact:
             return self._product([node], [])
         if name not in _C_FUNCS:
             raise Unsupported(f"the helper {name}")
@@ -269,7 +272,12 @@ class _Writer:
 
     # -- powers ---------------------------------------------------------------------------------
     def _product(self, pows: list[ast.AST], others: list[ast.AST]) -> str:
-        """x1^a1 * ... * xk^ak * others, with one exp of the sum of shared logarithms."""
+        """x1^a1 * ... * xk^ak * others, with one exp of the sum of shared logarithms.
+
+        Once-per-run code (`self.exact`) never comes here: it calls pow() in place,
+        as NumPy does, so a run constant such as 2^3 is exactly 8 (an integer
+        exponent stays one) and the order of the arithmetic is NumPy's.
+        """
         simple, terms, fixes = [], [], []
         for node in pows:
             base, expo = (node.left, node.right) if isinstance(node, ast.BinOp) else node.args
@@ -318,6 +326,7 @@ class _Writer:
         step_idents = {p.nodes[k].ident for k in p.step_order}
         init_lines, stored = self._init_part(step_idents)
         self.logs = {}
+        self.exact = False
         loads = [f"const double {name} = B[{i}][l];" for i, name in enumerate(stored)]
         step_body = self._step_body(step_idents)
         n_states = len(p.states)

@@ -270,12 +270,14 @@ class _PyMode(ast.NodeTransformer):
 
     def line(self, line: str, const: bool = False) -> str:
         target, code = line.split(" = ", 1)
-        if const:  # a model constant as a NumPy scalar: float-only arithmetic cannot raise
+        if "_ite(" in code or "**" in code or "/" in code:
+            code = ast.unparse(self.visit(ast.parse(code, mode="eval")).body)
+        literal = self.mode == "vector" and not any(
+            isinstance(n, ast.Name) for n in ast.walk(ast.parse(code, mode="eval"))
+        )
+        if const or literal:  # a NumPy scalar: arithmetic on it gives inf/nan, never raises
             return f"{target} = _F({code})"
-        if "_ite(" not in code and (self.mode == "vector" or "**" not in code):
-            return line
-        tree = self.visit(ast.parse(code, mode="eval"))
-        return f"{target} = {ast.unparse(tree.body)}"
+        return f"{target} = {code}"
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
@@ -284,6 +286,9 @@ class _PyMode(ast.NodeTransformer):
         cond, yes, no = node.args
         if self.mode == "scalar":
             return ast.IfExp(test=cond, body=yes, orelse=no)
+        # a branch of literals would hand a Python float on, which raises where NumPy
+        # gives inf (0.0 ** -1): make it a NumPy scalar
+        yes, no = (_numpy_scalar(b) for b in (yes, no))
         temp = f"_c{self.temps}"
         self.temps += 1
         store = ast.NamedExpr(target=ast.Name(temp, ast.Store()), value=cond)
@@ -299,7 +304,25 @@ class _PyMode(ast.NodeTransformer):
         self.generic_visit(node)
         if self.mode == "scalar" and isinstance(node.op, ast.Pow):
             return ast.Call(ast.Name("_pow", ast.Load()), [node.left, node.right], [])
+        if (
+            self.mode == "vector"
+            and isinstance(node.op, (ast.Div, ast.Pow))
+            and not any(isinstance(n, ast.Name) for n in ast.walk(node.left))
+            and not (
+                isinstance(node.left, ast.Call)
+                and isinstance(node.left.func, ast.Name)
+                and node.left.func.id == "_F"
+            )
+        ):  # literals only (`-0 ^ -2`): a NumPy scalar gives inf where floats would raise
+            node.left = ast.Call(ast.Name("_F", ast.Load()), [node.left], [])
         return node
+
+
+def _numpy_scalar(node: ast.expr) -> ast.expr:
+    """`node` wrapped in `_F(...)` when it names nothing (its value is a Python float)."""
+    if any(isinstance(n, ast.Name) for n in ast.walk(node)):
+        return node
+    return ast.Call(ast.Name("_F", ast.Load()), [node], [])
 
 
 class _Hoister(ast.NodeTransformer):

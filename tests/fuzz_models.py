@@ -118,10 +118,11 @@ class _Gen:
         return self.literal()
 
     def positive(self) -> str:
-        """An expression that is positive for every value of its operands."""
+        """An expression that is positive for every value of its operands (a power of a
+        negative base is complex in PySD's floats and NaN in NumPy: not comparable)."""
         inner = self.expr(1)
         return self.rng.choice(
-            [f"(ABS({inner}) + 0.5)", f"EXP(-ABS({inner}))", f"(1 + {inner} * {inner})"]
+            [f"(ABS({inner}) + 0.5)", f"EXP(-ABS({inner}))", f"(1 + ({inner}) * ({inner}))"]
         )
 
     def condition(self) -> str:
@@ -140,6 +141,8 @@ class _Gen:
         parts = [self.operand()]
         for _ in range(self.rng.randint(1, 4)):
             op = self.rng.choice(["+", "-", "*", "/", "^", "*", "-"])
+            if op == "^" and parts[-2:-1] == ["^"]:
+                op = "*"  # x ^ 2 ^ -2 is x ^ 0.25 (right to left): complex in PySD for x < 0
             if op == "^":
                 parts += [op, self.rng.choice(["2", "3", "-1", "0", "2", "-2"])]
             elif op == "/":

@@ -144,7 +144,8 @@ def _setup(samples, base, series, record, times, method, mdl_path, backend):
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
     model = compile_model(mdl_path)
     P, n = prepare(model, samples, base, series)
-    keys = [model.key(r) for r in (record if record is not None else model.stocks)]
+    wanted = record if record is not None else model.stocks
+    keys = [k for r in wanted for k in model.keys(r)]
     if len(set(keys)) != len(keys):
         raise ValueError("record names a variable twice")
     save_idx, save_times = model.save_steps(times)
@@ -215,7 +216,8 @@ def simulate(
         of the base). Any constant (or auxiliary, replaced by the value) can be set.
     base: object with `constants` and `series` (a workflow `Scenario`), under samples.
     series: time-varying inputs, name -> (times, values (T,) or (T, N)).
-    record: variable names to record (default: the stocks).
+    record: variable names to record (default: the stocks). A subscripted name
+        records each of its elements, under PySD's column names (`Pop[north]`).
     times: times to record (default: the model's SAVEPER grid); must lie on the
         TIME STEP grid.
     method: "euler" (PySD's method, the reference) or "rk4".

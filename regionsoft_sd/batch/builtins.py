@@ -12,6 +12,7 @@ truncates toward zero, MODULO follows Vensim's `x - QUANTUM(x, m)`.
 from __future__ import annotations
 
 import math
+import warnings
 from bisect import bisect_right
 
 import numpy as np
@@ -62,6 +63,37 @@ def _modulo(x, m):
     return x - _quantum(x, m)
 
 
+_VS_REDUCE = {0: np.nansum, 6: np.nansum, 1: np.nanprod, 5: np.nanprod, 7: np.nanprod}
+_VS_REDUCE.update({2: np.nanmin, 8: np.nanmin, 3: np.nanmax, 9: np.nanmax})
+_VS_REDUCE.update({4: np.nanmean, 10: np.nanmean})
+
+
+def _vector_select(action, missing, sels, exprs):
+    """VECTOR SELECT as PySD computes it: the chosen elements (selection != 0) of the
+    weighted (actions 0-4), powered (5) or plain (6-10) expression, summed, multiplied,
+    minimised, maximised or averaged; `missing` where nothing is selected."""
+    kinds = np.unique(np.asarray(action, dtype=float))
+    if len(kinds) != 1 or kinds[0] not in _VS_REDUCE:
+        raise ModelValueError(
+            f"VECTOR SELECT: the numerical action must be one of 0-10 and the same for "
+            f"every run, got {kinds.tolist()}"
+        )
+    act = int(kinds[0])
+    both = np.array(np.broadcast_arrays(*sels, *exprs), dtype=float)
+    sel, expr = both[: len(sels)], both[len(sels) :]
+    if act < 5:
+        values = sel * expr
+    elif act == 5:
+        values = expr**sel
+    else:
+        values = expr
+    none = np.all(sel == 0, axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: `missing` below
+        out = _VS_REDUCE[act](np.where(sel == 0, np.nan, values), axis=0)
+    return np.where(none, missing, out)
+
+
 def _all(cond) -> bool:
     """IF THEN ELSE: every run takes the first branch (only it is evaluated)."""
     return bool(np.all(cond))
@@ -106,6 +138,7 @@ VECTOR = {
     "_pulse": _pulse,
     "_pulse_train": _pulse_train,
     "_lookup": _lookup,
+    "_vector_select": _vector_select,
     "_F": np.float64,
     **{f"_{name}": getattr(np, name) for name in TRIG},
 }
@@ -183,6 +216,7 @@ SCALAR = {
     "_pulse": _s_pulse,
     "_pulse_train": _s_pulse_train,
     "_lookup": _s_lookup,
+    "_vector_select": lambda *a: float(_vector_select(*a)),
     "_F": float,
     **{f"_{name}": getattr(math, name.replace("arc", "a")) for name in TRIG},
 }

@@ -48,10 +48,22 @@ class CompiledModel:
         """Canonical key of `name`; a KeyError lists the closest names when unknown."""
         key = canon(name)
         if key not in self.graph.nodes or key.startswith("#"):
+            if key in self.graph.arrays:
+                elements = [self.graph.nodes[k].name for k in self.graph.arrays[key][:3]]
+                raise KeyError(
+                    f"{name!r} is subscripted; name its elements, e.g. {', '.join(elements)}"
+                )
             if key in self.graph.control:
                 raise KeyError(f"{name!r} is a control variable; it cannot be set per run")
             raise unknown_name_error(name, self.names)
         return key
+
+    def keys(self, name: str) -> list[str]:
+        """Keys `name` stands for: every element of a subscripted variable, or one key."""
+        key = canon(name)
+        if key in self.graph.arrays and key not in self.graph.nodes:
+            return list(self.graph.arrays[key])
+        return [self.key(name)]
 
     def name(self, key: str) -> str:
         return self.graph.nodes[key].name

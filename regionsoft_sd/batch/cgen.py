@@ -62,6 +62,7 @@ _C_FUNCS = {
     "_pulse": "rs_pulse",
     "_pulse_train": "rs_pulse_train",
 }
+_VENSIM = {"_vector_select": "VECTOR SELECT"}  # what the C renderer lacks, as users write it
 _NAMES = {"_nan": "NAN", "_inf": "INFINITY", "_dt": "DT", "_t0": "T0", "_tf": "TF"}
 _NAMES["_saveper"] = "SAVEPER"
 _CMP = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
@@ -242,7 +243,7 @@ class _Writer:
         if name == "_power" and not self.exact:
             return self._product([node], [])
         if name not in _C_FUNCS:
-            raise Unsupported(f"the helper {name}")
+            raise Unsupported(_VENSIM.get(name, f"the helper {name}"))
         args = ", ".join(self._c(a) for a in node.args)
         return f"{_C_FUNCS[name]}({args})"
 

@@ -451,9 +451,10 @@ class _Builder:
         sel, expr, missing, action, error = ast.arguments
         if error not in (0, 0.0):
             raise UnsupportedConstructError("VECTOR SELECT with an error action", ctx.owner)
-        bangs = _bang_ranges(sel)
-        if not bangs or bangs != _bang_ranges(expr):
-            raise UnsupportedConstructError("VECTOR SELECT over different subscripts", ctx.owner)
+        bangs = list(dict.fromkeys(_bang_ranges(sel) + _bang_ranges(expr)))
+        if not bangs:
+            raise UnsupportedConstructError("VECTOR SELECT without a range! subscript", ctx.owner)
+        # as PySD (xarray): both arrays spread over every range! of either, then reduced
         combos = list(product(*[self.subs.ranges[b[:-1]] for b in bangs]))
         sels = [self._with(ctx, dict(zip(bangs, c, strict=True)), sel) for c in combos]
         exprs = [self._with(ctx, dict(zip(bangs, c, strict=True)), expr) for c in combos]

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import sys
+import tempfile
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -41,11 +43,14 @@ REFUSALS = (UnsupportedConstructError, InvalidModelError, ModelValueError, CBack
 
 
 def _pysd(path: Path):
+    """PySD's run of `path`, translated in a temporary copy (PySD writes a .py beside it)."""
     import pysd
 
-    with warnings.catch_warnings():
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return pysd.read_vensim(str(path)).run()
+        copy = Path(tmp) / path.name
+        shutil.copy2(path, copy)
+        return pysd.read_vensim(str(copy)).run()
 
 
 def _compare(res, ref) -> float:

@@ -105,11 +105,15 @@ def _none(cond) -> bool:
 
 
 def _lookup(x, table):
+    """A lookup table at x. NaN (`:NA:`, 0/0) gives the first y of an interpolated
+    table, as PySD (xarray's interp) does and as Vensim does for :NA: (a large
+    negative number); a hold-backward table gives its last y (NumPy's searchsorted)."""
     xs, ys, kind = table
     if kind == "hold_backward":
         idx = np.clip(np.searchsorted(xs, x, side="right") - 1, 0, len(xs) - 1)
         return ys[idx]
-    return np.interp(x, xs, ys)
+    out = np.interp(x, xs, ys)
+    return np.where(np.isnan(x), ys[0], out) if np.isnan(out).any() else out
 
 
 VECTOR = {
@@ -181,6 +185,8 @@ def _s_max(a, b):
 
 def _s_lookup(x, table):
     xs, ys, kind = table
+    if x != x:  # NaN: as `_lookup`
+        return float(ys[-1]) if kind == "hold_backward" else float(ys[0])
     if x <= xs[0]:
         return float(ys[0])
     if x >= xs[-1]:

@@ -111,14 +111,14 @@ INL double rs_pulse_train(double t, double start, double repeat, double width, d
 }
 INL double rs_interp(double x, const double *xs, const double *ys, const int n) {
     /* np.interp, branch-free: clamped ends, exact at the points, else
-       slope * (x - xs[j]) + ys[j] with xs[j] <= x < xs[j + 1] */
+       slope * (x - xs[j]) + ys[j] with xs[j] <= x < xs[j + 1]; NaN gives ys[0], as PySD */
     if (n == 1) return ys[0];
     int j = 0;
     for (int i = 1; i < n - 1; i++) j += (x >= xs[i]);
     const double x0 = xs[j], y0 = ys[j];
     const double slope = (ys[j + 1] - y0) / (xs[j + 1] - x0);
     const double mid = x0 == x ? y0 : slope * (x - x0) + y0;
-    return x >= xs[n - 1] ? ys[n - 1] : (x <= xs[0] ? ys[0] : mid);
+    return x >= xs[n - 1] ? ys[n - 1] : (x <= xs[0] || x != x ? ys[0] : mid);
 }
 INL double rs_hold(double x, const double *xs, const double *ys, const int n) {
     /* hold backward: the last point at or before x (the first before xs[0]; NumPy's

@@ -97,3 +97,46 @@ def test_float32_results_and_streamed_chunks_on_c() -> None:
         np.testing.assert_array_equal(small.data[name], full.data[name].astype(np.float32))
         joined = np.concatenate([p.data[name] for p in parts], axis=1)
         np.testing.assert_array_equal(joined, full.data[name])
+
+
+SIGNED_ZERO = """{UTF-8}
+Zero= RAMP(-1, 0, 3) ~ Dmnl ~ At INITIAL TIME: -1 * 0 = -0, then negative. |
+Minus one= -1 ~ Dmnl ~ |
+Three= 3 ~ Dmnl ~ |
+Half= 0.5 ~ Dmnl ~ |
+Reciprocal= Zero ^ -1 ~ Dmnl ~ |
+Reciprocal by name= Zero ^ Minus one ~ Dmnl ~ |
+Cube= Zero ^ 3 ~ Dmnl ~ |
+Cube by name= Zero ^ Three ~ Dmnl ~ |
+Root= Zero ^ Half ~ Dmnl ~ |
+Product= Zero ^ 2 * Zero ^ Minus one ~ Dmnl ~ |
+INITIAL TIME = 0 ~ ~ |
+FINAL TIME = 2 ~ ~ |
+TIME STEP = 0.5 ~ ~ |
+SAVEPER = TIME STEP ~ ~ |
+"""
+
+
+@needs_cc
+def test_powers_keep_the_sign_of_zero_and_nan_as_numpy(tmp_path) -> None:
+    """pow(-0, -1) = -inf, pow(-0, 3) = -0, pow(-0, 0.5) = +0, pow(x < 0, 0.5) = NaN.
+
+    The kernel computes x^a as exp(a ln|x|) and restores the sign; a fuzz case once
+    gave +inf for (-0)^-1 written with a named exponent. PySD (Python floats) raises
+    ZeroDivisionError here, so NumPy's IEEE results are the reference.
+    """
+    path = tmp_path / "signed_zero.mdl"
+    path.write_text(SIGNED_ZERO, encoding="utf-8")
+    names = ["Reciprocal", "Reciprocal by name", "Cube", "Cube by name", "Root", "Product"]
+    res_c = simulate(record=names, mdl_path=path, backend="c")
+    res_n = simulate(record=names, mdl_path=path, backend="numpy")
+    first = {name: res_n.data[name][0, 0] for name in names}
+    assert first["Reciprocal"] == first["Reciprocal by name"] == -np.inf
+    assert first["Cube"] == 0 and np.signbit(first["Cube"])
+    assert first["Root"] == 0 and not np.signbit(first["Root"])
+    assert np.isnan(res_n.data["Root"][1:, 0]).all()
+    for name in names:
+        want, got = res_n.data[name], res_c.data[name]
+        assert (np.isnan(want) == np.isnan(got)).all(), name
+        assert (np.signbit(want) == np.signbit(got))[~np.isnan(want)].all(), name
+        np.testing.assert_allclose(got, want, rtol=1e-12, err_msg=name)

@@ -128,10 +128,11 @@ INL double rs_hold(double x, const double *xs, const double *ys, const int n) {
     return ys[x != x ? n - 1 : j];
 }
 INL double rs_powfix(double x, double a) {
-    /* the factor pow(x, a) / exp(a * log|x|): the sign for x < 0 (NaN unless a is an
-       integer), 1 otherwise */
-    double odd = (a * 0.5 != trunc(a * 0.5)) ? -1.0 : 1.0;
-    return x < 0 ? (a == trunc(a) ? odd : NAN) : 1.0;
+    /* the factor pow(x, a) / exp(a * log|x|): -1 for a negative base (or -0) and an
+       odd integer a, NaN for a negative base and a non-integer a, else 1 */
+    const int whole = a == trunc(a);
+    const int odd = whole & (a * 0.5 != trunc(a * 0.5));
+    return signbit(x) ? (odd ? -1.0 : (whole || x == 0 ? 1.0 : NAN)) : 1.0;
 }
 INL double rs_powexp(double a, double lx, double x) {
     /* a * log|x|, with pow's exact cases: x^0 = 1 and 1^a = 1 (even for NaN) */
@@ -296,7 +297,7 @@ class _Writer:
             terms.append(f"rs_powexp({a}, {lx}, {x})")
             if literal is not None and literal == int(literal):  # sign only: no NaN case
                 if int(literal) % 2:
-                    fixes.append(f"({x} < 0 ? -1.0 : 1.0)")
+                    fixes.append(f"(signbit({x}) ? -1.0 : 1.0)")
             elif literal is None or literal != int(literal):
                 fixes.append(f"rs_powfix({x}, {a})")
         parts = [*simple, *fixes, *(self._c(o) for o in others)]

@@ -358,6 +358,7 @@ class _Hoister(ast.NodeTransformer):
             isinstance(node, ast.expr)
             and not isinstance(node, (ast.Name, ast.Constant))
             and not _is_table(node)
+            and not _is_literal(node)
             and self._constant(node)
         ):
             code = ast.unparse(node)
@@ -366,6 +367,15 @@ class _Hoister(ast.NodeTransformer):
                 self.items.append((self.names[code], code))
             return ast.Name(self.names[code], ast.Load())
         return super().generic_visit(node)
+
+
+def _is_literal(node: ast.AST) -> bool:
+    """A negative number (`-1.0`): kept in place, where a renderer can see its value."""
+    return (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.USub)
+        and isinstance(node.operand, ast.Constant)
+    )
 
 
 def _is_table(node: ast.AST) -> bool:

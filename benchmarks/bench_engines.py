@@ -105,6 +105,7 @@ HELPER_OPS = {
     "rs_powexp": 4,
     "rs_powfix": 9,
     "rs_interp": 12,
+    "rs_interp_inline": 13,
     "rs_hold": 6,
     "fabs": 1,
     "sqrt": 1,

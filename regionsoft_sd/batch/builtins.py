@@ -107,13 +107,16 @@ def _none(cond) -> bool:
 def _lookup(x, table):
     """A lookup table at x. NaN (`:NA:`, 0/0) gives the first y of an interpolated
     table, as PySD (xarray's interp) does and as Vensim does for :NA: (a large
-    negative number); a hold-backward table gives its last y (NumPy's searchsorted)."""
+    negative number); NaN for a WITH LOOKUP ("inline", PySD's np.interp); the last
+    y of a hold-backward table (NumPy's searchsorted)."""
     xs, ys, kind = table
     if kind == "hold_backward":
         idx = np.clip(np.searchsorted(xs, x, side="right") - 1, 0, len(xs) - 1)
         return ys[idx]
     out = np.interp(x, xs, ys)
-    return np.where(np.isnan(x), ys[0], out) if np.isnan(out).any() else out
+    if kind == "inline" or not np.isnan(out).any():
+        return out
+    return np.where(np.isnan(x), ys[0], out)
 
 
 VECTOR = {
@@ -186,7 +189,7 @@ def _s_max(a, b):
 def _s_lookup(x, table):
     xs, ys, kind = table
     if x != x:  # NaN: as `_lookup`
-        return float(ys[-1]) if kind == "hold_backward" else float(ys[0])
+        return {"hold_backward": float(ys[-1]), "inline": math.nan}.get(kind, float(ys[0]))
     if x <= xs[0]:
         return float(ys[0])
     if x >= xs[-1]:

@@ -120,6 +120,10 @@ INL double rs_interp(double x, const double *xs, const double *ys, const int n) 
     const double mid = x0 == x ? y0 : slope * (x - x0) + y0;
     return x >= xs[n - 1] ? ys[n - 1] : (x <= xs[0] || x != x ? ys[0] : mid);
 }
+INL double rs_interp_inline(double x, const double *xs, const double *ys, const int n) {
+    /* WITH LOOKUP: PySD calls np.interp directly, so NaN stays NaN */
+    return x != x ? x : rs_interp(x, xs, ys, n);
+}
 INL double rs_hold(double x, const double *xs, const double *ys, const int n) {
     /* hold backward: the last point at or before x (the first before xs[0]; NumPy's
        searchsorted puts NaN after every point) */
@@ -267,7 +271,7 @@ class _Writer:
                 f"static const double {name}_X[] = {{{', '.join(map(_c_float, xs))}}};\n"
                 f"static const double {name}_Y[] = {{{', '.join(map(_c_float, ys))}}};\n"
                 f"#define {name}_N {len(xs)}\n#define {name}_F "
-                + ("rs_interp" if kind == "interpolate" else "rs_hold")
+                + {"interpolate": "rs_interp", "inline": "rs_interp_inline"}.get(kind, "rs_hold")
             )
         name = self.tables[key]
         return f"{name}_F({x}, {name}_X, {name}_Y, {name}_N)"

@@ -365,7 +365,9 @@ class _Builder:
         if isinstance(ast, ae.CallStructure):
             return self._call(ast, ctx)
         if isinstance(ast, ae.InlineLookupsStructure):
-            table = self._table(ast.lookups, ctx.owner)
+            xs, ys, kind = self._table(ast.lookups, ctx.owner)
+            # PySD writes WITH LOOKUP as np.interp (NaN stays NaN), not as a table
+            table = (xs, ys, "inline" if kind == "interpolate" else kind)
             tid = f"_tab{len(self.graph.tables)}"
             self.graph.tables[tid] = table
             return f"_lookup({self.emit(ast.argument, ctx)}, _T[{tid!r}])"

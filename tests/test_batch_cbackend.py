@@ -16,10 +16,12 @@ needs_cc = pytest.mark.skipif(cbackend.compiler() is None, reason="no C compiler
 SHOWN = ["Dominant Soft Power", "Hard Power Index", "Output"]
 
 
-def test_without_a_compiler_auto_runs_numpy_with_a_one_line_note(monkeypatch) -> None:
+def test_without_a_compiler_auto_runs_numpy_with_a_one_line_note(monkeypatch, tmp_path) -> None:
     monkeypatch.setattr(cbackend, "compiler", lambda: None)
     monkeypatch.setattr("regionsoft_sd.batch.api._noted", set())
-    path = MODELS / "linear_forced.mdl"
+    monkeypatch.setattr(cbackend, "_loaded", {})  # nothing built earlier in this process
+    path = tmp_path / "fresh.mdl"  # a model no other test has compiled in this process
+    path.write_text((MODELS / "linear_forced.mdl").read_text(encoding="utf-8"), encoding="utf-8")
     with pytest.warns(BackendNote) as caught:
         auto = simulate({"K": [0.4, 0.5]}, record=["S"], mdl_path=path, method="rk4")
     (note,) = caught

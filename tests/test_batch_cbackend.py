@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes.util
+import re
 import warnings
 
 import numpy as np
@@ -142,3 +144,21 @@ def test_powers_keep_the_sign_of_zero_and_nan_as_numpy(tmp_path) -> None:
         assert (np.isnan(want) == np.isnan(got)).all(), name
         assert (np.signbit(want) == np.signbit(got))[~np.isnan(want)].all(), name
         np.testing.assert_allclose(got, want, rtol=1e-12, err_msg=name)
+
+
+@needs_cc
+@pytest.mark.skipif(ctypes.util.find_library("mvec") is None, reason="no libmvec")
+def test_project_kernel_stays_vectorised() -> None:
+    """The step loop must compile to SIMD: a scalar fallback is 5x slower and silent.
+
+    gcc calls libmvec's vector exp/log (`_ZGV...`) only from a vectorised loop; one
+    helper written with int-valued selects once made it fall back to scalar calls.
+    """
+    samples = ranged_samples(MODEL_PATH, 2, seed=1)
+    from regionsoft_sd.batch import compile_model
+
+    model = compile_model()
+    keys = tuple(k for s in model.stocks for k in model.keys(s))
+    kern, _ = model.c_program(keys, frozenset(model.key(k) for k in samples), frozenset(), "euler")
+    library = cbackend.build(kern.source).read_bytes()
+    assert re.search(rb"_ZGV\w+_exp", library) and re.search(rb"_ZGV\w+_log", library)

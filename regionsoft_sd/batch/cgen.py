@@ -133,10 +133,11 @@ INL double rs_hold(double x, const double *xs, const double *ys, const int n) {
 }
 INL double rs_powfix(double x, double a) {
     /* the factor pow(x, a) / exp(a * log|x|): -1 for a negative base (or -0) and an
-       odd integer a, NaN for a negative base and a non-integer a, else 1 */
-    const int whole = a == trunc(a);
-    const int odd = whole & (a * 0.5 != trunc(a * 0.5));
-    return signbit(x) ? (odd ? -1.0 : (whole || x == 0 ? 1.0 : NAN)) : 1.0;
+       odd integer a, NaN for a negative base and a non-integer a, else 1. Only
+       double-valued selects (copysign, not signbit): gcc keeps the loop vectorised */
+    const double whole = a == trunc(a) ? 1.0 : 0.0;
+    const double odd = (whole != 0 && a * 0.5 != trunc(a * 0.5)) ? -1.0 : 1.0;
+    return copysign(1.0, x) < 0 ? (odd < 0 ? -1.0 : ((whole != 0 || x == 0) ? 1.0 : NAN)) : 1.0;
 }
 INL double rs_powexp(double a, double lx, double x) {
     /* a * log|x|, with pow's exact cases: x^0 = 1 and 1^a = 1 (even for NaN) */
@@ -301,7 +302,7 @@ class _Writer:
             terms.append(f"rs_powexp({a}, {lx}, {x})")
             if literal is not None and literal == int(literal):  # sign only: no NaN case
                 if int(literal) % 2:
-                    fixes.append(f"(signbit({x}) ? -1.0 : 1.0)")
+                    fixes.append(f"copysign(1.0, {x})")  # the sign of x, -0 included
             elif literal is None or literal != int(literal):
                 fixes.append(f"rs_powfix({x}, {a})")
         parts = [*simple, *fixes, *(self._c(o) for o in others)]

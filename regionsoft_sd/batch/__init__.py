@@ -12,13 +12,14 @@ and records, `engine` integrates chunks of runs, `api` is the public face.
 
 from regionsoft_sd.batch.api import simulate, simulate_chunks
 from regionsoft_sd.batch.builtins import ModelValueError
-from regionsoft_sd.batch.compiler import UnsupportedConstructError
+from regionsoft_sd.batch.compiler import InvalidModelError, UnsupportedConstructError
 from regionsoft_sd.batch.engine import CompiledModel, compile_model
 from regionsoft_sd.batch.result import BatchResult
 
 __all__ = [
     "BatchResult",
     "CompiledModel",
+    "InvalidModelError",
     "ModelValueError",
     "UnsupportedConstructError",
     "compile_model",

@@ -13,10 +13,17 @@ Inputs, from weakest to strongest:
    are held (PySD's treatment of a pandas Series parameter).
 
 Names are matched the way Vensim does (case, spaces and underscores ignored).
+
+Backends: "numpy" (the reference implementation, arrays of shape (N,)), "c" (a
+generated C kernel compiled at first use, see `cbackend`) and "auto" (the
+default: C when a compiler is available and the model is within its subset, else
+NumPy with a one-line warning). The choice never depends on N, so a given run
+gives the same bits whatever the batch or chunk it is in.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -24,12 +31,32 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from regionsoft_sd.batch import cbackend
 from regionsoft_sd.batch.builtins import Series
-from regionsoft_sd.batch.engine import CompiledModel, compile_model, run_chunk
+from regionsoft_sd.batch.engine import (
+    CBackendUnsupported,
+    CompiledModel,
+    compile_model,
+    run_chunk,
+    run_chunk_c,
+)
 from regionsoft_sd.batch.result import BatchResult
 from regionsoft_sd.model import MODEL_PATH
 
 DEFAULT_CHUNK = 10_000  # runs per chunk: arrays stay in cache, temporaries stay small
+BACKENDS = ("auto", "numpy", "c")
+_noted: set[str] = set()
+
+
+class BackendNote(RuntimeWarning):
+    """The fast C backend is not used for this batch (the NumPy engine runs it)."""
+
+
+def _note(message: str) -> None:
+    """Warn once per process and message: the batch still runs, on NumPy."""
+    if message not in _noted:
+        _noted.add(message)
+        warnings.warn(f"regionsoft-sd: {message}; the NumPy engine runs it", BackendNote, 4)
 
 
 def _chunk_size(chunk_size: int | None) -> int:
@@ -110,20 +137,32 @@ def _chunk(P: dict, sl: slice) -> dict:
     return out
 
 
-def _setup(samples, base, series, record, times, method, mdl_path):
+def _setup(samples, base, series, record, times, method, mdl_path, backend):
     if method not in ("euler", "rk4"):
         raise ValueError(f"method must be 'euler' or 'rk4', not {method!r}")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
     model = compile_model(mdl_path)
     P, n = prepare(model, samples, base, series)
-    keys = [model.key(r) for r in (record if record is not None else model.stocks)]
+    wanted = record if record is not None else model.stocks
+    keys = [k for r in wanted for k in model.keys(r)]
     if len(set(keys)) != len(keys):
         raise ValueError("record names a variable twice")
     save_idx, save_times = model.save_steps(times)
     series_keys = frozenset(k for k, v in P.items() if isinstance(v, Series))
-    prog = model.program(tuple(keys), frozenset(P) - series_keys, series_keys)
+    params = frozenset(P) - series_keys
+    prog = model.program(tuple(keys), params, series_keys)
+    c_prog = None
+    if backend != "numpy":
+        try:
+            c_prog = model.c_program(tuple(keys), params, series_keys, method)
+        except (cbackend.CompilerUnavailable, CBackendUnsupported) as err:
+            if backend == "c":
+                raise
+            _note(f"the C backend is not available ({err})")
     names = [model.name(k) for k in keys]
     units = {model.name(k): model.units(k) for k in keys}
-    return model, P, n, prog, names, units, save_idx, save_times
+    return model, P, n, (prog, c_prog), names, units, save_idx, save_times
 
 
 def simulate_chunks(
@@ -138,6 +177,7 @@ def simulate_chunks(
     mdl_path: Path | str = MODEL_PATH,
     dtype=np.float64,
     progress: Callable[[int, int], None] | None = None,
+    backend: str = "auto",
 ) -> Iterator[BatchResult]:
     """Run the batch chunk by chunk, yielding one `BatchResult` per chunk.
 
@@ -146,7 +186,7 @@ def simulate_chunks(
     `run_offset` says which runs it holds. Arguments as in `simulate`.
     """
     model, P, n, prog, names, units, save_idx, save_times = _setup(
-        samples, base, series, record, times, method, mdl_path
+        samples, base, series, record, times, method, mdl_path, backend
     )
 
     def fresh(start: int, stop: int) -> list[np.ndarray]:
@@ -168,6 +208,7 @@ def simulate(
     mdl_path: Path | str = MODEL_PATH,
     dtype=np.float64,
     progress: Callable[[int, int], None] | None = None,
+    backend: str = "auto",
 ) -> BatchResult:
     """Run N parameter sets at once and return every recorded trajectory.
 
@@ -175,7 +216,8 @@ def simulate(
         of the base). Any constant (or auxiliary, replaced by the value) can be set.
     base: object with `constants` and `series` (a workflow `Scenario`), under samples.
     series: time-varying inputs, name -> (times, values (T,) or (T, N)).
-    record: variable names to record (default: the stocks).
+    record: variable names to record (default: the stocks). A subscripted name
+        records each of its elements, under PySD's column names (`Pop[north]`).
     times: times to record (default: the model's SAVEPER grid); must lie on the
         TIME STEP grid.
     method: "euler" (PySD's method, the reference) or "rk4".
@@ -183,12 +225,15 @@ def simulate(
     dtype: dtype of recorded arrays; float32 halves the result's memory (values are
         still computed in float64).
     progress: called as progress(done, total) after each chunk.
+    backend: "auto" (default: the compiled C kernel when a C compiler is present,
+        else NumPy with a one-line warning), "c" (raise if it cannot be used) or
+        "numpy". Both agree with PySD within 1e-9; each is bit-reproducible.
 
     Returns a `BatchResult` whose arrays have shape (len(times), N). Memory is the
     recorded arrays plus one chunk's working set: chunks write straight into them.
     """
     model, P, n, prog, names, units, save_idx, save_times = _setup(
-        samples, base, series, record, times, method, mdl_path
+        samples, base, series, record, times, method, mdl_path, backend
     )
     data = {name: np.empty((len(save_idx), n), dtype=dtype) for name in names}
 
@@ -217,10 +262,15 @@ def _run_chunks(
     `simulate_chunks` (buffers are fresh arrays per chunk).
     """
     size = _chunk_size(chunk_size)
+    py_prog, c_prog = prog
     for start in range(0, n, size):
         stop = min(n, start + size)
         out = buffers(start, stop)
-        run_chunk(model, prog, _chunk(P, slice(start, stop)), stop - start, save_idx, out, method)
+        part = _chunk(P, slice(start, stop))
+        if c_prog is not None:
+            run_chunk_c(model, c_prog, part, stop - start, save_idx, out, method)
+        else:
+            run_chunk(model, py_prog, part, stop - start, save_idx, out, method)
         yield start, out
         if progress is not None:
             progress(stop, n)

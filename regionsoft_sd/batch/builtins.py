@@ -12,11 +12,14 @@ truncates toward zero, MODULO follows Vensim's `x - QUANTUM(x, m)`.
 from __future__ import annotations
 
 import math
+import warnings
 from bisect import bisect_right
 
 import numpy as np
 
 SMALL = 1e-6  # PySD's SMALL_VENSIM: what Vensim treats as zero
+TRIG = ("sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh")
+CONSTANTS = {"_nan": math.nan, "_inf": math.inf}
 
 
 class ModelValueError(ValueError):
@@ -44,23 +47,76 @@ def _pulse_train(t, start, repeat, width, end):
 
 
 def _xidz(num, den, x):
-    return np.where(np.abs(den) < SMALL, x, num / den)
+    # np.divide, not `/`: Python floats (unsampled inputs) would raise on a zero divisor
+    return np.where(np.abs(den) < SMALL, x, np.divide(num, den))
 
 
 def _zidz(num, den):
-    return np.where(np.abs(den) < SMALL, 0.0, num / den)
+    return np.where(np.abs(den) < SMALL, 0.0, np.divide(num, den))
+
+
+def _quantum(x, m):
+    return np.where(m < SMALL, x, m * np.trunc(np.divide(x, m)))
 
 
 def _modulo(x, m):
-    return x - np.where(m < SMALL, x, m * np.trunc(x / m))
+    return x - _quantum(x, m)
+
+
+_VS_REDUCE = {0: np.nansum, 6: np.nansum, 1: np.nanprod, 5: np.nanprod, 7: np.nanprod}
+_VS_REDUCE.update({2: np.nanmin, 8: np.nanmin, 3: np.nanmax, 9: np.nanmax})
+_VS_REDUCE.update({4: np.nanmean, 10: np.nanmean})
+
+
+def _vector_select(action, missing, sels, exprs):
+    """VECTOR SELECT as PySD computes it: the chosen elements (selection != 0) of the
+    weighted (actions 0-4), powered (5) or plain (6-10) expression, summed, multiplied,
+    minimised, maximised or averaged; `missing` where nothing is selected."""
+    kinds = np.unique(np.asarray(action, dtype=float))
+    if len(kinds) != 1 or kinds[0] not in _VS_REDUCE:
+        raise ModelValueError(
+            f"VECTOR SELECT: the numerical action must be one of 0-10 and the same for "
+            f"every run, got {kinds.tolist()}"
+        )
+    act = int(kinds[0])
+    both = np.array(np.broadcast_arrays(*sels, *exprs), dtype=float)
+    sel, expr = both[: len(sels)], both[len(sels) :]
+    if act < 5:
+        values = sel * expr
+    elif act == 5:
+        values = expr**sel
+    else:
+        values = expr
+    none = np.all(sel == 0, axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: `missing` below
+        out = _VS_REDUCE[act](np.where(sel == 0, np.nan, values), axis=0)
+    return np.where(none, missing, out)
+
+
+def _all(cond) -> bool:
+    """IF THEN ELSE: every run takes the first branch (only it is evaluated)."""
+    return bool(np.all(cond))
+
+
+def _none(cond) -> bool:
+    """IF THEN ELSE: no run takes the first branch (only the second is evaluated)."""
+    return not np.any(cond)
 
 
 def _lookup(x, table):
+    """A lookup table at x. NaN (`:NA:`, 0/0) gives the first y of an interpolated
+    table, as PySD (xarray's interp) does and as Vensim does for :NA: (a large
+    negative number); NaN for a WITH LOOKUP ("inline", PySD's np.interp); the last
+    y of a hold-backward table (NumPy's searchsorted)."""
     xs, ys, kind = table
     if kind == "hold_backward":
         idx = np.clip(np.searchsorted(xs, x, side="right") - 1, 0, len(xs) - 1)
         return ys[idx]
-    return np.interp(x, xs, ys)
+    out = np.interp(x, xs, ys)
+    if kind == "inline" or not np.isnan(out).any():
+        return out
+    return np.where(np.isnan(x), ys[0], out)
 
 
 VECTOR = {
@@ -74,10 +130,13 @@ VECTOR = {
     "_sqrt": np.sqrt,
     "_integer": np.trunc,
     "_modulo": _modulo,
+    "_quantum": _quantum,
     "_power": np.power,
     "_zidz": _zidz,
     "_xidz": _xidz,
-    "_ite": np.where,
+    "_all": _all,
+    "_none": _none,
+    "_where": np.where,
     "_and": np.logical_and,
     "_or": np.logical_or,
     "_not": np.logical_not,
@@ -86,12 +145,15 @@ VECTOR = {
     "_pulse": _pulse,
     "_pulse_train": _pulse_train,
     "_lookup": _lookup,
+    "_vector_select": _vector_select,
+    "_F": np.float64,
+    **{f"_{name}": getattr(np, name) for name in TRIG},
 }
 
 
 # --- scalar (float) versions ---------------------------------------------------------------
 def _s_ramp(t, slope, start, finish):
-    return (t + SMALL > start) * slope * (min(finish, t) - start)
+    return (t + SMALL > start) * slope * (_s_min(finish, t) - start)
 
 
 def _s_pulse(t, start, width):
@@ -106,12 +168,28 @@ def _s_pulse_train(t, start, repeat, width, end):
     return 0
 
 
+def _s_quantum(x, m):
+    return x if m < SMALL else m * math.trunc(x / m)
+
+
 def _s_modulo(x, m):
-    return x - (x if m < SMALL else m * math.trunc(x / m))
+    return x - _s_quantum(x, m)
+
+
+def _s_min(a, b):
+    """np.minimum on floats: a NaN on either side gives NaN (builtin `min` would not)."""
+    return a if (a <= b or a != a) else b
+
+
+def _s_max(a, b):
+    """np.maximum on floats: a NaN on either side gives NaN (builtin `max` would not)."""
+    return a if (a >= b or a != a) else b
 
 
 def _s_lookup(x, table):
     xs, ys, kind = table
+    if x != x:  # NaN: as `_lookup`
+        return {"hold_backward": float(ys[-1]), "inline": math.nan}.get(kind, float(ys[0]))
     if x <= xs[0]:
         return float(ys[0])
     if x >= xs[-1]:
@@ -125,8 +203,8 @@ def _s_lookup(x, table):
 
 SCALAR = {
     "np": np,
-    "_min": min,
-    "_max": max,
+    "_min": _s_min,
+    "_max": _s_max,
     "_abs": abs,
     "_exp": math.exp,
     "_ln": math.log,
@@ -134,10 +212,11 @@ SCALAR = {
     "_sqrt": math.sqrt,
     "_integer": math.trunc,
     "_modulo": _s_modulo,
+    "_quantum": _s_quantum,
     "_power": math.pow,
+    "_pow": math.pow,  # `**`: raises where Python floats would turn complex
     "_zidz": lambda n, d: 0 if abs(d) < SMALL else n / d,
     "_xidz": lambda n, d, x: x if abs(d) < SMALL else n / d,
-    "_ite": lambda c, a, b: a if c else b,
     "_and": lambda a, b: bool(a) and bool(b),
     "_or": lambda a, b: bool(a) or bool(b),
     "_not": lambda a: not a,
@@ -146,6 +225,9 @@ SCALAR = {
     "_pulse": _s_pulse,
     "_pulse_train": _s_pulse_train,
     "_lookup": _s_lookup,
+    "_vector_select": lambda *a: float(_vector_select(*a)),
+    "_F": float,
+    **{f"_{name}": getattr(math, name.replace("arc", "a")) for name in TRIG},
 }
 
 
@@ -217,7 +299,7 @@ class Series:
 
     def __call__(self, t: float):
         if self.values.ndim == 1:
-            return float(np.interp(t, self.times, self.values))
+            return np.float64(np.interp(t, self.times, self.values))
         xs, fp = self.times, self.values
         if t <= xs[0]:
             return fp[0]

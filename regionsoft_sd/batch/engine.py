@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from regionsoft_sd.batch import builtins
-from regionsoft_sd.batch.codegen import Program, generate
+from regionsoft_sd.batch import builtins, cbackend, cgen
+from regionsoft_sd.batch.codegen import Program, generate, plan
 from regionsoft_sd.batch.compiler import Graph, build_graph
 from regionsoft_sd.batch.names import canon, unknown_name_error
 from regionsoft_sd.model import MODEL_PATH, _digest, abstract_model
@@ -48,10 +48,22 @@ class CompiledModel:
         """Canonical key of `name`; a KeyError lists the closest names when unknown."""
         key = canon(name)
         if key not in self.graph.nodes or key.startswith("#"):
+            if key in self.graph.arrays:
+                elements = [self.graph.nodes[k].name for k in self.graph.arrays[key][:3]]
+                raise KeyError(
+                    f"{name!r} is subscripted; name its elements, e.g. {', '.join(elements)}"
+                )
             if key in self.graph.control:
                 raise KeyError(f"{name!r} is a control variable; it cannot be set per run")
             raise unknown_name_error(name, self.names)
         return key
+
+    def keys(self, name: str) -> list[str]:
+        """Keys `name` stands for: every element of a subscripted variable, or one key."""
+        key = canon(name)
+        if key in self.graph.arrays and key not in self.graph.nodes:
+            return list(self.graph.arrays[key])
+        return [self.key(name)]
 
     def name(self, key: str) -> str:
         return self.graph.nodes[key].name
@@ -112,21 +124,46 @@ class CompiledModel:
         if sig not in self._programs:
             prog = generate(self.graph, list(records), set(params), set(series))
             spaces = []
-            for base in (builtins.VECTOR, builtins.SCALAR):
+            for base, source, num in (
+                (builtins.VECTOR, prog.source, np.float64),
+                (builtins.SCALAR, prog.scalar_source, float),
+            ):
                 ns = dict(base)
+                ns.update(builtins.CONSTANTS)
                 ns.update(
-                    _t0=self.initial_time,
-                    _tf=self.final_time,
-                    _dt=self.time_step,
-                    _saveper=self.saveper,
+                    _t0=num(self.initial_time),
+                    _tf=num(self.final_time),
+                    _dt=num(self.time_step),
+                    _saveper=num(self.saveper),
                     _check_delay=builtins.check_delay,
                     _check_order=builtins.check_order,
                     _DelayFixed=builtins.DelayFixed,
                 )
-                code = compile(prog.source, f"<batch:{self.path.name}>", "exec")
+                code = compile(source, f"<batch:{self.path.name}>", "exec")
                 exec(code, ns)  # noqa: S102 - our own generated source
                 spaces.append(ns)
             self._programs[sig] = (prog, spaces[0], spaces[1])
+        return self._programs[sig]
+
+    def c_program(
+        self, records: tuple[str, ...], params: frozenset, series: frozenset, method: str
+    ) -> tuple[cgen.CKernel, object]:
+        """The C kernel and its loaded entry point, built at first use (cached on disk).
+
+        Every model constant is a run-time input of the kernel, so setting other
+        constants (a scenario, a sample) reuses the same compiled library.
+        Raises `CBackendUnsupported` (a construct the C renderer lacks) or
+        `cbackend.CompilerUnavailable` (no compiler, or the build failed).
+        """
+        consts = frozenset(k for k, n in self.graph.nodes.items() if n.kind == "const")
+        sig = ("c", records, frozenset(params) - consts, series, method)
+        if sig not in self._programs:
+            p = plan(self.graph, list(records), set(params | consts) - series, set(series))
+            try:
+                kern = cgen.c_kernel(p, self.graph.control, self.tables(), method)
+            except cgen.Unsupported as err:
+                raise CBackendUnsupported(str(err)) from None
+            self._programs[sig] = (kern, cbackend.load(kern.source))
         return self._programs[sig]
 
     def tables(self) -> dict[str, tuple]:
@@ -163,7 +200,8 @@ def run_chunk(model: CompiledModel, prog_ns, P: dict, n: int, save_idx, out: lis
     prog, vec_ns, sca_ns = prog_ns
     tables = model.tables()
     if n > SCALAR_MAX:
-        P = dict(P, **{"#n": n, "#scalar": False})
+        P = {k: (np.float64(v) if isinstance(v, float) else v) for k, v in P.items()}
+        P.update({"#n": n, "#scalar": False})
         _integrate(vec_ns["_make"], P, tables, model, save_idx, out, slice(None), method)
         return
     for j in range(n):
@@ -175,9 +213,39 @@ def run_chunk(model: CompiledModel, prog_ns, P: dict, n: int, save_idx, out: lis
             if isinstance(err, builtins.ModelValueError):
                 raise
             # float arithmetic raised where NumPy gives inf/nan: rerun this run with arrays
+            Pj = {k: (np.float64(v) if isinstance(v, float) else v) for k, v in Pj.items()}
             Pj["#scalar"] = False
-            Pj = {k: (np.array([v]) if isinstance(v, float) else v) for k, v in Pj.items()}
             _integrate(vec_ns["_make"], Pj, tables, model, save_idx, out, slice(j, j + 1), method)
+
+
+class CBackendUnsupported(NotImplementedError):
+    """The model uses something the C backend does not translate; NumPy runs it."""
+
+
+def run_chunk_c(model: CompiledModel, c_prog, P: dict, n: int, save_idx, out: list, method: str):
+    """Integrate one chunk of `n` runs with the C kernel; same contract as `run_chunk`.
+
+    A failed initial-value check (a delay order, a DELAY N order) is reported by
+    rerunning the chunk on NumPy, which raises the same `ModelValueError` as always.
+    """
+    kern, fn = c_prog
+    nodes = model.graph.nodes
+    values = {key: P[key] if key in P else nodes[key].value for key in kern.params}
+    values.update({key: P[key] for key in kern.series})
+    evt = cbackend.eval_times(model.steps, model.time_step, method)
+    save_row = np.full(len(model.steps), -1, dtype=np.int64)
+    save_row[save_idx] = np.arange(len(save_idx))
+    direct = [b.dtype == np.float64 and b.strides[1] == 8 for b in out]
+    bufs = [b if ok else np.empty(b.shape) for b, ok in zip(out, direct, strict=True)]
+    if cbackend.run(kern, fn, values, n, evt, save_row, bufs):
+        prog = model.program(
+            tuple(kern.records), frozenset(P) - set(kern.series), frozenset(kern.series)
+        )
+        run_chunk(model, prog, P, n, save_idx, out, method)
+        return
+    for b, buf, ok in zip(out, bufs, direct, strict=True):
+        if not ok:
+            b[...] = buf
 
 
 def _take(value, j: int):

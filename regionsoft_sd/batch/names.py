@@ -15,8 +15,16 @@ _SEP = re.compile(r"[\s_]+")
 
 
 def canon(name: str) -> str:
-    """Canonical key of a Vensim name: lower case, runs of spaces/underscores as one space."""
-    return _SEP.sub(" ", str(name).strip().strip('"')).strip().lower()
+    """Canonical key of a Vensim name: lower case, runs of spaces/underscores as one space.
+
+    An element of a subscripted variable keeps its subscripts, each canonical:
+    `Init pop[ North , a]` -> `init pop[north,a]`.
+    """
+    text = str(name).strip()
+    if text.endswith("]") and "[" in text:
+        base, inside = text[:-1].split("[", 1)
+        return f"{canon(base)}[{','.join(canon(e) for e in inside.split(','))}]"
+    return _SEP.sub(" ", text.strip('"')).strip().lower()
 
 
 def unknown_name_error(name: str, known: Iterable[str], what: str = "variable") -> KeyError:

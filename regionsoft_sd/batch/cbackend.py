@@ -1,0 +1,253 @@
+"""The compiled backend: build the generated C kernel with the system compiler, cache it, run it.
+
+At first use of a (model, recorded variables, inputs, method) the kernel source
+from `cgen` is compiled with `gcc -O3 -march=native` (vector maths from glibc's
+libmvec) into the user cache directory, named by the SHA-256 of the source, the
+flags, the compiler and the CPU; a digest of the built library sits beside it and
+is checked before every load, so a truncated or altered file is rebuilt, never
+run. Nothing is downloaded and no Python package is needed beyond NumPy: the
+library is loaded with ctypes.
+
+Runs are split over threads (ctypes releases the GIL during the call); each
+thread integrates whole blocks of runs, so the result of a run does not depend
+on the thread count. Threads, not OpenMP: no OpenMP runtime is loaded into the
+Python process, which keeps forked workers (multiprocessing, Dask) safe.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from regionsoft_sd.batch.builtins import Series
+from regionsoft_sd.batch.cgen import LANES, CKernel
+
+FLAGS = (
+    "-O3",
+    "-march=native",
+    "-fno-math-errno",  # libm calls without errno: vectorisable, same values
+    "-fno-trapping-math",  # FP exception flags are never read: branches may be if-converted
+    "-ffp-contract=off",  # no fused multiply-add: the arithmetic NumPy does
+    "-fopenmp-simd",  # `#pragma omp simd` only; no OpenMP runtime
+    "-fPIC",
+    "-shared",
+)
+ENV_CACHE = "REGIONSOFT_SD_CACHE"
+ENV_THREADS = "REGIONSOFT_SD_THREADS"
+ENV_CC = "CC"
+
+_lock = threading.Lock()
+_loaded: dict[str, ctypes._CFuncPtr] = {}
+_pool: ThreadPoolExecutor | None = None
+
+
+class CompilerUnavailable(RuntimeError):
+    """No C compiler, or the kernel did not build: the NumPy engine must run instead."""
+
+
+def compiler() -> str | None:
+    """Path of the C compiler to use ($CC, else gcc, else cc), or None when there is none."""
+    for name in (os.environ.get(ENV_CC), "gcc", "cc"):
+        if name and (path := shutil.which(name)):
+            return path
+    return None
+
+
+def cache_dir() -> Path:
+    """Where built kernels live: $REGIONSOFT_SD_CACHE, else the user cache directory."""
+    if os.environ.get(ENV_CACHE):
+        return Path(os.environ[ENV_CACHE])
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("regionsoft-sd")) / "kernels"
+
+
+def threads() -> int:
+    """Threads per batch: $REGIONSOFT_SD_THREADS, else the CPUs this process may use."""
+    if os.environ.get(ENV_THREADS):
+        return max(1, int(os.environ[ENV_THREADS]))
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@lru_cache(maxsize=1)
+def _toolchain_id(cc: str) -> str:
+    """Compiler version and CPU: a kernel built for another machine is not reused."""
+    version = subprocess.run([cc, "--version"], capture_output=True, text=True).stdout
+    cpu = platform.machine()
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+        cpu += "|" + next((ln for ln in text.splitlines() if ln.startswith("flags")), "")
+    except OSError:
+        cpu += "|" + platform.processor()
+    return version.splitlines()[0] if version else cc + "|" + cpu
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def build(source: str) -> Path:
+    """The shared library for `source`, from the cache or freshly compiled (atomically)."""
+    cc = compiler()
+    if cc is None:
+        raise CompilerUnavailable("no C compiler found (set CC, or install gcc)")
+    key = hashlib.sha256(
+        "\0".join([source, " ".join(FLAGS), _toolchain_id(cc), cc]).encode()
+    ).hexdigest()[:40]
+    folder = cache_dir()
+    lib, stamp = folder / f"rs_{key}.so", folder / f"rs_{key}.sha256"
+    fresh = lib.is_file() and not lib.is_symlink() and stamp.is_file()
+    if fresh and stamp.read_text(encoding="ascii").strip() == _digest(lib):
+        return lib
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".build-") as tmp:
+        src, out = Path(tmp) / "kernel.c", Path(tmp) / "kernel.so"
+        src.write_text(source, encoding="utf-8")
+        errors = ""
+        for extra, libs in (([], ["-lmvec", "-lm"]), (["-DRS_NO_MVEC"], ["-lm"])):
+            proc = subprocess.run(
+                [cc, *FLAGS, *extra, str(src), "-o", str(out), *libs],
+                capture_output=True,
+                text=True,
+            )
+            if proc.returncode == 0:
+                break
+            errors = proc.stderr
+        else:
+            first = next((ln for ln in errors.splitlines() if "error" in ln), errors[:200])
+            raise CompilerUnavailable(f"the C kernel did not build: {first.strip()}")
+        digest = _digest(out)
+        os.replace(out, lib)  # atomic: a concurrent build of the same source is identical
+        tmp_stamp = Path(tmp) / "stamp"
+        tmp_stamp.write_text(digest + "\n", encoding="ascii")
+        os.replace(tmp_stamp, stamp)
+    return lib
+
+
+def load(source: str):
+    """The `rs_run` function of the kernel built from `source` (loaded once per process)."""
+    with _lock:
+        if source not in _loaded:
+            lib = ctypes.CDLL(str(build(source)))
+            fn = lib.rs_run
+            fn.restype = ctypes.c_int
+            fn.argtypes = [ctypes.c_long] * 3 + [ctypes.c_void_p] * 9
+            _loaded[source] = fn
+        return _loaded[source]
+
+
+def _ptrs(arrays: list[np.ndarray]) -> ctypes.Array:
+    return (ctypes.c_void_p * max(len(arrays), 1))(*[a.ctypes.data for a in arrays])
+
+
+def _longs(values) -> ctypes.Array:
+    values = list(values)
+    return (ctypes.c_long * max(len(values), 1))(*values)
+
+
+def eval_times(steps: np.ndarray, dt: float, method: str) -> np.ndarray:
+    """Times at which the kernel evaluates the model: each step (Euler), or per step
+    t, t + dt/2 and t + dt (RK4), computed as the NumPy engine computes them."""
+    if method != "rk4":
+        return np.ascontiguousarray(steps, dtype=float)
+    h = dt / 2
+    return np.ascontiguousarray(np.column_stack([steps, steps + h, steps + dt]).reshape(-1))
+
+
+def series_values(series: Series, times: np.ndarray, n: int) -> tuple[np.ndarray, int, int]:
+    """A series at `times` as (values, time stride, run stride) for the kernel.
+
+    The same arithmetic as `Series.__call__`: np.interp for a shared series, the
+    clamped linear formula column by column for one series per run.
+    """
+    if series.values.ndim == 1:
+        return np.interp(times, series.times, series.values), 1, 0
+    xs, fp = series.times, series.values
+    j = np.clip(np.searchsorted(xs, times, side="right") - 1, 0, len(xs) - 2)
+    if len(xs) == 1:
+        out = np.repeat(fp[:1], len(times), axis=0)
+    else:
+        x0, x1 = xs[j][:, None], xs[j + 1][:, None]
+        slope = (fp[j + 1] - fp[j]) / (x1 - x0)
+        out = slope * (times[:, None] - x0) + fp[j]
+        out = np.where(times[:, None] <= xs[0], fp[0], out)
+        out = np.where(times[:, None] >= xs[-1], fp[-1], out)
+    return np.ascontiguousarray(out), n, 1
+
+
+def run(
+    kernel: CKernel,
+    fn,
+    values: dict,
+    n: int,
+    evt: np.ndarray,
+    save_row: np.ndarray,
+    out: list[np.ndarray],
+) -> int:
+    """Integrate `n` runs into `out` (float64 arrays (rows, n), any row stride).
+
+    `values` maps every parameter and series key of the kernel to its value for
+    these runs (an array (n,) or a scalar; a `Series`). Returns the kernel's error
+    code: 0, or a check that failed (the NumPy engine then reports it).
+    """
+    par, par_rs = [], []
+    for key in kernel.params:
+        v = values[key]
+        if isinstance(v, np.ndarray) and v.ndim == 1 and len(v) == n and n > 1:
+            par.append(np.ascontiguousarray(v, dtype=float))
+            par_rs.append(1)
+        else:
+            par.append(np.array([float(np.reshape(v, -1)[0])]))
+            par_rs.append(0)
+    ser, ser_es, ser_rs = [], [], []
+    for key in kernel.series:
+        vals, es, rs = series_values(values[key], evt, n)
+        ser.append(vals)
+        ser_es.append(es)
+        ser_rs.append(rs)
+    for buf in out:
+        if buf.dtype != np.float64 or buf.strides[1] != 8:
+            raise ValueError("kernel output must be float64 with contiguous runs")
+    args = (
+        _ptrs(par),
+        _longs(par_rs),
+        _ptrs(ser),
+        _longs(ser_es),
+        _longs(ser_rs),
+        ctypes.c_void_p(evt.ctypes.data),
+        ctypes.c_void_p(save_row.ctypes.data),
+        _ptrs(out),
+        _longs(b.strides[0] // 8 for b in out),
+    )
+    nsteps = len(save_row)
+    parts = _split(n, threads())
+    if len(parts) == 1:
+        return fn(0, n, nsteps, *args)
+    global _pool
+    with _lock:
+        if _pool is None or _pool._max_workers < len(parts):
+            _pool = ThreadPoolExecutor(max_workers=len(parts), thread_name_prefix="regionsoft-c")
+    codes = list(_pool.map(lambda r: fn(r[0], r[1], nsteps, *args), parts))
+    return next((c for c in codes if c), 0)
+
+
+def _split(n: int, workers: int) -> list[tuple[int, int]]:
+    """Contiguous ranges of whole blocks, one per worker (at most one per block)."""
+    blocks = -(-n // LANES)
+    workers = max(1, min(workers, blocks))
+    cuts = [min(n, round(blocks * i / workers) * LANES) for i in range(workers + 1)]
+    return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]

@@ -1,0 +1,43 @@
+"""Differential fuzzing of the batch engine against PySD (bounded; see tests/fuzz_models.py).
+
+`make test` runs the first CASES seeds; benchmarks/fuzz_engines.py runs thousands
+more. Every batch path (NumPy floats, NumPy arrays, the C kernel) must agree with
+PySD within 1e-9 or refuse the model cleanly; a disagreement is excused only when
+the NumPy result of that run itself moves by more than 1e-6 when its inputs move
+by one ulp (the answer is then decided by rounding).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+
+import pytest
+
+from regionsoft_sd.batch.cbackend import compiler
+from tests.fuzz_models import check_case, random_case
+
+CASES = int(os.environ.get("REGIONSOFT_FUZZ_CASES", "40"))
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory) -> list:
+    folder = tmp_path_factory.mktemp("fuzz")
+    with_c = compiler() is not None
+    return [check_case(random_case(seed), folder, with_c) for seed in range(CASES)]
+
+
+def test_no_mismatch_and_no_crash(outcomes) -> None:
+    bad = [o for o in outcomes if o.status in ("mismatch", "crash")]
+    assert not bad, "\n".join(f"seed {o.seed}: {o.status}: {o.detail}" for o in bad)
+
+
+def test_most_cases_are_compared(outcomes) -> None:
+    """The generator must produce comparable models, or the test above proves nothing."""
+    counts = Counter(o.status for o in outcomes)
+    assert counts["agree"] >= 0.75 * len(outcomes), counts
+
+
+def test_the_same_seed_gives_the_same_case() -> None:
+    assert random_case(7).text == random_case(7).text
+    assert random_case(7).text != random_case(8).text

@@ -132,7 +132,9 @@ def view(group: str, owner: dict[str, str], equation: dict[str, str]) -> list[st
             for target, _ in ends:
                 into = (target == ids[s]) == (side == -1)
                 head = 4 if into else 100
-                lines.append(f"1,{new()},{valve},{target},{head},0,0,22,0,0,0,-1--1--1,,1|({vx},{y})|")
+                lines.append(
+                    f"1,{new()},{valve},{target},{head},0,0,22,0,0,0,-1--1--1,,1|({vx},{y})|"
+                )
             lines.append(f"11,{valve},48,{vx},{y},6,8,34,3,0,0,1,0,0,0")
             lines.append(f"10,{label},{f},{vx},{y + 22},55,14,40,3,0,0,-1,0,0,0")
             ids[f] = label

@@ -52,7 +52,11 @@ def _npv_text(rate: float) -> str:
 
 
 def _threshold_text(threshold: float) -> str:
-    what = "par with the rest of China" if threshold == 1 else f"{threshold:g} times the rest of China's"
+    what = (
+        "par with the rest of China"
+        if threshold == 1
+        else f"{threshold:g} times the rest of China's"
+    )
     return (
         f"First year dominant soft power reaches {what} ({THRESHOLD_VARIABLE} >= {threshold:g}), "
         "interpolated linearly between saved points; NaN if it never does."

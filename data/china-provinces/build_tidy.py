@@ -86,9 +86,10 @@ def build() -> pd.DataFrame:
     wide = gdp.pivot_table(index=["region", "year"], columns="variable", values="value")
     wide = wide.reset_index()
     wide["gdp_nominal"] = wide["gdp_current"] / 10
-    wide["gdp"] = wide["gdp_nominal"] / price.reindex(
-        pd.MultiIndex.from_frame(wide[["region", "year"]])
-    ).to_numpy()
+    wide["gdp"] = (
+        wide["gdp_nominal"]
+        / price.reindex(pd.MultiIndex.from_frame(wide[["region", "year"]])).to_numpy()
+    )
 
     gdl = pd.read_csv(RAW / "gdl_shdi_china_provinces_1990_2019.csv")
     gdl = gdl.rename(columns={"province": "region"})

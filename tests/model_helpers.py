@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -181,7 +182,7 @@ class Equilibrium:
         run = self.model.run(
             params=self.params, final_time=self.t, return_columns=STOCKS, return_timestamps=[self.t]
         )
-        self.pickle = tempfile.NamedTemporaryFile(suffix=".pic", delete=False).name
+        self.pickle = str(Path(tempfile.mkdtemp(prefix="regionsoft-eq-")) / "equilibrium.pic")
         self.model.export(self.pickle)
         self.integ = {s: "_integ_" + self.model.namespace[s] for s in STOCKS}
         self.dt = time_step()

@@ -33,8 +33,9 @@ sys.path.insert(0, str(ROOT))
 
 from regionsoft_sd.metrics import REQUIRED_VARIABLES, compute_metrics  # noqa: E402
 from regionsoft_sd.model import MODEL_PATH, load_model  # noqa: E402
+from regionsoft_sd.runs import CHUNK_DIR, Checkpoints, plan, run_chunk, stream  # noqa: E402
 from regionsoft_sd.sweep import analysis, load_spec, run_sweep  # noqa: E402
-from regionsoft_sd.sweep.runner import execute, plan, prepare_dir, run_chunk  # noqa: E402
+from regionsoft_sd.sweep.pipeline import task_for  # noqa: E402
 from regionsoft_sd.sweep.sampling import sample, unit_problem  # noqa: E402
 
 DOC = ROOT / "docs" / "performance.md"
@@ -136,9 +137,12 @@ def run_phase(spec_path: Path, out: Path, **kw) -> float:
     the part of a sweep that more workers speed up. Sampling and analysis stay serial."""
     spec = load_spec(spec_path)
     values = sample(spec)
-    todo = prepare_dir(spec, out, False)
+    cp = Checkpoints(out / CHUNK_DIR, spec.digest, spec.n_runs, spec.chunk_size)
     t = time.perf_counter()
-    execute(spec, values, out, todo, progress=False, **kw)
+    for _ in stream(
+        values, task_for(spec), chunk_size=spec.chunk_size, checkpoints=cp, progress=False, **kw
+    ):
+        pass
     return time.perf_counter() - t
 
 
@@ -164,10 +168,11 @@ def _pool_chunks(args: tuple[str, list[int]]) -> float:
         spec = load_spec(spec_path)
         _POOL.update(spec=spec, values=sample(spec), chunks=plan(spec.n_runs, spec.chunk_size))
     spec, values, chunks = _POOL["spec"], _POOL["values"], _POOL["chunks"]
+    task = task_for(spec)
     t = time.perf_counter()
     for i in ids:
         a, b = chunks[i]
-        run_chunk(spec, i, values.iloc[a:b])
+        run_chunk(task, i, a, values.iloc[a:b])
     return time.perf_counter() - t
 
 

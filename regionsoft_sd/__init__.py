@@ -1,8 +1,9 @@
 """regionsoft-sd: a system-dynamics toolkit for regional soft power.
 
-One Vensim model (`models/regional_soft_power.mdl`) is the source of truth.
-PySD runs it one scenario at a time; the batch engine runs thousands of
-parameter sets at once; scenario files and sweeps sit on top.
+One Vensim model (`models/regional_soft_power.mdl`, shipped inside the package)
+is the source of truth. PySD runs it one scenario at a time; the batch engine runs
+thousands of parameter sets at once; scenario files, comparisons, sweeps and
+reports sit on top.
 
 The public names below are imported lazily (PEP 562), so `import regionsoft_sd`
 stays cheap for the CLI and for Dask workers; `from regionsoft_sd import run`
@@ -12,12 +13,17 @@ works as usual.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
 _EXPORTS = {
     "MODEL_PATH": "regionsoft_sd.model",
     "abstract_model": "regionsoft_sd.model",
     "load_model": "regionsoft_sd.model",
+    "load_scenario": "regionsoft_sd.resources",
+    "shipped_scenarios": "regionsoft_sd.resources",
+    "shipped_specs": "regionsoft_sd.resources",
     "Catalogue": "regionsoft_sd.catalogue",
     "catalogue": "regionsoft_sd.catalogue",
     "InputError": "regionsoft_sd.errors",
@@ -29,12 +35,18 @@ _EXPORTS = {
     "run": "regionsoft_sd.simulate",
     "plot_stocks": "regionsoft_sd.plots",
     "plot_trajectories": "regionsoft_sd.plots",
+    "plot_outcomes": "regionsoft_sd.plots",
+    "html_report": "regionsoft_sd.html_report",
+    "write_html_report": "regionsoft_sd.html_report",
+    "export_xmile": "regionsoft_sd.export",
     "BatchResult": "regionsoft_sd.batch",
     "compile_model": "regionsoft_sd.batch",
     "simulate_batch": "regionsoft_sd.batch:simulate",
+    "simulate_chunks": "regionsoft_sd.batch",
     "SweepResult": "regionsoft_sd.sweep",
     "SweepSpec": "regionsoft_sd.sweep",
     "load_spec": "regionsoft_sd.sweep",
+    "parse_spec": "regionsoft_sd.sweep",
     "run_sweep": "regionsoft_sd.sweep",
 }
 
@@ -54,3 +66,22 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_EXPORTS))
+
+
+class _Package(types.ModuleType):
+    """The package module, guarding exported functions that share a submodule's name.
+
+    Importing the submodule `regionsoft_sd.catalogue` makes Python bind it as the
+    package attribute `catalogue`, which would hide the exported function of the
+    same name: `from regionsoft_sd import catalogue` would give the module. This
+    class keeps the function there; the submodule stays importable by its full
+    name (`from regionsoft_sd.catalogue import Catalogue`, `sys.modules`).
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == f"{__name__}.{name}":
+            return  # the import system binding the submodule: keep the function
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -9,16 +9,20 @@ Every input is validated before any output is written.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from regionsoft_sd.discover.cli import add_discover_parser, cmd_discover
 from regionsoft_sd.errors import InputError
+from regionsoft_sd.optimise.cli import add_optimise_parser, cmd_optimise
+from regionsoft_sd.outdir import OutputFolder
 from regionsoft_sd.sweep.cli import add_sweep_parser, cmd_sweep
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+SIMULATION = "simulation"
+"""Kind of output folder `run` and `compare` share (one folder may hold both)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 success, 2 bad input, 1 internal error.",
     )
     p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    _add_version(p)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     debug = _Parser(add_help=False)
     debug.add_argument(
@@ -67,7 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run several scenarios; write metrics.csv, metrics.md, "
         "ranking.csv, trajectories and overlay PNGs; print the metrics table.",
     )
-    c.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO.toml")
+    c.add_argument(
+        "scenarios",
+        type=Path,
+        nargs="*",
+        metavar="SCENARIO",
+        help="scenario files, or names of shipped scenarios (default: every shipped scenario)",
+    )
     c.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
     c.add_argument(
         "--format",
@@ -83,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"metric that orders the ranking (default: {RANK_BY}); one of "
         + ", ".join(rankable()),
     )
+    _add_html_flag(c)
 
     pa = sub.add_parser(
         "params",
@@ -102,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ch.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO.toml")
     add_sweep_parser(sub, parents=[debug])
+    add_optimise_parser(sub, parents=[debug])
+    add_discover_parser(sub, parents=[debug])
+    _add_scenarios_parser(sub, debug)
+    _add_export_parser(sub, debug)
     return p
 
 
@@ -109,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
+        _resolve_shipped(args)
         return _COMMANDS[args.command](args)
     except InputError as exc:
         if args.debug:
@@ -116,7 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"regionsoft: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
-        print("regionsoft: interrupted", file=sys.stderr)
+        kept = "; finished chunks are kept, rerun with --resume" if args.command == "sweep" else ""
+        print(f"regionsoft: interrupted{kept}", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
         if args.debug:
@@ -146,31 +164,6 @@ def _load_all(paths: Sequence[Path]) -> list:
     return scenarios
 
 
-def _check_out(out: Path) -> None:
-    """Reject an --out folder that cannot be created or written, before any simulation."""
-    if out.exists() and not out.is_dir():
-        raise InputError(
-            None, "--out", f"{str(out)!r} exists and is not a folder", "give a folder path"
-        )
-    base = out.absolute()
-    while not base.exists() and base != base.parent:
-        base = base.parent
-    if not base.is_dir():
-        raise InputError(
-            None,
-            "--out",
-            f"cannot create {str(out)!r}: {str(base)!r} is not a folder",
-            "give a path inside a folder",
-        )
-    if not os.access(base, os.W_OK | os.X_OK):
-        raise InputError(
-            None,
-            "--out",
-            f"cannot write to {str(base)!r} (permission denied)",
-            "give a folder you can write to",
-        )
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
     from regionsoft_sd import report
     from regionsoft_sd.catalogue import catalogue
@@ -180,15 +173,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from regionsoft_sd.simulate import run, run_metrics
 
     (scenario,) = _load_all([args.scenario])
-    _check_out(args.out)
-    df = run(scenario)
-    values = run_metrics(df)
-    units = metric_units(catalogue().units())
-    write_table(df, args.out / f"{scenario.name}_trajectories.{args.format}")
-    write_csv(report.metrics_frame(values, units), args.out / f"{scenario.name}_metrics.csv")
-    save_figure(
-        plot_stocks(df, title=f"Stocks: {scenario.name}"), args.out / f"{scenario.name}_stocks.png"
-    )
+    names = [
+        f"{scenario.name}_trajectories.{args.format}",
+        f"{scenario.name}_metrics.csv",
+        f"{scenario.name}_stocks.png",
+    ]
+    with OutputFolder(args.out, kind=SIMULATION) as folder:
+        folder.check_replaceable(names)
+        df = run(scenario)
+        values = run_metrics(df)
+        units = metric_units(catalogue().units())
+        write_table(df, folder.stage(names[0]))
+        write_csv(report.metrics_frame(values, units), folder.stage(names[1]))
+        save_figure(plot_stocks(df, title=f"Stocks: {scenario.name}"), folder.stage(names[2]))
+        folder.commit()
     print(report.run_summary(scenario.name, values, units))
     print(
         f"\nwrote {scenario.name}_trajectories.{args.format}, {scenario.name}_metrics.csv, "
@@ -202,14 +200,28 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from regionsoft_sd.simulate import compare
 
     scenarios = _load_all(args.scenarios)
-    _check_out(args.out)
-    result = compare(scenarios, rank_by=args.rank_by, progress=True)
-    paths = report.write_comparison(
-        result, args.out, {s.name: s.description for s in scenarios}, args.format
-    )
+    with OutputFolder(args.out, kind=SIMULATION) as folder:
+        folder.check_replaceable(_compare_files(args.format, args.html))
+        result = compare(scenarios, rank_by=args.rank_by, progress=True)
+        descriptions = {s.name: s.description for s in scenarios}
+        paths = report.write_comparison(
+            result,
+            folder.stage("."),
+            descriptions,
+            args.format,
+            html=args.html,
+            scenarios=scenarios,
+        )
+        paths, _ = folder.commit(remove_stale=True)
     print(report.metrics_table(result))
     print(f"\nranked by {args.rank_by}; wrote {', '.join(p.name for p in paths)} in {args.out}/")
     return EXIT_OK
+
+
+def _compare_files(fmt: str, html: bool = False) -> list[str]:
+    """What `compare` writes (checked before running; `commit` checks what it really wrote)."""
+    names = ["metrics.csv", "ranking.csv", "metrics.md", "outcomes.png", "stocks.png"]
+    return [*names, f"trajectories.{fmt}", *(["report.html"] if html else [])]
 
 
 def _cmd_params(args: argparse.Namespace) -> int:
@@ -232,10 +244,159 @@ def _cmd_params(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    scenarios = _load_all(args.scenarios)
-    for s in scenarios:
+    """One line per file, in the order given: `ok ...` on stdout, the problem on stderr."""
+    from regionsoft_sd.scenario import Scenario
+
+    bad = 0
+    for path in args.scenarios:
+        try:
+            s = Scenario.from_file(path)
+        except InputError as exc:
+            bad += 1
+            if args.debug:
+                traceback.print_exc()
+            print(f"regionsoft: {exc}", file=sys.stderr)
+            continue
         print(f"ok  {s.source}  ({s.name}: {len(s.constants)} constants, {len(s.series)} series)")
+    return EXIT_INPUT if bad else EXIT_OK
+
+
+# ---------------------------------------------------------------------------
+# Installed use: --version, shipped scenarios by name, `scenarios`, `export`,
+# `compare --html`, and a console entry point that survives a closed pipe.
+
+
+def _add_version(p: argparse.ArgumentParser) -> None:
+    from regionsoft_sd import __version__
+
+    p.add_argument("--version", action="version", version=f"regionsoft-sd {__version__}")
+
+
+def _add_html_flag(c: argparse.ArgumentParser) -> None:
+    c.add_argument(
+        "--html",
+        action="store_true",
+        help="also write report.html: one self-contained file with the tables, "
+        "the figures and the metric definitions, for readers without Python",
+    )
+
+
+def _add_scenarios_parser(sub, debug: argparse.ArgumentParser) -> None:
+    sc = sub.add_parser(
+        "scenarios",
+        parents=[debug],
+        help="list the shipped scenarios and sweep specs, or copy them to edit",
+        description="List the scenarios and sweep specs that come with the package "
+        "(usable by name, e.g. `regionsoft compare baseline balanced`), or copy "
+        "them into a folder as a starting point for your own.",
+    )
+    sc.add_argument(
+        "--copy-to", type=Path, metavar="DIR", help="copy the files into DIR (never overwrites)"
+    )
+
+
+def _add_export_parser(sub, debug: argparse.ArgumentParser) -> None:
+    ex = sub.add_parser(
+        "export",
+        parents=[debug],
+        help="export the model for other tools (XMILE for Stella)",
+        description="Convert the shipped Vensim model with Simlin (needs the `simlin` "
+        "extra) and check the result: the export is read back and simulated, and "
+        "must match the original run.",
+    )
+    ex.add_argument(
+        "--xmile",
+        type=Path,
+        required=True,
+        metavar="FILE.stmx",
+        help="write the model as XMILE (opens in Stella and Simlin)",
+    )
+
+
+def _resolve_shipped(args: argparse.Namespace) -> None:
+    """Let shipped scenarios and specs be named instead of given as paths.
+
+    `compare` without files compares every shipped scenario; a bare name such as
+    `baseline` that is not a file here names the shipped file of that name.
+    """
+    from regionsoft_sd import resources
+
+    if args.command in ("run", "compare", "check"):
+        if args.command == "compare" and not args.scenarios:
+            args.scenarios = list(resources.shipped_scenarios().values())
+        elif args.command == "run":
+            args.scenario = resources.scenario_file(args.scenario)
+        else:
+            args.scenarios = [resources.scenario_file(p) for p in args.scenarios]
+    elif args.command == "sweep":
+        args.spec = resources.spec_file(args.spec)
+        if args.workers is not None or args.scheduler is not None:
+            _require_extra("distributed", "distributed", "--workers/--scheduler")
+
+
+def _require_extra(module: str, extra: str, what: str) -> None:
+    """Raise InputError naming the pip extra when an optional dependency is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise InputError(
+            None,
+            what,
+            f"needs the optional dependency {module!r}, which is not installed",
+            f"pip install 'regionsoft-sd[{extra}]'",
+        )
+
+
+def _cmd_scenarios(args: argparse.Namespace) -> int:
+    from regionsoft_sd import resources
+    from regionsoft_sd.errors import load_toml
+
+    if args.copy_to is not None:
+        files = resources.copy_shipped(args.copy_to)
+        print(
+            f"copied {len(files)} files into {args.copy_to}/ (edit them, then `regionsoft check`)"
+        )
+        return EXIT_OK
+    for title, found in (
+        ("Scenarios", resources.shipped_scenarios()),
+        ("Sweep specs", resources.shipped_specs()),
+    ):
+        print(title)
+        width = max(map(len, found), default=0)
+        for name, path in found.items():
+            description = " ".join(str(load_toml(path).get("description", "")).split())
+            print(f"  {name.ljust(width)}  {description}")
+        print()
+    print(f"files: {resources.scenarios_dir()}")
     return EXIT_OK
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from regionsoft_sd.export import export_xmile
+
+    _require_extra("simlin", "simlin", "--xmile")
+    if args.xmile.is_dir():
+        raise InputError(None, "--xmile", f"{str(args.xmile)!r} is a folder", "give a file name")
+    from regionsoft_sd.outdir import check_out
+
+    check_out(args.xmile.parent, key="--xmile")
+    check = export_xmile(args.xmile)
+    print(check.summary())
+    return EXIT_OK if check.ok else EXIT_INTERNAL
+
+
+def console_main() -> int:
+    """Entry point of the `regionsoft` console script: `main` with Unix pipe manners.
+
+    When the reader of stdout goes away (`regionsoft params | head`), the process
+    ends quietly as Unix tools do (SIGPIPE, status 141) instead of raising
+    BrokenPipeError. Output files are all written before anything is printed.
+    """
+    import signal
+
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    return main()
 
 
 _COMMANDS = {
@@ -244,8 +405,12 @@ _COMMANDS = {
     "params": _cmd_params,
     "check": _cmd_check,
     "sweep": cmd_sweep,
+    "optimise": cmd_optimise,
+    "discover": cmd_discover,
+    "scenarios": _cmd_scenarios,
+    "export": _cmd_export,
 }
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(console_main())

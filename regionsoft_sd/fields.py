@@ -37,8 +37,9 @@ def integer(
     required: bool = False,
     low: int = 0,
     default: int | None = None,
+    high: int | None = None,
 ) -> int | None:
-    """A whole number >= `low` (`default` when absent and not `required`)."""
+    """A whole number in [`low`, `high`] (`default` when absent and not `required`)."""
     if key not in data:
         if required:
             raise InputError(file, key, "missing", f"add {key} = <a whole number>")
@@ -50,6 +51,8 @@ def integer(
         )
     if v < low:
         raise InputError(file, key, f"{v} is below {low}", f"use a number >= {low}")
+    if high is not None and v > high:
+        raise InputError(file, key, f"{v:,} is above {high:,}", f"use a number <= {high:,}")
     return v
 
 
@@ -65,15 +68,17 @@ def number(value: Any, key: str, file: Any) -> float:
             f"expected a number, got {type(value).__name__} {value!r}",
             "write a plain number such as 0.15 (no quotes)",
         )
+    if isinstance(value, float) and math.isnan(value):
+        raise InputError(file, key, "nan is not a number", "write a number such as 0.15")
+    if isinstance(value, float) and math.isinf(value):
+        raise InputError(file, key, f"{value} is infinite", "write a finite number")
     try:
         v = float(value)
     except (OverflowError, TypeError, ValueError):
         v = math.inf
     if not math.isfinite(v):
         shown = repr(value) if len(repr(value)) <= 30 else f"{repr(value)[:20]}..."
-        raise InputError(
-            file, key, f"{shown} is not a finite number of usable size", "write a smaller number"
-        )
+        raise InputError(file, key, f"{shown} is too large for a number", "write a smaller number")
     return v
 
 

@@ -4,7 +4,9 @@ Each writer writes to a temporary file in the destination's folder and then
 renames it over the destination with `os.replace`, which is atomic on POSIX and
 Windows when both paths are on one file system (same folder guarantees that).
 Writers create missing parent folders; callers validate input *before* calling
-them, so that bad input never creates or touches an output folder.
+them, so that bad input never creates or touches an output folder. An
+operating-system error while writing (disk full, read-only, permission) becomes
+an `OutputError` naming the file, not a crash; the destination is unchanged.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from regionsoft_sd.errors import OutputError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -40,15 +44,21 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     raises, the temporary file is removed and `path` is untouched.
     """
     dest = Path(path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise OutputError(dest, exc) from exc
     tmp = Path(tmp_name)
     try:
         yield tmp
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        _fsync(tmp)
-        os.replace(tmp, dest)
+        try:
+            os.chmod(tmp, 0o666 & ~_UMASK)
+            _fsync(tmp)
+            os.replace(tmp, dest)
+        except OSError as exc:
+            raise OutputError(dest, exc) from exc
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -63,8 +73,16 @@ def _fsync(path: Path) -> None:
 
 def _write(path: str | Path, writer: Callable[[Path], object]) -> Path:
     with atomic_path(path) as tmp:
-        writer(tmp)
+        try:
+            writer(tmp)
+        except OSError as exc:
+            raise OutputError(path, exc) from exc
     return Path(path)
+
+
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write bytes atomically (checkpoints whose hash was taken from these very bytes)."""
+    return _write(path, lambda p: p.write_bytes(data))
 
 
 def write_text(path: str | Path, text: str) -> Path:

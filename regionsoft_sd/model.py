@@ -1,37 +1,35 @@
 """Access to the shipped Vensim model: path, PySD translation (cached) and abstract model.
 
-The `.mdl` file is the single source of truth. PySD translates it to Python; the
-translation is cached under a directory keyed by the file's content hash, so an
-edited model is re-translated automatically and translated files never land in
-git (they live in `.cache/` or `$REGIONSOFT_CACHE`, both git-ignored).
+The `.mdl` file is the single source of truth; `regionsoft_sd.resources` finds it
+in the installed package or in a source tree. PySD translates it to Python; the
+translation is cached under a folder keyed by the file's content hash and the PySD
+version, so an edited model (or a new PySD) is re-translated automatically. The
+cache lives in the user's cache folder or `$REGIONSOFT_CACHE`
+(`resources.cache_dir()`), never in the package or the repository.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import shutil
 import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from regionsoft_sd.resources import SOURCE_ROOT, cache_dir, model_path
+
 if TYPE_CHECKING:  # pragma: no cover - imported for annotations only
     import pysd.py_backend.model
     from pysd.translators.structures.abstract_model import AbstractModel
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-MODEL_PATH = PACKAGE_ROOT / "models" / "regional_soft_power.mdl"
+MODEL_PATH = model_path()
+"""The shipped model file (installed package data, or `models/` of a source tree)."""
+PACKAGE_ROOT = SOURCE_ROOT
+"""The source tree's root (a clone); tests and benchmarks use it. Not valid when installed."""
 
-
-def cache_dir() -> Path:
-    """Directory that holds cached PySD translations.
-
-    `$REGIONSOFT_CACHE` wins; otherwise `.cache/` beside the models folder.
-    """
-    env = os.environ.get("REGIONSOFT_CACHE")
-    return Path(env) if env else PACKAGE_ROOT / ".cache"
+__all__ = ["MODEL_PATH", "abstract_model", "cache_dir", "load_model", "translated_path"]
 
 
 def _digest(path: Path) -> str:
@@ -49,7 +47,7 @@ def translated_path(mdl_path: Path | str = MODEL_PATH) -> Path:
     mdl = Path(mdl_path).resolve()
     if not mdl.is_file():
         raise FileNotFoundError(f"{mdl}: model file not found")
-    target_dir = cache_dir() / f"{mdl.stem}-{_digest(mdl)}"
+    target_dir = cache_dir() / f"{mdl.stem}-{_digest(mdl)}-pysd{pysd.__version__}"
     target = target_dir / f"{mdl.stem}.py"
     if target.is_file():
         return target

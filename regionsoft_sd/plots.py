@@ -1,9 +1,15 @@
-"""Figures of scenario trajectories. Every function returns a matplotlib Figure.
+"""Figures of scenario trajectories for policy readers. Every function returns a Figure.
 
 Figures are built with `matplotlib.figure.Figure` directly, not pyplot, so no
 global state or GUI backend is involved: they work in scripts, tests, the CLI
-and notebooks alike (a notebook displays a returned Figure). Axis labels carry
-the model's units, read from the run results or the catalogue.
+and notebooks alike (a notebook shows a Figure a cell returns, once
+`%matplotlib inline` has run).
+
+What every figure here does (see `regionsoft_sd.style`): a scenario keeps its
+colour in every figure; the baseline is black, thicker and drawn on top; axes
+carry readable units ("billion yuan per year", "index, 2025 = 1"), never the
+model's `Dmnl` or `Money`; long names are wrapped, not cut. Variable names may be
+spelled any way the model accepts (case, spaces and underscores ignored).
 """
 
 from __future__ import annotations
@@ -11,23 +17,40 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from regionsoft_sd.catalogue import catalogue
-from regionsoft_sd.simulate import units_of
-
-KEY_VARIABLES = (
-    "Dominant Soft Power",
-    "Hard Power Index",
-    "Potential Soft Power",
-    "Value Identity",
-    "Human Quality",
-    "Soft power budget",
+from regionsoft_sd.style import (
+    BASELINE,
+    line_style,
+    scenario_colours,
+    thousands,
+    tick_locator,
+    variable_units,
+    wrap,
 )
-"""Variables of the default overlay: the outcomes and what drives them."""
 
 Trajectories = Mapping[str, pd.DataFrame] | pd.DataFrame
+
+
+def key_variables() -> list[str]:
+    """The model variables behind the ranked outcome metrics, in metric order.
+
+    Derived from `metrics.METRICS`, so a new headline metric brings its variable
+    into the default figures without editing this module.
+    """
+    from regionsoft_sd.metrics import METRICS
+
+    cat = catalogue()
+    names = [
+        cat[m.variable].name
+        for m in METRICS
+        if m.better and m.variable in cat and cat[m.variable].kind in ("stock", "auxiliary")
+    ]
+    return list(dict.fromkeys(names))
 
 
 def _as_mapping(trajectories: Trajectories) -> dict[str, pd.DataFrame]:
@@ -36,54 +59,203 @@ def _as_mapping(trajectories: Trajectories) -> dict[str, pd.DataFrame]:
     return dict(trajectories)
 
 
-def _label(variable: str, units: Mapping[str, str]) -> str:
-    u = units.get(variable) or (catalogue()[variable].units if variable in catalogue() else "")
-    return f"{variable} [{u}]" if u else variable
+def _resolve(variables: Sequence[str], runs: Mapping[str, pd.DataFrame]) -> list[str]:
+    """Canonical column names for `variables` (any spelling the model accepts)."""
+    cat = catalogue()
+    first = next(iter(runs.values()))
+    out = []
+    for v in variables:
+        name = v if v in first.columns else cat.resolve(v, key="variables")
+        missing = [s for s, df in runs.items() if name not in df.columns]
+        if missing:
+            raise KeyError(f"{name!r} is not in the trajectories of {', '.join(missing)}")
+        out.append(name)
+    return out
+
+
+def _units_of(df: pd.DataFrame, name: str) -> str:
+    return variable_units(name, (df.attrs.get("units") or {}).get(name))
+
+
+def _time_axis(ax) -> None:
+    ax.xaxis.set_tick_params(labelbottom=True)
+    ax.set_xlabel("Year")
+
+
+def _order(runs: Mapping[str, pd.DataFrame], baseline: str | None) -> list[str]:
+    """Draw order: the baseline last, so that it stays on top."""
+    return [n for n in runs if n != baseline] + [n for n in runs if n == baseline]
+
+
+def _end_labels(ax, items: list[tuple[str, float, str]], fontsize: float = 7.5) -> None:
+    """Name each line at its right end, nudged apart so that no two labels overlap.
+
+    `items` holds (label, y at the last time, colour). Labels sit just right of
+    the axes, in their line's colour, each at least one text line from the next.
+    """
+    if not items:
+        return
+    lo, hi = ax.get_ylim()
+    height_in = ax.get_figure().get_size_inches()[1] * ax.get_position().height
+    step = (hi - lo) * (fontsize * 1.3 / 72) / max(height_in, 0.5)
+    placed: list[float] = []
+    for label, y, colour in sorted(items, key=lambda it: it[1]):
+        pos = max(y, placed[-1] + step) if placed else y
+        placed.append(pos)
+        ax.annotate(
+            label,
+            xy=(1.0, y),
+            xycoords=("axes fraction", "data"),
+            xytext=(1.02, pos),
+            textcoords=("axes fraction", "data"),
+            fontsize=fontsize,
+            color=colour,
+            va="center",
+            annotation_clip=False,
+        )
+    # the stack may run over the top: shift it down as a block
+    over = placed[-1] - hi
+    if over > 0:
+        for text in ax.texts[-len(items) :]:
+            x, y = text.get_position()
+            text.set_position((x, y - over))
 
 
 def plot_trajectories(
     trajectories: Trajectories,
-    variables: Sequence[str] = KEY_VARIABLES,
+    variables: Sequence[str] | None = None,
     *,
     ncols: int = 2,
     title: str | None = None,
+    baseline: str | None = BASELINE,
+    colours: Mapping[str, str] | None = None,
+    end_labels: bool | None = None,
 ) -> Figure:
     """Overlay several scenarios: one panel per variable, one line per scenario.
 
-    All panels share the time axis; each y axis is labelled with its units. A
-    single DataFrame (one `run()`) is drawn as one scenario.
+    `variables` defaults to `key_variables()`; any spelling of model names works.
+    All panels share the time axis; each y axis carries readable units. A single
+    DataFrame (one `run()`) is drawn as one scenario. `colours` (scenario ->
+    colour) defaults to `style.scenario_colours`; the `baseline` scenario, if
+    present, is highlighted. `end_labels` names each line at its right end
+    (default: when there are two or more scenarios).
     """
     runs = _as_mapping(trajectories)
     if not runs:
         raise ValueError("plot_trajectories needs at least one trajectory")
+    variables = _resolve(key_variables() if variables is None else variables, runs)
+    if not variables:
+        raise ValueError("plot_trajectories needs at least one variable")
+    colours = dict(colours or scenario_colours(runs, baseline))
+    end_labels = len(runs) > 1 if end_labels is None else end_labels
     first = next(iter(runs.values()))
-    units = units_of(first)
     ncols = max(1, min(ncols, len(variables)))
     nrows = math.ceil(len(variables) / ncols)
-    fig = Figure(figsize=(5.2 * ncols, 3.0 * nrows + 0.6), layout="constrained")
+    width = (5.6 if end_labels else 4.8) * ncols
+    fig = Figure(figsize=(width, 2.9 * nrows + 0.9), layout="constrained")
     axes = fig.subplots(nrows, ncols, sharex=True, squeeze=False).ravel()
     for ax, var in zip(axes, variables, strict=False):
-        for name, df in runs.items():
-            ax.plot(df.index, df[var], label=name, linewidth=1.6)
-        ax.set_title(var, fontsize=10)
-        ax.set_ylabel(_label(var, units), fontsize=8)
+        ends = []
+        for name in _order(runs, baseline):
+            df = runs[name]
+            ax.plot(df.index, df[var], **line_style(name, colours, baseline))
+            ends.append((name, float(df[var].iloc[-1]), colours[name]))
+        ax.set_title(wrap(var, 40), fontsize=10)
+        ax.set_ylabel(wrap(_units_of(first, var), 22), fontsize=8.5)
+        ax.yaxis.set_major_formatter(FuncFormatter(thousands))
+        ax.yaxis.set_major_locator(tick_locator())
         ax.grid(True, alpha=0.3)
+        if end_labels:
+            _end_labels(ax, ends)
     for ax in axes[len(variables) :]:
         ax.set_visible(False)
     # The lowest drawn panel of each column carries the time axis: sharex hides
     # the tick labels of every panel above the bottom row, which may be empty.
     for col in range(ncols):
-        ax = axes[col : len(variables) : ncols][-1]
-        ax.xaxis.set_tick_params(labelbottom=True)
-        ax.set_xlabel(f"Time [{catalogue()['INITIAL TIME'].units}]")
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(runs), 4), fontsize=8)
+        _time_axis(axes[col : len(variables) : ncols][-1])
+    _legend(fig, axes[0], len(runs))
+    if title:
+        fig.suptitle(wrap(title, 110))
+    return fig
+
+
+def _legend(fig: Figure, ax, n: int) -> None:
+    handles, labels = ax.get_legend_handles_labels()
+    # legend in the order the user gave, the baseline first
+    order = sorted(range(len(labels)), key=lambda i: (not labels[i].endswith("(reference)"), i))
+    fig.legend(
+        [handles[i] for i in order],
+        [labels[i] for i in order],
+        loc="outside lower center",
+        ncols=min(n, 4),
+        fontsize=8.5,
+        frameon=False,
+    )
+
+
+def plot_outcomes(
+    trajectories: Trajectories,
+    variables: Sequence[str] | None = None,
+    *,
+    baseline: str = BASELINE,
+    colours: Mapping[str, str] | None = None,
+    title: str | None = "Key outcomes",
+) -> Figure:
+    """Each outcome twice: its level (left) and its difference from the baseline (right).
+
+    Strategies often end within a few per cent of each other, so their lines
+    overlap on the level scale; the right column shows how far each one is above
+    or below the baseline, in per cent, with each line named at its end. Without
+    a baseline among the scenarios, only the levels are drawn.
+    """
+    runs = _as_mapping(trajectories)
+    if baseline not in runs or len(runs) < 2:
+        return plot_trajectories(runs, variables, title=title, baseline=baseline, colours=colours)
+    variables = _resolve(key_variables() if variables is None else variables, runs)
+    colours = dict(colours or scenario_colours(runs, baseline))
+    first = next(iter(runs.values()))
+    fig = Figure(figsize=(11.5, 2.7 * len(variables) + 1.0), layout="constrained")
+    axes = fig.subplots(len(variables), 2, sharex=True, squeeze=False)
+    base = runs[baseline]
+    for (left, right), var in zip(axes, variables, strict=True):
+        ends = []
+        for name in _order(runs, baseline):
+            df = runs[name]
+            style = line_style(name, colours, baseline)
+            left.plot(df.index, df[var], **style)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                diff = (df[var] / base[var] - 1.0) * 100.0
+            right.plot(df.index, diff, **style)
+            if name != baseline:
+                ends.append((name, float(diff.iloc[-1]), colours[name]))
+        left.set_title(wrap(var, 50), fontsize=10, loc="left")
+        left.set_ylabel(wrap(_units_of(first, var), 22), fontsize=8.5)
+        right.set_title("difference from the baseline", fontsize=9, loc="left", color="0.3")
+        right.set_ylabel("% above (+) or below (-)", fontsize=8.5)
+        right.axhline(
+            0, **{k: v for k, v in line_style(baseline, colours, baseline).items() if k != "label"}
+        )
+        for ax in (left, right):
+            ax.yaxis.set_major_formatter(FuncFormatter(thousands))
+            ax.yaxis.set_major_locator(tick_locator())
+            ax.grid(True, alpha=0.3)
+        _end_labels(right, ends)
+    for ax in axes[-1]:
+        _time_axis(ax)
+    _legend(fig, axes[0][0], len(runs))
     if title:
         fig.suptitle(title)
     return fig
 
 
-def plot_stocks(trajectories: Trajectories, *, ncols: int = 4, title: str | None = None) -> Figure:
+def plot_stocks(
+    trajectories: Trajectories,
+    *,
+    ncols: int = 4,
+    title: str | None = None,
+    baseline: str | None = BASELINE,
+    colours: Mapping[str, str] | None = None,
+) -> Figure:
     """Small multiples of the model's stocks (the seven elements and hard power's base).
 
     The stocks are read from the model (INTEG equations that feed back);
@@ -91,5 +263,11 @@ def plot_stocks(trajectories: Trajectories, *, ncols: int = 4, title: str | None
     """
     stocks = [e.name for e in catalogue().stocks()]
     return plot_trajectories(
-        trajectories, stocks, ncols=ncols, title=title or "Stocks of the model"
+        trajectories,
+        stocks,
+        ncols=ncols,
+        title=title or "Stocks of the model",
+        baseline=baseline,
+        colours=colours,
+        end_labels=False,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -17,6 +18,9 @@ from regionsoft_sd.catalogue import Entry, catalogue
 from regionsoft_sd.io import save_figure, write_csv, write_table, write_text
 from regionsoft_sd.metrics import DISCOUNT_RATE, METRICS, THRESHOLD, describe, label
 from regionsoft_sd.simulate import Comparison
+
+if TYPE_CHECKING:  # pragma: no cover
+    from regionsoft_sd.scenario import Scenario
 
 _METRIC = {m.name: m for m in METRICS}
 
@@ -146,21 +150,46 @@ def comparison_markdown(comparison: Comparison, descriptions: dict[str, str]) ->
 
 
 def write_comparison(
-    comparison: Comparison, out: Path, descriptions: dict[str, str], fmt: str = "csv"
+    comparison: Comparison,
+    out: Path,
+    descriptions: dict[str, str],
+    fmt: str = "csv",
+    *,
+    html: bool = False,
+    scenarios: Sequence[Scenario] | None = None,
 ) -> list[Path]:
-    """Write the files of `regionsoft compare` into `out`; return their paths."""
-    from regionsoft_sd.plots import plot_stocks, plot_trajectories
+    """Write the files of `regionsoft compare` into `out`; return their paths.
+
+    Tables, `metrics.md`, the trajectories (`fmt`: csv or parquet), the figures
+    `outcomes.png` and `stocks.png` (one colour per scenario in both), and with
+    `html` the self-contained `report.html`. The command line writes them through
+    an `OutputFolder`, which also removes what an earlier comparison wrote there
+    and this one did not (only files provably its own).
+    """
+    from regionsoft_sd.plots import plot_outcomes, plot_stocks
+    from regionsoft_sd.style import scenario_colours
 
     metrics = comparison.metrics.loc[comparison.ranking.index]
+    runs = {s: comparison.trajectories[s] for s in comparison.ranking.index}
+    colours = scenario_colours(comparison.metrics.index)
     paths = [
         write_csv(metrics, out / "metrics.csv"),
         write_csv(comparison.ranking, out / "ranking.csv"),
         write_text(out / "metrics.md", comparison_markdown(comparison, descriptions)),
         write_table(comparison.long_trajectories(), out / f"trajectories.{fmt}", index=False),
     ]
-    runs = {s: comparison.trajectories[s] for s in comparison.ranking.index}
-    paths.append(save_figure(plot_trajectories(runs, title="Key outcomes"), out / "outcomes.png"))
-    paths.append(save_figure(plot_stocks(runs), out / "stocks.png"))
+    figures = {
+        "outcomes.png": plot_outcomes(runs, colours=colours),
+        "stocks.png": plot_stocks(runs, colours=colours),
+    }
+    paths += [save_figure(fig, out / name) for name, fig in figures.items()]
+    if html:
+        from regionsoft_sd.html_report import html_report
+
+        page = html_report(
+            comparison, descriptions, scenarios=scenarios, figures=figures, colours=colours
+        )
+        paths.append(write_text(out / "report.html", page))
     return paths
 
 

@@ -4,7 +4,7 @@ A scenario is a TOML file (see `scenarios/` and the README)::
 
     name = "culture_first"
     description = "Shift the budget toward culture (§4.1)."
-    based_on = "baseline"            # optional: another file it inherits from
+    based_on = "baseline"            # optional: a file beside it, or a shipped scenario
 
     [policy.culture_share]           # a lever, short or full model name
     value = 0.17                     # the policy target ...
@@ -56,6 +56,10 @@ SPLIT_GROUPS = (SPLIT_GROUP, "Programme split")
 """Lever groups whose shares split one amount of money, so they must sum to 1."""
 SPLIT_TOLERANCE = 1e-6
 """Largest allowed |sum of the shares of a split group - 1| (absorbs decimal rounding)."""
+MAX_CHAIN = 32
+"""Longest `based_on` chain (files), so that inheritance can never exhaust the stack."""
+MAX_NAME = 100
+"""Longest scenario name: it becomes part of output file names (255 bytes at most)."""
 
 _TOP_KEYS = ("name", "description", "based_on", "policy", "parameters")
 _LEVER_KEYS = ("value", "series", "start", "ramp")
@@ -121,7 +125,22 @@ class Scenario:
 
 
 def _load(path: Path, chain: tuple[Path, ...]) -> Scenario:
-    resolved = path.resolve()
+    try:
+        resolved = path.resolve()
+    except (RuntimeError, OSError) as exc:  # a symlink loop, a name too long
+        raise InputError(
+            path,
+            None,
+            "cannot resolve the path (a symlink loop or a name too long)",
+            "fix the path",
+        ) from exc
+    if len(chain) >= MAX_CHAIN:
+        raise InputError(
+            chain[-1],
+            "based_on",
+            f"the based_on chain is longer than {MAX_CHAIN} files",
+            "inherit from fewer files (flatten the chain)",
+        )
     if resolved in chain:
         loop = " -> ".join(p.name for p in (*chain[chain.index(resolved) :], resolved))
         raise InputError(
@@ -142,6 +161,13 @@ def _build(data: dict[str, Any], src: Path | None, chain: tuple[Path, ...]) -> S
     if not _NAME_RE.match(name):
         raise InputError(
             file, "name", f"{name!r} is not a simple name", "use letters, digits, '_', '-' or '.'"
+        )
+    if len(name) > MAX_NAME:
+        raise InputError(
+            file,
+            "name",
+            f"the name is {len(name)} characters long; output file names are built from it",
+            f"use at most {MAX_NAME} characters",
         )
     description = text(data, "description", file, required=True)
     based_on = text(data, "based_on", file, required=False) or None
@@ -210,9 +236,9 @@ def _inherited_timing(
                 raise InputError(
                     file,
                     where[e.name],
-                    f"{e.name!r} is a series, which applies from {t0:g} with no ramp, but "
-                    f"group {group!r} has {what} {consts[param]:g} from {inherited[param]} "
-                    f"(for {', '.join(repr(v.name) for v in values)})",
+                    f"{e.name!r} is a series (from {t0:g}, no ramp), but {inherited[param]} "
+                    f"gives group {group!r} {what} {consts[param]:g} for "
+                    f"{len(values)} other lever(s) set as values",
                     "give the other levers of the group as series too, or give this one a value",
                 )
             del inherited[param]
@@ -249,13 +275,42 @@ def _carry_initial_forward(
 
 
 def _parent_path(based_on: str, src: Path | None, file: Any) -> Path:
+    """The parent file: a name in the child's own folder (`.toml` optional), never a path."""
+    if (
+        "/" in based_on
+        or "\\" in based_on
+        or based_on in (".", "..")
+        or Path(based_on).is_absolute()
+    ):
+        raise InputError(
+            file,
+            "based_on",
+            f"{based_on!r} is a path; based_on names a file in the same folder",
+            'copy the parent scenario into this folder and give its name, e.g. "baseline"',
+        )
     base = src.parent if src is not None else Path.cwd()
     path = base / based_on
     if path.suffix != ".toml":
         path = path.with_name(path.name + ".toml")
-    if not path.is_file():
+    try:
+        found = path.is_file()
+    except OSError:
+        found = False
+    if not found:
+        # a bare name with no file beside: the shipped scenario of that name
+        from regionsoft_sd.resources import shipped_scenarios
+
+        path = shipped_scenarios().get(path.stem, path)
+        try:
+            found = path.is_file()
+        except OSError:
+            found = False
+    if not found:
         raise InputError(
-            file, "based_on", f"no scenario file {str(path)!r}", "name a file in the same folder"
+            file,
+            "based_on",
+            f"no scenario file {str(path)!r}",
+            "name a file in the same folder, or a shipped scenario (`regionsoft scenarios`)",
         )
     return path
 
@@ -479,11 +534,18 @@ def _check_one_split(
         bad = np.flatnonzero(np.abs(total - 1.0) > SPLIT_TOLERANCE)
         if bad.size:
             i = int(bad[0])
-            parts = " + ".join(f"{paths[n][i]:g} ({n})" for n in names)
+            parts = " + ".join(f"{_share_label(n)} {paths[n][i]:.12g}" for n in names)
             when = f" in {years[i]:g}" if len(years) > 1 or any(n in series for n in names) else ""
             raise InputError(
                 file,
                 f"{prefix} {group.lower()}",
-                f"the shares sum to {total[i]:.6g}{when}, not 1: {parts}",
+                f"the shares sum to {total[i]:.12g}{when}, not 1 (off by {total[i] - 1:+.3g}): "
+                f"{parts}",
                 f"change them so they sum to 1 (tolerance {SPLIT_TOLERANCE:g})",
             )
+
+
+def _share_label(name: str) -> str:
+    """`Policy culture share` / `Initial culture share` -> `culture` (short, for messages)."""
+    short = name.split(" ", 1)[1] if name.split(" ", 1)[0] in ("Policy", "Initial") else name
+    return short.removesuffix(" share")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from regionsoft_sd.catalogue import catalogue
 from regionsoft_sd.errors import InputError

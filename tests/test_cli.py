@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from regionsoft_sd import cli
+from regionsoft_sd.outdir import MANIFEST
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -80,12 +81,13 @@ def call(capsys, *argv) -> tuple[int, str, str]:
 @pytest.mark.parametrize("case", sorted(BAD_INPUTS))
 @pytest.mark.parametrize("command", ["compare", "run", "check"])
 def test_bad_input_exits_2_with_one_line_and_touches_nothing(
-    case, command, tmp_path, out_with_old_results, capsys
+    case, command, tmp_path, out_with_old_results, capsys, monkeypatch
 ):
     text, expected, key = BAD_INPUTS[case]
-    bad = tmp_path / f"{case}.toml"
+    monkeypatch.chdir(tmp_path)  # relative paths, as a user types them
+    bad = Path(f"{case}.toml")
     bad.write_text(text, encoding="utf-8")
-    good = tmp_path / "good.toml"
+    good = Path("good.toml")
     good.write_text(GOOD, encoding="utf-8")
     files = {"compare": [good, bad], "run": [bad], "check": [bad]}[command]
     before = snapshot(out_with_old_results)
@@ -193,6 +195,7 @@ def test_compare_writes_tables_plots_and_prints_the_table(tmp_path, capsys):
         "trajectories.parquet",
         "outcomes.png",
         "stocks.png",
+        MANIFEST,  # what regionsoft wrote there, with hashes
     }
     assert expected == {p.name for p in out.iterdir()}  # no temporary files left
     metrics = pd.read_csv(out / "metrics.csv", index_col=0)
@@ -264,3 +267,59 @@ def test_sweep_is_wired_in_and_bad_specs_exit_2_touching_nothing(tmp_path, capsy
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and str(spec) in err and "Fix:" in err
     assert not out.exists()
+
+
+def test_terminal_escapes_in_a_toml_key_are_printed_escaped(tmp_path, capsys):
+    bad = tmp_path / "esc.toml"
+    bad.write_text(
+        GOOD + '[parameters]\n"\\u001b]0;pwned\\u0007\\u001b[2J" = 1\n', encoding="utf-8"
+    )
+    code, stdout, err = call(capsys, "check", bad)
+    assert code == 2 and stdout == ""
+    assert "\x1b" not in err and "\x07" not in err and "\\x1b]0;pwned" in err
+
+
+def test_a_huge_value_gives_one_short_line(tmp_path, capsys):
+    bad = tmp_path / "huge.toml"
+    bad.write_text(GOOD + f'[policy.tax_share]\nvalue = "{"9" * 200_000}"\n', encoding="utf-8")
+    code, _, err = call(capsys, "check", bad)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and len(err.strip()) < 300
+    assert "huge.toml" in err and "policy.tax_share.value" in err and "Fix:" in err
+
+
+def test_a_name_too_long_for_run_is_refused_by_check(tmp_path, capsys):
+    bad = tmp_path / "long.toml"
+    bad.write_text(f'name = "{"n" * 230}"\ndescription = "d"\n', encoding="utf-8")
+    for command in ("check", "run"):
+        code, _, err = call(capsys, command, bad, *(["--out", tmp_path / "o"] * (command == "run")))
+        assert code == 2 and "at most 100 characters" in err and "internal" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_deep_nesting_and_a_long_based_on_chain_exit_2(tmp_path, capsys):
+    deep = tmp_path / "deep.toml"
+    deep.write_text(GOOD + "x = " + "[" * 3000 + "]" * 3000 + "\n", encoding="utf-8")
+    for i in range(500):
+        parent = f'based_on = "c{i + 1}"\n' if i < 499 else ""
+        (tmp_path / f"c{i}.toml").write_text(f'name = "c{i}"\ndescription = "d"\n{parent}')
+    for path in (deep, tmp_path / "c0.toml"):
+        code, _, err = call(capsys, "check", path)
+        assert code == 2 and "internal" not in err and len(err) < 300, err
+
+
+def test_a_scenario_path_through_a_symlink_loop_exits_2(tmp_path, capsys):
+    (tmp_path / "a.toml").symlink_to(tmp_path / "b.toml")
+    (tmp_path / "b.toml").symlink_to(tmp_path / "a.toml")
+    code, _, err = call(capsys, "check", tmp_path / "a.toml")
+    assert code == 2 and "symlink loop" in err
+
+
+def test_run_and_compare_share_a_folder_and_refuse_a_sweeps(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert call(capsys, "run", SCENARIOS / "baseline.toml", "--out", out)[0] == 0
+    assert call(capsys, "compare", SCENARIOS / "baseline.toml", "--out", out)[0] == 0
+    again = call(capsys, "run", SCENARIOS / "baseline.toml", "--out", out)
+    assert again[0] == 0  # its own earlier outputs are replaced
+    spec = ROOT / "scenarios" / "sweeps" / "screening_morris.toml"
+    code, _, err = call(capsys, "sweep", spec, "--out", out, "--no-progress")
+    assert code == 2 and "'simulation' command" in err

@@ -58,3 +58,63 @@ def test_load_toml_reports_line_of_syntax_error(tmp_path):
 def test_load_toml_directory(tmp_path):
     with pytest.raises(InputError, match="not a file"):
         load_toml(tmp_path)
+
+
+# --- messages stay short, printable and single-line (issue: reliability of input errors) ---
+
+
+def test_control_characters_are_escaped_never_printed_raw():
+    err = InputError("f.toml", "policy.\x1b[31mred\x1b[0m", "bad\x07 value", "fix\x1b]0;title\x07")
+    text = str(err)
+    assert "\x1b" not in text and "\x07" not in text
+    assert "\\x1b[31mred" in text and "\\x07" in text
+
+
+def test_messages_stay_under_300_characters_and_keep_file_key_and_fix():
+    huge = "x" * 200_000
+    err = InputError("/very/" + "deep/" * 60 + "scenario.toml", "parameters." + huge, huge, huge)
+    text = str(err)
+    assert len(text) < 300 and "\n" not in text
+    assert "scenario.toml" in text and "parameters.x" in text and "Fix: x" in text
+
+
+def test_short_messages_are_not_cut():
+    err = InputError("scenarios/x.toml", "policy.culture_shar", "unknown lever", "did you mean?")
+    assert str(err) == "scenarios/x.toml: policy.culture_shar: unknown lever. Fix: did you mean?"
+
+
+def test_utf8_bom_gets_a_hint(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbfname = 'x'\n")
+    with pytest.raises(InputError, match="byte-order mark") as info:
+        load_toml(path)
+    assert "without BOM" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x = " + "[" * 2000 + "]" * 2000 + "\n",  # tomllib itself recurses too deep
+        "x = " + "[" * 200 + "]" * 200 + "\n",  # parses, but deeper than anything needs
+        "".join(f"[{'.'.join(['t'] * 40)}]\n"),  # 40 nested tables
+    ],
+    ids=["2000 arrays", "200 arrays", "40 tables"],
+)
+def test_deep_nesting_is_an_input_error(tmp_path, text):
+    path = tmp_path / "deep.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match="nest") as info:
+        load_toml(path)
+    assert len(str(info.value)) < 300
+
+
+def test_symlink_loop_and_dangling_link_are_input_errors(tmp_path):
+    a, b = tmp_path / "a.toml", tmp_path / "b.toml"
+    a.symlink_to(b)
+    b.symlink_to(a)
+    with pytest.raises(InputError, match="symlink loop"):
+        load_toml(a)
+    dangling = tmp_path / "d.toml"
+    dangling.symlink_to(tmp_path / "missing.toml")
+    with pytest.raises(InputError, match="missing file"):
+        load_toml(dangling)

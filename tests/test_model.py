@@ -1,4 +1,4 @@
-"""load_model(): the shipped .mdl loads in PySD, the translation is cached and kept out of git."""
+"""load_model(): the .mdl loads in PySD; its translation is cached outside the package and git."""
 
 import subprocess
 
@@ -46,4 +46,14 @@ def test_translations_are_not_tracked_by_git():
         cwd=model_mod.PACKAGE_ROOT,
         check=True,
     ).stdout.split()
-    assert [p for p in tracked if not p.endswith(".mdl")] == []
+    assert [p for p in tracked if p.endswith(".py")] == []  # no PySD translation in git
+
+
+def test_cache_is_the_user_cache_folder_unless_regionsoft_cache_is_set(tmp_path, monkeypatch):
+    from regionsoft_sd.resources import cache_dir
+
+    monkeypatch.delenv("REGIONSOFT_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_dir() == tmp_path / "xdg" / "regionsoft-sd"
+    monkeypatch.setenv("REGIONSOFT_CACHE", str(tmp_path / "mine"))
+    assert cache_dir() == tmp_path / "mine"

@@ -1,48 +1,83 @@
-"""Figures: overlays share axes and carry units; the stocks panel shows the seven stocks."""
+"""Figures of scenario runs: shared axes, readable units, fixed colours, a highlighted baseline."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
 
+import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from regionsoft_sd.catalogue import catalogue
-from regionsoft_sd.plots import KEY_VARIABLES, plot_stocks, plot_trajectories
-from regionsoft_sd.scenario import Scenario
+from regionsoft_sd.plots import key_variables, plot_outcomes, plot_stocks, plot_trajectories
+from regionsoft_sd.resources import load_scenario
 from regionsoft_sd.simulate import run
+from regionsoft_sd.style import BASELINE_COLOUR, readable_units, scenario_colours
 
-SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+MODELLER_UNITS = re.compile(r"\b(Dmnl|Money|Index)\b")
 
 
 @pytest.fixture(scope="module")
 def runs():
-    return {n: run(Scenario.from_file(SCENARIOS / f"{n}.toml")) for n in ("baseline", "balanced")}
+    names = ("baseline", "balanced", "culture_first", "image_campaign")
+    return {n: run(load_scenario(n)) for n in names}
 
 
 def visible(fig: Figure):
     return [ax for ax in fig.axes if ax.get_visible()]
 
 
-def test_overlay_has_one_line_per_scenario_and_units(runs):
-    fig = plot_trajectories(runs, ["Dominant Soft Power", "Output"])
+def all_labels(fig: Figure) -> list[str]:
+    out = []
+    for ax in visible(fig):
+        out += [ax.get_ylabel(), ax.get_xlabel(), ax.get_title()]
+    return out
+
+
+def test_overlay_has_one_line_per_scenario_and_readable_units(runs):
+    two = {k: runs[k] for k in ("baseline", "balanced")}
+    fig = plot_trajectories(two, ["Dominant Soft Power", "Output"])
     assert isinstance(fig, Figure)
     axes = visible(fig)
     assert len(axes) == 2
     assert all(len(ax.get_lines()) == 2 for ax in axes)
-    assert axes[1].get_ylabel() == f"Output [{catalogue()['Output'].units}]"
+    # Output is Money/Year in the model: a reader sees the currency per year
+    assert axes[1].get_ylabel().replace("\n", " ") == "billion yuan per year"
     assert axes[0].get_shared_x_axes().joined(axes[0], axes[1])
-    assert {t.get_text() for t in fig.legends[0].get_texts()} == {"baseline", "balanced"}
+    assert {t.get_text() for t in fig.legends[0].get_texts()} == {
+        "baseline (reference)",
+        "balanced",
+    }
+    assert not any(MODELLER_UNITS.search(label) for label in all_labels(fig))
 
 
-def test_key_variables_exist_in_the_model():
-    assert all(v in catalogue() for v in KEY_VARIABLES)
+def test_any_spelling_of_a_variable_is_accepted(runs):
+    fig = plot_trajectories(runs, ["dominant_soft_power", "OUTPUT", "hard power index"])
+    titles = [ax.get_title() for ax in visible(fig)]
+    assert titles == ["Dominant Soft Power", "Output", "Hard Power Index"]
 
 
-def test_stocks_panel_shows_the_seven_stocks(runs):
+def test_unknown_variable_names_the_closest_one(runs):
+    from regionsoft_sd.errors import InputError
+
+    with pytest.raises(InputError, match="Dominant Soft Power"):
+        plot_trajectories(runs, ["Dominant Soft Powr"])
+
+
+def test_key_variables_are_the_ranked_metrics_variables():
+    from regionsoft_sd.metrics import METRICS
+
+    keys = key_variables()
+    assert keys and all(v in catalogue() for v in keys)
+    ranked = {m.variable for m in METRICS if m.better and m.variable in catalogue()}
+    assert set(keys) == {v for v in ranked if catalogue()[v].kind != "control"}
+
+
+def test_stocks_panel_shows_the_models_stocks(runs):
     fig = plot_stocks(runs)
     titles = [ax.get_title() for ax in visible(fig)]
-    assert titles == [e.name for e in catalogue().stocks()] and len(titles) == 7
+    assert titles == [e.name for e in catalogue().stocks()]
 
 
 def test_single_run_is_drawn_as_one_scenario(runs):
@@ -57,6 +92,97 @@ def test_bottom_panel_of_each_column_shows_the_time_axis(runs):
     for col in range(ncols):
         column = [ax for ax in axes[col::ncols] if ax.get_visible()]
         bottom = column[-1]
-        assert bottom.get_xlabel().startswith("Time [")
+        assert bottom.get_xlabel() == "Year"
         assert bottom.xaxis.get_tick_params().get("labelbottom", True)
         assert all(not ax.get_xlabel() for ax in column[:-1])
+
+
+def colours_by_label(fig: Figure) -> dict[str, str]:
+    from matplotlib.colors import to_hex
+
+    return {
+        line.get_label().removesuffix(" (reference)"): to_hex(line.get_color())
+        for ax in visible(fig)
+        for line in ax.get_lines()
+        if not line.get_label().startswith("_")
+    }
+
+
+def test_a_scenario_keeps_its_colour_in_every_figure(runs):
+    a = colours_by_label(plot_outcomes(runs))
+    b = colours_by_label(plot_stocks({k: runs[k] for k in ("culture_first", "balanced")}))
+    c = colours_by_label(plot_trajectories({"balanced": runs["balanced"]}, ["Output"]))
+    assert a["balanced"] == b["balanced"] == c["balanced"]
+    assert a["culture_first"] == b["culture_first"]
+    assert len(set(a.values())) == len(a)  # all different within one figure
+
+
+def test_shipped_scenarios_have_distinct_fixed_colours():
+    from regionsoft_sd.resources import shipped_scenarios
+
+    names = list(shipped_scenarios())
+    full = scenario_colours(names)
+    assert len(set(full.values())) == len(names)
+    for n in names:  # the same colour whatever else is in the figure
+        assert scenario_colours([n, "my_own_plan"])[n] == full[n]
+
+
+def test_baseline_is_highlighted(runs):
+    fig = plot_trajectories(runs, ["Output"])
+    lines = {ln.get_label(): ln for ln in visible(fig)[0].get_lines()}
+    base = lines["baseline (reference)"]
+    others = [ln for k, ln in lines.items() if k != "baseline (reference)"]
+    assert base.get_color() == BASELINE_COLOUR
+    assert all(base.get_linewidth() > ln.get_linewidth() for ln in others)
+    assert all(base.get_zorder() > ln.get_zorder() for ln in others)
+
+
+def test_outcomes_show_the_difference_from_the_baseline_in_per_cent(runs):
+    fig = plot_outcomes(runs, ["Dominant Soft Power"])
+    left, right = visible(fig)
+    assert right.get_ylabel().startswith("%")
+    diffs = {ln.get_label().removesuffix(" (reference)"): ln for ln in right.get_lines()}
+    np.testing.assert_allclose(diffs["baseline"].get_ydata(), 0.0)
+    b = runs["baseline"]["Dominant Soft Power"].to_numpy()
+    s = runs["balanced"]["Dominant Soft Power"].to_numpy()
+    np.testing.assert_allclose(diffs["balanced"].get_ydata(), 100 * (s - b) / b)
+
+
+def text_boxes_overlap(fig: Figure, texts) -> bool:
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    boxes = sorted((t.get_window_extent(renderer) for t in texts), key=lambda b: b.y0)
+    return any(lo.y1 > hi.y0 + 0.5 for lo, hi in zip(boxes, boxes[1:], strict=False))
+
+
+def test_end_labels_name_every_strategy_without_overlapping(runs):
+    fig = plot_outcomes(runs)
+    for ax in visible(fig)[1::2]:
+        labels = [t for t in ax.texts if t.get_text() in runs]
+        assert {t.get_text() for t in labels} == set(runs) - {"baseline"}
+        assert not text_boxes_overlap(fig, labels)
+
+
+@pytest.mark.parametrize(
+    ("units", "name", "doc", "expected"),
+    [
+        ("Money/Year", "Output", "", "billion yuan per year"),
+        ("Money", "Productive Capital", "", "billion yuan"),
+        ("Dmnl", "Hard Power Index", "", "index, 2025 = 1"),
+        (
+            "Dmnl",
+            "Relative culture spending",
+            "Culture spending relative to 2025.",
+            "index, 2025 = 1",
+        ),
+        ("Dmnl", "Tax share", "", "share"),
+        ("Dmnl", "Carrier elasticity", "", ""),
+        ("Index", "Human Quality", "", "index, 2025 = 1"),
+        ("Index/Year", "Talent inflow", "", "index points per year"),
+        ("1/Year", "Obsolescence rate", "", "per year"),
+        ("Year", "Conversion time", "", "years"),
+        ("Index/(1000 Money)", "soft_power_per_money", "", "index points per trillion yuan"),
+    ],
+)
+def test_readable_units(units, name, doc, expected):
+    assert readable_units(units, name, doc) == expected

@@ -224,15 +224,18 @@ def test_readme_scenario_example_is_valid(tmp_path):
 
 
 def child_of(tmp_path: Path, parent: str, body: str) -> Path:
-    based_on = (SCENARIOS / f"{parent}.toml").as_posix()
-    return write(tmp_path, "child", f'name="c"\ndescription="d"\nbased_on="{based_on}"\n{body}')
+    """A child of a shipped scenario; the parent (and baseline, its own parent) copied beside it."""
+    for name in {parent, "baseline"}:
+        write(tmp_path, name, (SCENARIOS / f"{name}.toml").read_text(encoding="utf-8"))
+    return write(tmp_path, "child", f'name="c"\ndescription="d"\nbased_on="{parent}"\n{body}')
 
 
-def test_child_series_conflicting_with_parent_timing_is_rejected(tmp_path):
+def test_child_series_conflicting_with_parent_timing_is_rejected(tmp_path, monkeypatch):
     # culture_first starts the split group in 2027 with a 5-year ramp; a series
     # for one share would silently drop that timing for the other three.
+    monkeypatch.chdir(tmp_path)  # relative paths, as a user types them: the line has room
     child = child_of(
-        tmp_path, "culture_first", "[policy]\nimage_share = [[2025,0.03],[2075,0.03]]\n"
+        Path("."), "culture_first", "[policy]\nimage_share = [[2025,0.03],[2075,0.03]]\n"
     )
     with pytest.raises(InputError, match="give the other levers of the group as series") as exc:
         Scenario.from_file(child)
@@ -323,3 +326,84 @@ def test_carried_forward_policy_follows_the_child_initial_value(tmp_path):
     )
     s = Scenario.from_file(child)
     assert s.constants["Policy tax share"] == 0.25 and s.constants["Initial tax share"] == 0.3
+
+
+# --- input errors that used to crash or mislead ------------------------------------------
+
+
+def test_a_long_based_on_chain_is_an_input_error_not_a_crash(tmp_path):
+    """500 files, each based_on the next: a clear limit instead of RecursionError."""
+    for i in range(500):
+        parent = f'based_on = "s{i + 1}"\n' if i < 499 else ""
+        write(tmp_path, f"s{i}", f'name = "s{i}"\ndescription = "d"\n{parent}')
+    with pytest.raises(InputError, match="longer than 32 files") as info:
+        Scenario.from_file(tmp_path / "s0.toml")
+    assert info.value.key == "based_on" and len(str(info.value)) < 300
+
+
+def test_a_chain_within_the_limit_still_works(tmp_path):
+    for i in range(10):
+        parent = (
+            f'based_on = "s{i + 1}"\n' if i < 9 else '[parameters]\n"Absorption rate" = 0.012\n'
+        )
+        write(tmp_path, f"s{i}", f'name = "s{i}"\ndescription = "d"\n{parent}')
+    assert Scenario.from_file(tmp_path / "s0.toml").constants["Absorption rate"] == 0.012
+
+
+@pytest.mark.parametrize(
+    "where, based_on", [("sub", "../baseline"), (".", "sub/baseline"), (".", "ABS")]
+)
+def test_based_on_stays_in_the_scenarios_folder(tmp_path, where, based_on):
+    """The parent file exists each time (so only the folder rule can refuse it)."""
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    text = (SCENARIOS / "baseline.toml").read_text(encoding="utf-8")
+    write(tmp_path, "baseline", text)
+    write(sub, "baseline", text)
+    if based_on == "ABS":
+        based_on = (tmp_path / "sub" / "baseline").as_posix()
+    child = write(
+        tmp_path / where, "child", f'name = "c"\ndescription = "d"\nbased_on = "{based_on}"\n'
+    )
+    with pytest.raises(InputError, match="same folder") as info:
+        Scenario.from_file(child)
+    assert info.value.key == "based_on" and "is a path" in str(info.value)
+
+
+def test_a_name_too_long_for_file_names_fails_the_check(tmp_path):
+    """`check` must refuse what `run` cannot write: the name becomes <name>_trajectories.csv."""
+    path = write(tmp_path, "long", f'name = "{"n" * 230}"\ndescription = "d"\n')
+    with pytest.raises(InputError, match="at most 100 characters") as info:
+        Scenario.from_file(path)
+    assert info.value.key == "name"
+
+
+@pytest.mark.parametrize(
+    "value, problem, fix",
+    [
+        ("nan", "nan is not a number", "write a number such as"),
+        ("inf", "is infinite", "finite number"),
+        ("1" + "0" * 400, "too large", "smaller number"),
+    ],
+)
+def test_nan_inf_and_huge_numbers_get_their_own_message(tmp_path, value, problem, fix):
+    path = write(
+        tmp_path, "x", f'name = "x"\ndescription = "d"\n[parameters]\n"Absorption rate" = {value}\n'
+    )
+    with pytest.raises(InputError) as info:
+        Scenario.from_file(path)
+    msg = str(info.value)
+    assert problem in msg and fix in msg, msg
+    if value == "nan":
+        assert "smaller" not in msg
+
+
+def test_split_message_shows_the_digits_that_break_the_sum(tmp_path):
+    """0.45 + 0.35 + 0.17 + 0.030002 = 1.000002: more than the tolerance, which '1' would hide."""
+    body = "[policy]\neducation_share = 0.45\npublic_service_share = 0.35\n"
+    body += "culture_share = 0.17\nimage_share = 0.030002\n"
+    path = write(tmp_path, "x", f'name = "x"\ndescription = "d"\n{body}')
+    with pytest.raises(InputError) as info:
+        Scenario.from_file(path)
+    msg = str(info.value)
+    assert "sum to 1.000002" in msg and "off by +2e-06" in msg and "image 0.030002" in msg, msg

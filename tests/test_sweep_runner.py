@@ -13,8 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from regionsoft_sd.outdir import MANIFEST
+from regionsoft_sd.runs import CHUNK_DIR, plan
+from regionsoft_sd.runs.chunks import strategy_overrides
 from regionsoft_sd.sweep import load_spec, run_sweep
-from regionsoft_sd.sweep.runner import CHUNK_DIR, plan, strategy_overrides
+from regionsoft_sd.sweep.pipeline import task_for
 from regionsoft_sd.sweep.sampling import sample
 
 DATA = Path(__file__).parent / "sweep_data"
@@ -123,7 +126,7 @@ def test_small_sweep_outputs(reference, small_spec):
 def test_sampled_initial_lever_carries_the_status_quo(small_spec):
     spec = load_spec(small_spec)
     values = sample(spec).iloc[:5]
-    base = strategy_overrides(spec, spec.strategies[0], values)
+    base = strategy_overrides(task_for(spec), spec.strategies[0], values)
     np.testing.assert_array_equal(base["Policy tax share"], values["Initial tax share"])
 
 
@@ -144,11 +147,12 @@ def test_resume_after_interrupt_is_bit_identical(method, request, tmp_path):
 
     with pytest.raises(KeyboardInterrupt):
         run_sweep(small_spec, tmp_path, progress=False, figures=False, on_chunk=crash)
-    done = sorted(p.name for p in (tmp_path / CHUNK_DIR).glob("chunk-*.parquet"))
+    chunks = tmp_path / CHUNK_DIR / load_spec(small_spec).digest
+    done = sorted(p.name for p in chunks.glob("chunk-*.parquet"))
     assert done == ["chunk-000000.parquet", "chunk-000001.parquet"]
-    before = (tmp_path / CHUNK_DIR / done[0]).stat().st_mtime_ns
+    before = (chunks / done[0]).stat().st_mtime_ns
     run_sweep(small_spec, tmp_path, resume=True, progress=False, figures=False)
-    assert (tmp_path / CHUNK_DIR / done[0]).stat().st_mtime_ns == before  # not rerun
+    assert (chunks / done[0]).stat().st_mtime_ns == before  # not rerun
     assert_same_outputs(reference, tmp_path)
 
 
@@ -175,7 +179,7 @@ def test_resume_after_kill_is_bit_identical(tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    chunks = out / CHUNK_DIR
+    chunks = out / CHUNK_DIR / load_spec(spec).digest
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(list(chunks.glob("chunk-*.parquet"))) < 5:
         time.sleep(0.01)
@@ -225,7 +229,7 @@ def test_existing_scheduler_and_a_lost_worker(reference, small_spec, tmp_path):
 def test_resume_of_a_finished_sweep_without_fan_variables_runs_nothing(tmp_path):
     """Chunks keep no trajectories when there are no fan variables; resume must not
     mistake that for an unfinished chunk."""
-    from regionsoft_sd.sweep.runner import prepare_dir
+    from regionsoft_sd.runs import Checkpoints
 
     spec_path = tmp_path / "nofan.toml"
     text = (
@@ -236,7 +240,13 @@ def test_resume_of_a_finished_sweep_without_fan_variables_runs_nothing(tmp_path)
     spec_path.write_text(text, encoding="utf-8")
     out = tmp_path / "out"
     run_sweep(spec_path, out, progress=False, figures=False)
-    assert prepare_dir(load_spec(spec_path), out, resume=True) == []
+    spec = load_spec(spec_path)
+    cp = Checkpoints(out / CHUNK_DIR, spec.digest, spec.n_runs, spec.chunk_size)
+    rows = sample(spec)
+    from regionsoft_sd.runs.checkpoint import frame_hash
+
+    todo, notes = cp.start(True, lambda i: frame_hash(rows.iloc[i * 3 : i * 3 + 3]))
+    assert todo == [] and notes == []
 
 
 def _known_lhs(tmp_path: Path) -> Path:
@@ -251,20 +261,28 @@ def _known_lhs(tmp_path: Path) -> Path:
 
 
 def test_reused_out_folder_keeps_only_the_new_sweeps_outputs(sobol_spec, tmp_path):
-    """A fresh sweep into a folder of another sweep: nothing stale survives, no temp files."""
+    """A fresh sweep into a folder of another sweep: nothing stale of ours survives,
+    no temporary file of ours is left, and a file the user put there is untouched."""
     out = tmp_path / "out"
     run_sweep(sobol_spec, out, progress=False)
     old = {"sobol.csv", "sobol_s2.csv", "win_share.csv", "figures/sobol.png"}
     assert all((out / name).is_file() for name in old)
-    leftovers = [out / CHUNK_DIR / ".chunk-000001.parquet.abc123.tmp", out / ".runs.parquet.x.tmp"]
-    for p in leftovers:
-        p.write_bytes(b"half a file")  # what a killed run leaves behind
+    old_chunks = out / CHUNK_DIR / load_spec(sobol_spec).digest
+    assert old_chunks.is_dir()
+    digest = load_spec(_known_lhs(tmp_path)).digest
+    (out / CHUNK_DIR / digest).mkdir()
+    ours = out / CHUNK_DIR / digest / ".chunk-000001.parquet.abc12345.tmp"
+    ours.write_bytes(b"half a file")  # what a killed run leaves in its checkpoint folder
+    mine = {"notes.txt": b"my notes", "figures/my_plot.png": b"not regionsoft's"}
+    for name, data in mine.items():
+        (out / name).write_bytes(data)
     res = run_sweep(_known_lhs(tmp_path), out, progress=False)
     present = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
-    outputs = {p for p in present if not p.startswith(f"{CHUNK_DIR}/")}
-    assert outputs == {p.relative_to(out).as_posix() for p in res.files}
+    outputs = {p for p in present if not p.startswith(f"{CHUNK_DIR}/")} - set(mine)
+    assert outputs == {p.relative_to(out).as_posix() for p in res.files} | {MANIFEST}
     assert not old & present and "figures/fan_model.png" in outputs
-    assert not any(p.exists() for p in leftovers)
+    assert not ours.exists() and not old_chunks.exists()
+    assert {n: (out / n).read_bytes() for n in mine} == mine
     assert any("removed outputs of an earlier sweep" in n and "sobol.csv" in n for n in res.notes)
 
 
@@ -283,3 +301,83 @@ def test_failed_sweep_keeps_the_earlier_result(sobol_reference, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         run_sweep(_known_lhs(tmp_path), out, progress=False, on_chunk=crash)
     assert {p.name: p.read_bytes() for p in out.glob("*.csv")} == before
+
+
+def test_memory_does_not_grow_with_the_number_of_runs(
+    sobol_spec, sobol_reference, monkeypatch, tmp_path
+):
+    """With the in-memory cap at 8 runs: the design is never made more than a chunk at a
+    time, the result holds 8 runs, and every file is the same as without the cap (the
+    quantiles then come from passes over the checkpoints, not from memory)."""
+    from regionsoft_sd.sweep import pipeline, sampling
+
+    asked: list[int] = []
+    unit = sampling.Design.unit
+
+    def recording(self, start, stop):
+        asked.append(stop - start)
+        return unit(self, start, stop)
+
+    monkeypatch.setattr(sampling.Design, "unit", recording)
+    monkeypatch.setattr(pipeline, "KEEP_RUNS", 8)
+    res = run_sweep(sobol_spec, tmp_path, progress=False, figures=False)
+    spec = load_spec(sobol_spec)
+    assert max(asked) <= spec.chunk_size < spec.n_runs
+    assert len(res.samples) == 8
+    assert all(len(y) == 8 for ys in res.outcomes.values() for y in ys.values())
+    assert_same_outputs(sobol_reference, tmp_path)
+
+
+FAULTY = f"""
+name = "faulty"
+method = "lhs"
+n = 60
+seed = 5
+chunk_size = 16
+model = "{(DATA / "faulty.mdl").as_posix()}"
+metrics = ["dominant_soft_power_end", "hard_power_index_end"]
+fan_variables = ["Dominant Soft Power"]
+fan_runs = 60
+
+[parameters]
+"Knob A" = "uniform"
+"Knob B" = "uniform"
+"""
+
+
+def test_runs_with_nan_or_a_negative_stock_are_reported_never_averaged(tmp_path):
+    """faulty.mdl, by hand: soft power 1 + 0.3 (1 - A) (t - 2025) is negative from the first
+    whole year after 2025 + 1 / (0.3 (A - 1)) when A > 4/3 (the horizon is 2035); output is
+    sqrt(B - 0.5), NaN from 2025 when B < 0.5. Values all inside the declared ranges."""
+    import math
+
+    spec = tmp_path / "faulty.toml"
+    spec.write_text(FAULTY, encoding="utf-8")
+    res = run_sweep(spec, tmp_path / "out", progress=False, figures=False)
+    samples = pd.read_parquet(tmp_path / "out" / "samples.parquet")
+    a, b = samples["Knob A"], samples["Knob B"]
+    nan, negative = b < 0.5, (a > 4 / 3) & ~(b < 0.5)
+    assert nan.any() and negative.any() and (~nan & ~negative).sum() > 10
+    faults = pd.read_csv(tmp_path / "out" / "faults.csv").set_index("run")
+    assert set(faults.index) == set(samples.index[nan | negative])
+    for run in samples.index[negative]:
+        year = 2025 + math.floor(1 / (0.3 * (a[run] - 1))) + 1
+        assert faults.loc[run, "fault"] == "negative 'Dominant Soft Power'"
+        assert faults.loc[run, "fault_time"] == year
+    assert faults.loc[samples.index[nan], "fault"].str.startswith("NaN in").all()
+    assert (faults.loc[samples.index[nan], "fault_time"] == 2025).all()
+    np.testing.assert_array_equal(faults["Knob A"], a[faults.index])  # which parameters
+    # the table averages only the sound runs: 1 + 3 (1 - A) over the main design
+    ok = ~(nan | negative) & (samples.design == "main")
+    outcomes = pd.read_csv(tmp_path / "out" / "outcomes.csv").set_index("metric")
+    row = outcomes.loc["dominant_soft_power_end"]
+    assert row["mean"] == pytest.approx((1 + 3 * (1 - a[ok])).mean(), rel=1e-12)
+    main = samples.design == "main"
+    assert row["nan_share"] == pytest.approx((nan | negative)[main].mean())
+    runs = pd.read_parquet(tmp_path / "out" / "runs.parquet").set_index("run")
+    assert runs.loc[faults.index, "dominant_soft_power_end"].isna().all()
+    note = next(n for n in res.notes if "negative stock" in n)
+    assert f"{len(faults):,} of" in note and "faults.csv" in note
+    assert len(res.faults) == len(faults)
+    fan = pd.read_csv(tmp_path / "out" / "fan.csv")
+    assert (fan.runs == (ok[:60]).sum()).all()  # fan bands leave the faulty runs out

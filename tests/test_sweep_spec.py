@@ -90,6 +90,31 @@ BAD = {
         "not a parameter",
     ),
     "no seed": (("seed = 1", ""), "seed", "missing"),
+    "normal with an sd so large it is a uniform (it used to collapse to the mean)": (
+        ('"triangular"', '{ distribution = "normal", sd = 1e15 }'),
+        "parameters.Carrier elasticity.sd",
+        'distribution = "uniform"',
+    ),
+    "normal with an sd so small every sample is the mean": (
+        ('"triangular"', '{ distribution = "normal", sd = 1e-12 }'),
+        "parameters.Carrier elasticity.sd",
+        "widen sd",
+    ),
+    "odd Morris levels": (
+        ('method = "sobol"\nn = 8', 'method = "morris"\nn = 4\nlevels = 5'),
+        "levels",
+        "use 4 or 6",
+    ),
+    "chunk size beyond what memory allows": (
+        ("seed = 1", "seed = 1\nchunk_size = 10000000"),
+        "chunk_size",
+        "<= 100,000",
+    ),
+    "more fan runs than memory allows": (
+        ("seed = 1", "seed = 1\nfan_runs = 10000000"),
+        "fan_runs",
+        "<= 20,000",
+    ),
     "status quo and its lever both sampled": (
         (
             '"Carrier elasticity" = "triangular"',
@@ -154,3 +179,35 @@ def test_resume_refuses_another_spec(tmp_path):
     path.write_text(GOOD, encoding="utf-8")
     assert main([str(path), "--out", str(out), "--resume", "--no-progress"]) == 2
     assert sorted((p.name, p.stat().st_mtime_ns) for p in (out / "chunks").iterdir()) == before
+
+
+def test_a_model_without_the_metrics_variables_is_bad_input(tmp_path, capsys):
+    """The metrics read five model variables; a model lacking them failed deep in a run."""
+    model = Path(__file__).parent / "sweep_data" / "no_metrics.mdl"
+    text = f"""
+name = "t"
+method = "lhs"
+n = 4
+seed = 1
+model = "{model.as_posix()}"
+metrics = ["dominant_soft_power_end"]
+[parameters]
+"Knob A" = "uniform"
+"""
+    path = _write(tmp_path, text)
+    with pytest.raises(InputError) as info:
+        load_spec(path)
+    msg = str(info.value)
+    assert info.value.key == "metrics" and "'Hard Power Index'" in msg and "Output" in msg
+    assert main([str(path), "--out", str(tmp_path / "out"), "--no-progress"]) == 2
+    assert not (tmp_path / "out").exists()
+
+
+def test_worker_count_above_the_cores_is_refused(tmp_path, capsys):
+    from regionsoft_sd.runs import max_workers
+
+    path = _write(tmp_path, GOOD)
+    code = main([str(path), "--out", str(tmp_path / "o"), "--workers", "100000", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"use at most {max_workers()}" in err and len(err) < 300
+    assert not (tmp_path / "o").exists()

@@ -150,13 +150,31 @@ def win_share(
     `outcomes_by_metric[metric][strategy]` holds the per-sample outcome.
     Columns are the strategies (in order) plus NO_WINNER when it occurs.
     """
-    rows = {}
+    counts: dict[str, dict[str, int]] = {}
     strategies: list[str] = []
+    n = 0
     for metric, outcomes in outcomes_by_metric.items():
         strategies = list(outcomes)
         winners = best_strategy(outcomes, better[metric])
-        counts = pd.Series(winners).value_counts()
-        rows[metric] = {s: counts.get(s, 0) / len(winners) for s in [*strategies, NO_WINNER]}
+        counts[metric] = win_counts(winners)
+        n = len(winners)
+    return win_share_from_counts(counts, n, strategies)
+
+
+def win_counts(winners: np.ndarray) -> dict[str, int]:
+    """How many samples each strategy (or NO_WINNER) wins, from `best_strategy`'s output."""
+    names, k = np.unique(np.asarray(winners, dtype=str), return_counts=True)
+    return {str(a): int(b) for a, b in zip(names, k, strict=True)}
+
+
+def win_share_from_counts(
+    counts: Mapping[str, Mapping[str, int]], n: int, strategies: Sequence[str]
+) -> pd.DataFrame:
+    """`win_share`'s table from win counts per metric over `n` samples (streamed sweeps)."""
+    rows = {
+        metric: {s: c.get(s, 0) / n for s in [*strategies, NO_WINNER]}
+        for metric, c in counts.items()
+    }
     df = pd.DataFrame.from_dict(rows, orient="index")
     if NO_WINNER in df and (df[NO_WINNER] == 0).all():
         df = df.drop(columns=NO_WINNER)

@@ -9,17 +9,22 @@ budget-split share alone (the four sum to 1). A sampled `Initial X` drags its le
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import numpy as np
 
 from regionsoft_sd.catalogue import Catalogue, Entry
 from regionsoft_sd.errors import InputError, unknown_name
 from regionsoft_sd.fields import choice, number
+from regionsoft_sd.runs.types import Strategy
 from regionsoft_sd.scenario import SPLIT_GROUP
 
-if TYPE_CHECKING:  # pragma: no cover
-    from regionsoft_sd.sweep.spec import Strategy
-
 DISTRIBUTIONS = ("uniform", "triangular", "normal", "loguniform")
+MAX_SD_RATIO = 1e3
+"""A normal truncated to [low, high] with sd above this many widths is a uniform there."""
+MIN_SD_RATIO = 1e-6
+"""... and with sd below this many widths, every sample is its mean."""
+_PROBES = np.array([1e-3, 0.05, 0.25, 0.5, 0.75, 0.95, 1 - 1e-3])
 _DIST_KEYS = {
     "uniform": ("distribution", "low", "high"),
     "triangular": ("distribution", "low", "high", "mode"),
@@ -172,7 +177,26 @@ def _parameter(body: Any, key: str, file: Any, entry: Entry, cat: Catalogue) -> 
         raise InputError(
             file, f"{key}.low", f"a log-uniform needs low > 0, got {low:g}", "set low above 0"
         )
-    return Parameter(
+    if dist == "normal":
+        assert sd is not None
+        width = high - low
+        if sd > MAX_SD_RATIO * width:
+            raise InputError(
+                file,
+                f"{key}.sd",
+                f"sd {sd:g} is over {MAX_SD_RATIO:g} times the interval [{low:g}, {high:g}]: "
+                "truncated there, this normal is a uniform",
+                'write distribution = "uniform"',
+            )
+        if sd < MIN_SD_RATIO * width:
+            raise InputError(
+                file,
+                f"{key}.sd",
+                f"sd {sd:g} is under {MIN_SD_RATIO:g} times the interval [{low:g}, {high:g}]: "
+                "every sample would be the mean",
+                "widen sd, or fix the value in a scenario instead of sampling it",
+            )
+    param = Parameter(
         entry.name,
         dist,
         float(low),
@@ -184,6 +208,29 @@ def _parameter(body: Any, key: str, file: Any, entry: Entry, cat: Catalogue) -> 
         sd,
         _linked_lever(entry, low, high, key, file, cat),
     )
+    _check_sampling(param, key, file)
+    return param
+
+
+def _check_sampling(p: Parameter, key: str, file: Any) -> None:
+    """Refuse a distribution whose inverse CDF is numerically degenerate.
+
+    Probes the quantiles a sweep uses: they must be finite, inside [low, high]
+    and strictly increasing (no collapse onto one value, as a truncated normal
+    with an extreme sd or mean would do in floating point).
+    """
+    from regionsoft_sd.sweep.sampling import ppf
+
+    with np.errstate(all="ignore"):
+        v = ppf(p, _PROBES)
+    if not (np.isfinite(v).all() and (np.diff(v) > 0).all()):
+        raise InputError(
+            file,
+            key,
+            f"the {p.distribution} over [{p.low:g}, {p.high:g}] cannot be sampled: "
+            "its quantiles collapse in floating point",
+            "use a mean and sd closer to the interval, or another distribution",
+        )
 
 
 def _linked_lever(

@@ -1,90 +1,150 @@
 """Figures of a sweep, each returned as a matplotlib Figure (the caller saves it).
 
-Axes are labelled with what they show and its units. Sensitivity figures show
-the first strategy (the reference, usually the baseline); the CSV files hold
-every strategy. `save_figures` writes them all as PNG, atomically.
+Built on `matplotlib.figure.Figure`, never pyplot, and never changing the global
+backend: importing this module (as `run_sweep` does) leaves a notebook's inline
+figures alone. Figures follow `regionsoft_sd.style`: readable units, wrapped
+parameter names, a fixed colour per strategy, the baseline highlighted.
+
+Sensitivity figures (Sobol, Morris, tornado) show the first strategy (the
+reference, usually the baseline); the CSV files hold every strategy. Fans and
+outcome distributions show every strategy on shared axes. A Morris design is a
+screening grid, half of whose values sit at the range bounds, so its spread is
+labelled as such, never as a range of futures. `save_figures` writes the PNGs.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from regionsoft_sd.io import save_figure  # noqa: E402
+from regionsoft_sd.io import save_figure
+from regionsoft_sd.style import (
+    BASELINE,
+    BASELINE_COLOUR,
+    metric_readable_units,
+    metric_title,
+    readable_units,
+    scenario_colours,
+    thousands,
+    tick_locator,
+    variable_units,
+    wrap,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from matplotlib.figure import Figure
+    from regionsoft_sd.sweep.result import SweepResult
 
-    from regionsoft_sd.sweep.pipeline import SweepResult
+_DESIGN = {"morris": "Morris screening design", "oat": "one-at-a-time design"}
+PROBABILITY_METHODS = ("sobol", "lhs", "montecarlo")
+"""Methods whose samples are draws from the parameter distributions (a range of futures)."""
+S1_COLOUR, ST_COLOUR = "#0072B2", "#E69F00"
+LOW_COLOUR, HIGH_COLOUR = "#0072B2", "#D55E00"
 
 
-def _grid(n: int, width: float = 4.6, height: float = 3.4, cols: int = 3):
+def _grid(n: int, width: float, height: float, cols: int = 3, **kw) -> tuple[Figure, list]:
     cols = max(1, min(cols, n))
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    fig = Figure(figsize=(width * cols, height * rows + 0.8), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False, **kw)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     return fig, list(axes.flat[:n])
 
 
-def _short(name: str, width: int = 28) -> str:
-    return name if len(name) <= width else name[: width - 1] + "…"
+def _metric_axis(ax, axis: str = "x") -> None:
+    """Round, well-spaced ticks with thousands separators (NPV labels never run together)."""
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_locator(tick_locator(4))
+    target.set_major_formatter(FuncFormatter(thousands))
 
 
 def sobol_bars(sobol: pd.DataFrame, strategy: str, units: dict[str, str]) -> Figure:
     """S1 and ST of each parameter, one panel per metric, with 95 % confidence intervals."""
     df = sobol[sobol.strategy == strategy]
     metrics = list(dict.fromkeys(df.metric))
-    fig, axes = _grid(len(metrics), width=5.2, height=0.35 * df.parameter.nunique() + 1.6)
+    k = df.parameter.nunique()
+    fig, axes = _grid(len(metrics), width=5.6, height=0.48 * k + 1.4)
     for ax, metric in zip(axes, metrics, strict=True):
         d = df[df.metric == metric].sort_values("ST")
         y = np.arange(len(d))
-        ax.barh(y - 0.2, d.S1, 0.4, xerr=d.S1_conf, label="S1 (first order)", color="#4c72b0")
-        ax.barh(y + 0.2, d.ST, 0.4, xerr=d.ST_conf, label="ST (total)", color="#dd8452")
-        ax.set_yticks(y, [_short(p) for p in d.parameter])
-        ax.set_xlabel("Sobol index (share of variance, Dmnl)")
-        ax.set_title(f"{metric}\n[{units.get(metric, '')}]", fontsize=9)
+        ax.barh(y - 0.2, d.S1, 0.4, xerr=d.S1_conf, label="S1: alone", color=S1_COLOUR)
+        ax.barh(y + 0.2, d.ST, 0.4, xerr=d.ST_conf, label="ST: with interactions", color=ST_COLOUR)
+        ax.set_yticks(y, [wrap(p, 26) for p in d.parameter], fontsize=8)
+        ax.set_xlabel("share of the outcome's variance")
+        ax.set_title(wrap(metric_title(metric), 40), fontsize=10)
         ax.axvline(0, color="black", lw=0.5)
-    axes[0].legend(fontsize=8, loc="lower right")
-    fig.suptitle(f"Sobol indices with 95 % CI, strategy {strategy!r}")
-    fig.tight_layout()
+        ax.grid(True, axis="x", alpha=0.3)
+    fig.legend(
+        *axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=2, frameon=False
+    )
+    fig.suptitle(
+        f"Which parameters drive the outcomes? Sobol indices with 95 % intervals ({strategy})"
+    )
     return fig
 
 
-def morris_plot(morris: pd.DataFrame, strategy: str, units: dict[str, str]) -> Figure:
-    """Morris mu* against sigma, one panel per metric; error bars are mu*'s 95 % CI."""
+def _side_labels(ax, points: list[tuple[str, float, float]]) -> None:
+    """Label points from a column right of the axes, with leader lines: labels never overlap."""
+    if not points:
+        return
+    points = sorted(points, key=lambda p: p[2], reverse=True)  # top label for the highest point
+    n = len(points)
+    for i, (text, x, y) in enumerate(points):
+        ty = 0.95 - i * (0.9 / max(n - 1, 1)) if n > 1 else 0.5
+        ax.annotate(
+            wrap(text, 24),
+            xy=(x, y),
+            xycoords="data",
+            xytext=(1.04, ty),
+            textcoords="axes fraction",
+            fontsize=7.5,
+            va="center",
+            annotation_clip=False,
+            arrowprops={"arrowstyle": "-", "color": "0.55", "lw": 0.6, "shrinkB": 3},
+        )
+
+
+def morris_plot(morris: pd.DataFrame, strategy: str, units: dict[str, str], top: int = 6) -> Figure:
+    """Morris mu* against sigma, one panel per metric; error bars are mu*'s 95 % CI.
+
+    The `top` parameters by mu* are named beside each panel. Morris ranks
+    influence; its design is a grid with half its values at the range bounds, so
+    it says nothing about how likely an outcome is.
+    """
     df = morris[morris.strategy == strategy]
     metrics = list(dict.fromkeys(df.metric))
-    fig, axes = _grid(len(metrics), width=5.0, height=4.2)
+    fig, axes = _grid(len(metrics), width=6.4, height=4.0, cols=2)
     for ax, metric in zip(axes, metrics, strict=True):
         d = df[df.metric == metric]
-        u = units.get(metric, "")
-        ax.errorbar(d.mu_star, d.sigma, xerr=d.mu_star_conf, fmt="o", ms=4, alpha=0.8)
-        top = d.nlargest(6, "mu_star")
-        for _, r in top.iterrows():
-            ax.annotate(
-                _short(r.parameter, 22),
-                (r.mu_star, r.sigma),
-                fontsize=7,
-                xytext=(3, 3),
-                textcoords="offset points",
-            )
+        u = metric_readable_units(metric, units)
+        ax.errorbar(
+            d.mu_star, d.sigma, xerr=d.mu_star_conf, fmt="o", ms=4, alpha=0.8, color=S1_COLOUR
+        )
         lim = max(float(d.mu_star.max()), float(d.sigma.max()), 1e-12) * 1.1
         ax.plot([0, lim], [0, lim], color="grey", lw=0.6, ls="--", label="σ = μ*")
-        ax.set_xlabel(f"μ* (mean |effect| per unit probability) [{u}]")
-        ax.set_ylabel(f"σ (spread of effects) [{u}]")
-        ax.set_title(metric, fontsize=9)
-    axes[0].legend(fontsize=8)
-    fig.suptitle(f"Morris screening, strategy {strategy!r}")
-    fig.tight_layout()
+        best = d.nlargest(top, "mu_star")
+        _side_labels(ax, [(r.parameter, r.mu_star, r.sigma) for r in best.itertuples()])
+        unit = f" ({u})" if u else ""
+        ax.set_xlabel(f"μ*: mean size of a parameter's effect{unit}", fontsize=8.5)
+        ax.set_ylabel(f"σ: how much that effect varies{unit}", fontsize=8.5)
+        ax.set_title(wrap(metric_title(metric), 48), fontsize=10)
+        _metric_axis(ax, "x")
+        _metric_axis(ax, "y")
+        ax.grid(True, alpha=0.3)
+    axes[0].legend(fontsize=8, loc="upper left")
+    fig.suptitle(
+        f"Morris screening ({strategy}): which parameters matter. A ranking of influence, "
+        "not a range of futures"
+    )
     return fig
 
 
@@ -94,86 +154,158 @@ def tornado_plot(
     """Outcome at each parameter's low and high quantile, around the base run."""
     df = tornado[tornado.strategy == strategy]
     metrics = list(dict.fromkeys(df.metric))
-    fig, axes = _grid(len(metrics), width=5.4, height=0.32 * top + 1.6)
+    fig, axes = _grid(len(metrics), width=5.8, height=0.36 * top + 1.4)
     for ax, metric in zip(axes, metrics, strict=True):
         d = df[df.metric == metric].nlargest(top, "swing").iloc[::-1]
         base = float(d.base_outcome.iloc[0]) if len(d) else 0.0
         y = np.arange(len(d))
-        ax.barh(y, d.outcome_at_low - base, left=base, color="#4c72b0", label="parameter low")
-        ax.barh(y, d.outcome_at_high - base, left=base, color="#dd8452", label="parameter high")
+        ax.barh(y, d.outcome_at_low - base, left=base, color=LOW_COLOUR, label="parameter low")
+        ax.barh(y, d.outcome_at_high - base, left=base, color=HIGH_COLOUR, label="parameter high")
         ax.axvline(base, color="black", lw=0.8)
-        ax.set_yticks(y, [_short(p) for p in d.parameter])
-        ax.set_xlabel(f"{metric} [{units.get(metric, '')}]")
-        ax.set_title(f"{metric} (base {base:.3g})", fontsize=9)
-    axes[0].legend(fontsize=8, loc="lower right")
-    fig.suptitle(f"Tornado: one parameter at a time, strategy {strategy!r}")
-    fig.tight_layout()
+        ax.set_yticks(y, [wrap(p, 26) for p in d.parameter], fontsize=8)
+        ax.set_xlabel(metric_readable_units(metric, units), fontsize=8.5)
+        base_text = thousands(float(f"{base:.3g}"))
+        ax.set_title(wrap(f"{metric_title(metric)} (base run: {base_text})", 44), fontsize=10)
+        _metric_axis(ax)
+        ax.grid(True, axis="x", alpha=0.3)
+    fig.legend(
+        *axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=2, frameon=False
+    )
+    fig.suptitle(f"One parameter at a time: outcome at its low and high value ({strategy})")
     return fig
 
 
-def fan_chart(fan: pd.DataFrame, strategy: str, var_units: dict[str, str]) -> Figure:
-    """Median with 25-75 % and 5-95 % bands of each fan variable over time."""
-    df = fan[fan.strategy == strategy]
-    variables = list(dict.fromkeys(df.variable))
-    times = [c for c in df.columns if c not in ("strategy", "variable", "quantile", "runs")]
+def _fan_title(method: str, runs: int) -> str:
+    if method in PROBABILITY_METHODS:
+        return f"Range of futures: median, 25-75 % and 5-95 % of {runs:,} sampled runs"
+    if method == "morris":
+        return (
+            f"Spread over the Morris screening design ({runs:,} runs). Not a range of futures: "
+            "Morris puts half its values at the range bounds"
+        )
+    return f"Spread over the one-at-a-time design ({runs:,} runs); not a range of futures"
+
+
+def fan_charts(
+    fan: pd.DataFrame,
+    strategies: Sequence[str],
+    method: str,
+    *,
+    units: Mapping[str, str] | None = None,
+    colours: Mapping[str, str] | None = None,
+    baseline: str = BASELINE,
+) -> Figure:
+    """Fans of every strategy on shared axes: rows are variables, columns strategies.
+
+    Each row shares its y axis, so strategies compare at a glance; the baseline's
+    median is repeated as a dashed black line in every other column. `units`
+    maps a variable to its readable units (default: from the shipped model).
+    """
+    strategies = [s for s in strategies if s in set(fan.strategy)]
+    variables = list(dict.fromkeys(fan.variable))
+    colours = dict(colours or scenario_colours(strategies, baseline))
+    times = [c for c in fan.columns if c not in ("strategy", "variable", "quantile", "runs")]
     t = np.array([float(c) for c in times])
-    fig, axes = _grid(len(variables), width=4.6, height=3.3, cols=2)
-    for ax, var in zip(axes, variables, strict=True):
-        d = df[df.variable == var].set_index("quantile")[times]
-        q = {round(k, 2): d.loc[k].to_numpy(dtype=float) for k in d.index}
-        ax.fill_between(t, q[0.05], q[0.95], color="#4c72b0", alpha=0.2, label="5-95 %")
-        ax.fill_between(t, q[0.25], q[0.75], color="#4c72b0", alpha=0.4, label="25-75 %")
-        ax.plot(t, q[0.5], color="#1f3b73", lw=1.5, label="median")
-        ax.set_xlabel("year")
-        ax.set_ylabel(f"{var} [{var_units.get(var, '')}]")
-        ax.set_title(var, fontsize=9)
-    axes[0].legend(fontsize=8, loc="upper left")
-    runs = int(df.runs.iloc[0]) if len(df) else 0
-    fig.suptitle(f"Range of futures, strategy {strategy!r} ({runs} sampled runs)")
-    fig.tight_layout()
+    nrow, ncol = len(variables), len(strategies)
+    fig = Figure(figsize=(2.5 * ncol + 1.6, 2.3 * nrow + 1.2), layout="constrained")
+    axes = fig.subplots(nrow, ncol, sharex=True, sharey="row", squeeze=False)
+
+    def bands(strategy: str, var: str) -> dict[float, np.ndarray]:
+        d = fan[(fan.strategy == strategy) & (fan.variable == var)].set_index("quantile")[times]
+        return {round(k, 2): d.loc[k].to_numpy(dtype=float) for k in d.index}
+
+    for i, var in enumerate(variables):
+        ref = bands(baseline, var) if baseline in strategies else None
+        for j, s in enumerate(strategies):
+            ax = axes[i][j]
+            q = bands(s, var)
+            c = colours[s]
+            ax.fill_between(t, q[0.05], q[0.95], color=c, alpha=0.18, lw=0, label="5-95 %")
+            ax.fill_between(t, q[0.25], q[0.75], color=c, alpha=0.38, lw=0, label="25-75 %")
+            ax.plot(t, q[0.5], color=c, lw=2.4 if s == baseline else 1.6, label="median")
+            if ref is not None and s != baseline:
+                ax.plot(t, ref[0.5], color=BASELINE_COLOUR, lw=1, ls="--", label="baseline median")
+            ax.grid(True, alpha=0.3)
+            ax.yaxis.set_major_formatter(FuncFormatter(thousands))
+            if i == 0:
+                ax.set_title(wrap(s, 18), fontsize=10, color=c, fontweight="bold")
+            if j == 0:
+                u = units[var] if units is not None and var in units else variable_units(var)
+                ax.set_ylabel(wrap(f"{var} ({u})" if u else var, 26), fontsize=8.5)
+            if i == nrow - 1:
+                ax.set_xlabel("Year")
+    key = [
+        Patch(fc="0.45", alpha=0.18, label="5-95 %"),
+        Patch(fc="0.45", alpha=0.38, label="25-75 %"),
+        Line2D([], [], color="0.3", lw=1.6, label="median"),
+    ]
+    if baseline in strategies and len(strategies) > 1:
+        key.append(Line2D([], [], color=BASELINE_COLOUR, lw=1, ls="--", label="baseline median"))
+    fig.legend(handles=key, loc="outside lower center", ncols=len(key), frameon=False)
+    runs = int(fan.runs.iloc[0]) if len(fan) else 0
+    fig.suptitle(wrap(_fan_title(method, runs), 120))
     return fig
 
 
-def outcome_distributions(result: SweepResult) -> Figure:
+def outcome_distributions(
+    result: SweepResult, *, colours: Mapping[str, str] | None = None, baseline: str = BASELINE
+) -> Figure:
     """Per metric, each strategy's outcome distribution (box: quartiles, whiskers: 5-95 %)."""
     metrics = list(result.outcomes)
-    fig, axes = _grid(len(metrics), width=5.2, height=3.8)
+    strategies = [s.name for s in result.spec.strategies]
+    colours = dict(colours or scenario_colours(strategies, baseline))
+    fig, axes = _grid(len(metrics), width=5.6, height=0.45 * len(strategies) + 1.6, cols=2)
     for ax, metric in zip(axes, metrics, strict=True):
         by = result.outcomes[metric]
         names = list(by)
         data = [np.asarray(v)[~np.isnan(v)] for v in by.values()]
-        ax.boxplot(data, whis=(5, 95), showfliers=False, vert=False)
+        box = ax.boxplot(
+            data, whis=(5, 95), showfliers=False, orientation="horizontal", patch_artist=True
+        )
+        for patch, n in zip(box["boxes"], names, strict=True):
+            patch.set(facecolor=colours[n], alpha=0.45, edgecolor=colours[n])
+            patch.set_linewidth(2.2 if n == baseline else 1.0)
+        for med in box["medians"]:
+            med.set(color="black", lw=1.4)
         labels = names
         if metric in result.win_share.index:
             ws = result.win_share.loc[metric]
-            labels = [f"{n} (best {ws.get(n, 0):.0%})" for n in names]
+            labels = [f"{n}\nbest in {ws.get(n, 0):.0%}" for n in names]
         ax.set_yticks(range(1, len(names) + 1), labels, fontsize=8)
-        ax.set_xlabel(f"{metric} [{result.units.get(metric, '')}]")
-        ax.set_title(metric, fontsize=9)
-    fig.suptitle("Outcomes per strategy over all samples (share of samples where best)")
-    fig.tight_layout()
+        for tick, n in zip(ax.get_yticklabels(), names, strict=True):
+            tick.set_color(colours[n])
+            tick.set_fontweight("bold" if n == baseline else "normal")
+        ax.set_xlabel(metric_readable_units(metric, result.units), fontsize=8.5)
+        ax.set_title(wrap(metric_title(metric), 48), fontsize=10)
+        _metric_axis(ax)
+        ax.grid(True, axis="x", alpha=0.3)
+    n = len(next(iter(result.outcomes.values()), {}).get(strategies[0], [])) if metrics else 0
+    if result.spec.method in PROBABILITY_METHODS:
+        head = f"Outcomes over {n:,} plausible futures (share of futures where each is best)"
+    else:
+        head = (
+            f"Outcomes over the {_DESIGN.get(result.spec.method, result.spec.method)} "
+            f"({n:,} runs): a screening design, not a probability sample of futures"
+        )
+    fig.suptitle(wrap(head, 120))
     return fig
 
 
 def win_share_table(win: pd.DataFrame) -> Figure:
     """The win-share table as a heat map: rows metrics, columns strategies."""
-    fig, ax = plt.subplots(figsize=(1.3 * win.shape[1] + 3, 0.5 * win.shape[0] + 1.6))
-    im = ax.imshow(win.to_numpy(dtype=float), cmap="Blues", vmin=0, vmax=1, aspect="auto")
-    ax.set_xticks(range(win.shape[1]), win.columns, rotation=30, ha="right", fontsize=8)
-    ax.set_yticks(range(win.shape[0]), win.index, fontsize=8)
-    for (i, j), v in np.ndenumerate(win.to_numpy(dtype=float)):
-        ax.text(
-            j,
-            i,
-            f"{v:.0%}",
-            ha="center",
-            va="center",
-            fontsize=8,
-            color="white" if v > 0.6 else "black",
-        )
-    fig.colorbar(im, ax=ax, label="share of samples where the strategy is best (Dmnl)")
-    ax.set_title("Win share: in what share of plausible futures each strategy is best")
-    fig.tight_layout()
+    fig = Figure(
+        figsize=(1.4 * win.shape[1] + 3.6, 0.62 * win.shape[0] + 1.8), layout="constrained"
+    )
+    ax = fig.subplots()
+    values = win.to_numpy(dtype=float)
+    im = ax.imshow(values, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(win.shape[1]), [wrap(c, 14) for c in win.columns], fontsize=8)
+    ax.set_yticks(range(win.shape[0]), [wrap(metric_title(m), 30) for m in win.index], fontsize=8)
+    for (i, j), v in np.ndenumerate(values):
+        color = "white" if v > 0.6 else "black"
+        ax.text(j, i, f"{v:.0%}", ha="center", va="center", fontsize=8, color=color)
+    fig.colorbar(im, ax=ax, label="share of futures where the strategy is best")
+    ax.set_title("In what share of plausible futures is each strategy best?")
     return fig
 
 
@@ -182,7 +314,9 @@ def save_figures(result: SweepResult) -> list[Path]:
     from regionsoft_sd.catalogue import catalogue
 
     d = Path(result.out_dir) / "figures"
-    ref = result.spec.strategies[0].name
+    strategies = [s.name for s in result.spec.strategies]
+    ref = strategies[0]
+    colours = scenario_colours(strategies)
     figs: dict[str, Figure] = {}
     if not result.sobol.empty:
         figs["sobol"] = sobol_bars(result.sobol, ref, result.units)
@@ -191,15 +325,17 @@ def save_figures(result: SweepResult) -> list[Path]:
     if not result.tornado.empty:
         figs["tornado"] = tornado_plot(result.tornado, ref, result.units)
     if not result.fan.empty:
-        var_units = catalogue(result.spec.model).units()
-        for s in result.spec.strategies:
-            figs[f"fan_{s.name}"] = fan_chart(result.fan, s.name, var_units)
+        cat = catalogue(result.spec.model)  # the fan's variables come from the spec's model
+        units = {
+            v: readable_units(cat[v].units, cat[v].name, cat[v].documentation)
+            for v in set(result.fan.variable)
+            if v in cat
+        }
+        figs["fans"] = fan_charts(
+            result.fan, strategies, result.spec.method, units=units, colours=colours
+        )
     if result.spec.method != "oat":
-        figs["outcomes"] = outcome_distributions(result)
+        figs["outcomes"] = outcome_distributions(result, colours=colours)
     if not result.win_share.empty and len(result.spec.strategies) > 1:
         figs["win_share"] = win_share_table(result.win_share)
-    files = []
-    for name, fig in figs.items():
-        files.append(save_figure(fig, d / f"{name}.png"))
-        plt.close(fig)
-    return files
+    return [save_figure(fig, d / f"{name}.png") for name, fig in figs.items()]

@@ -1,25 +1,49 @@
-"""Samples of the uncertain parameters: one code path for every method.
+"""Samples of the uncertain parameters, made block by block: memory does not grow with n.
 
-Each method draws points in the unit hypercube [0, 1]^k with SALib (Sobol,
-Morris, Latin hypercube) or NumPy (Monte Carlo), seeded, so one spec always
-gives the same samples. Then each column goes through the inverse CDF of its
-parameter's distribution (`scipy.stats`): uniform, triangular, normal truncated
-to [low, high], log-uniform. Working in the unit cube keeps SALib's analysis
-independent of the distributions (Morris effects are per unit of probability).
+Each method draws points in the unit hypercube [0, 1]^k, seeded, so one spec
+always gives the same samples. Then each column goes through the inverse CDF of
+its parameter's distribution (`scipy.stats`): uniform, triangular, normal
+truncated to [low, high], log-uniform. Working in the unit cube keeps the
+analysis independent of the distributions (Morris effects are per unit of
+probability).
 
-One-at-a-time (the tornado) is a design too: a base row at the model's values,
-then each parameter alone at its low and high quantile (`oat_quantiles`).
-In the unit design, NaN marks "the parameter's base value".
+`Design(spec).unit(start, stop)` makes rows start .. stop - 1 of the design
+without making the others, so a sweep of any size holds one chunk of samples at
+a time. Every method can do that:
+
+- **Sobol**: Saltelli's scheme on a scrambled Sobol' sequence, row for row the
+  design of `SALib.sample.sobol.sample` (same seed, same numbers; the sequence
+  is fast-forwarded to the base samples a block needs).
+- **Monte Carlo**: NumPy's PCG64 stream of `default_rng(seed)`, advanced to the
+  block's first draw (the same numbers as one big draw).
+- **Latin hypercube**: stratum of run i in column j is a keyed pseudo-random
+  permutation of 0 .. n - 1 (a Feistel network with cycle walking: a
+  bijection computed per index, never stored), plus a uniform jitter inside
+  the stratum from an advanced PCG64 stream. Every column hits every one of
+  the n strata exactly once, as in McKay et al. (1979).
+- **Morris**: `SALib.sample.morris`'s trajectories, number for number (same
+  seed, same draws in the same order, B* = x* + delta/2 ((2 B P* - J) D* + J)),
+  made one trajectory after another from a cursor that remembers where it is:
+  a sweep asks for its blocks in order, so nothing is made twice (a block
+  before the cursor restarts the stream, costing time, never memory).
+- **One-at-a-time** (the tornado): a base row at the model's values, then each
+  parameter alone at its low and high quantile (`oat_quantiles`); in the unit
+  design, NaN marks "the parameter's base value". Small (1 + 2k rows).
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from regionsoft_sd.sweep.spec import Parameter, SweepSpec
+from regionsoft_sd.sweep.params import Parameter
+from regionsoft_sd.sweep.spec import SweepSpec
+
+_LHS_STREAM = 0x4C4853  # "LHS": keeps this stream apart from the seed's own
+_FEISTEL_ROUNDS = 6
 
 
 def unit_problem(spec: SweepSpec) -> dict[str, Any]:
@@ -28,42 +52,189 @@ def unit_problem(spec: SweepSpec) -> dict[str, Any]:
     return {"num_vars": k, "names": spec.names, "bounds": [[0.0, 1.0]] * k}
 
 
-def unit_design(spec: SweepSpec) -> np.ndarray:
-    """All runs in [0, 1]^k, shape (spec.n_runs, k); NaN = base value.
+def morris_delta(levels: int) -> float:
+    """The Morris step on a `levels`-level grid: p / (2 (p - 1))."""
+    return levels / (2.0 * (levels - 1))
 
-    The method's design (spec.n_main rows) comes first, then the tornado's
-    one-at-a-time block (spec.n_oat rows).
+
+class Design:
+    """The sweep's unit design, any block of rows on demand (NaN = base value).
+
+    Rows 0 .. spec.n_main - 1 are the method's design, the tornado's
+    one-at-a-time block (spec.n_oat rows) follows.
     """
-    x = method_design(spec)
-    if spec.n_oat:
-        x = np.vstack([x, oat_design(len(spec.parameters), spec.oat_quantiles)])
-    assert x.shape == (spec.n_runs, len(spec.parameters)), (x.shape, spec.n_runs)
-    return x
+
+    def __init__(self, spec: SweepSpec) -> None:
+        self.spec = spec
+        self.k = len(spec.parameters)
+        self.n_main = spec.n_main
+        self.n_runs = spec.n_runs
+        self._oat = oat_design(self.k, spec.oat_quantiles)
+        self._morris = (
+            MorrisCursor(self.k, spec.levels, spec.seed) if spec.method == "morris" else None
+        )
+
+    def unit(self, start: int, stop: int) -> np.ndarray:
+        """Rows start .. stop - 1 of the unit design, shape (stop - start, k)."""
+        if not 0 <= start <= stop <= self.n_runs:
+            raise IndexError(f"rows {start}:{stop} outside 0:{self.n_runs}")
+        parts = []
+        a, b = start, min(stop, self.n_main)
+        if a < b:
+            parts.append(self._method_rows(a, b))
+        a, b = max(start, self.n_main), stop
+        if a < b:
+            parts.append(self._oat[a - self.n_main : b - self.n_main])
+        if not parts:
+            return np.empty((0, self.k))
+        return np.vstack(parts) if len(parts) > 1 else parts[0]
+
+    def _method_rows(self, a: int, b: int) -> np.ndarray:
+        spec = self.spec
+        if spec.method == "sobol":
+            return sobol_rows(self.k, spec.n, spec.second_order, spec.seed, a, b)
+        if spec.method == "montecarlo":
+            gen = np.random.Generator(np.random.PCG64(spec.seed))
+            gen.bit_generator.advance(a * self.k)
+            return gen.random((b - a, self.k))
+        if spec.method == "lhs":
+            return lhs_rows(self.k, spec.n, spec.seed, a, b)
+        if spec.method == "morris":
+            assert self._morris is not None
+            return self._morris.rows(a, b)
+        if spec.method == "oat":
+            return self._oat[a:b]
+        raise ValueError(spec.method)  # pragma: no cover - the spec validated the method
 
 
-def method_design(spec: SweepSpec) -> np.ndarray:
-    """The method's own design in [0, 1]^k, shape (spec.n_main, k)."""
-    problem = unit_problem(spec)
-    k = problem["num_vars"]
-    if spec.method == "sobol":
-        from SALib.sample import sobol
+def sobol_rows(k: int, n: int, second_order: bool, seed: int, a: int, b: int) -> np.ndarray:
+    """Rows a .. b - 1 of SALib's Saltelli design (A, AB_1..k, [BA_1..k,] B per base sample)."""
+    from scipy.stats import qmc
 
-        x = sobol.sample(problem, spec.n, calc_second_order=spec.second_order, seed=spec.seed)
-    elif spec.method == "morris":
-        from SALib.sample import morris
+    size = 2 * k + 2 if second_order else k + 2
+    first, last = a // size, (b - 1) // size
+    q = qmc.Sobol(d=2 * k, scramble=True, seed=seed)
+    if first:
+        q.fast_forward(first)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # balance warning: a block need not be a power of 2
+        base = q.random(last - first + 1)
+    A, B = base[:, :k], base[:, k:]
+    block = np.empty((len(base), size, k))
+    block[:, 0] = A
+    eye = np.eye(k, dtype=bool)
+    block[:, 1 : k + 1] = np.where(eye, B[:, None, :], A[:, None, :])
+    if second_order:
+        block[:, k + 1 : 2 * k + 1] = np.where(eye, A[:, None, :], B[:, None, :])
+    block[:, -1] = B
+    flat = block.reshape(-1, k)
+    return flat[a - first * size : b - first * size]
 
-        x = morris.sample(problem, spec.n, num_levels=spec.levels, seed=spec.seed)
-    elif spec.method == "lhs":
-        from SALib.sample import latin
 
-        x = latin.sample(problem, spec.n, seed=spec.seed)
-    elif spec.method == "montecarlo":
-        x = np.random.default_rng(spec.seed).random((spec.n, k))
-    elif spec.method == "oat":
-        x = oat_design(k, spec.oat_quantiles)
-    else:  # pragma: no cover - the spec validated the method
-        raise ValueError(spec.method)
-    return np.asarray(x, dtype=float)
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser: a fast, well-mixed hash of uint64 values."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def permute(idx: np.ndarray, n: int, keys: np.ndarray) -> np.ndarray:
+    """A keyed bijection of 0 .. n - 1, applied to `idx` (Feistel network, cycle walking).
+
+    The network permutes 0 .. 2^(2h) - 1 with 2^(2h) >= n; values that land
+    outside 0 .. n - 1 are sent through again until they land inside, which
+    keeps it a bijection of 0 .. n - 1. Nothing of size n is stored.
+    """
+    half = max(1, (max(n - 1, 1).bit_length() + 1) // 2)
+    mask = np.uint64((1 << half) - 1)
+    shift = np.uint64(half)
+
+    def rounds(x: np.ndarray) -> np.ndarray:
+        left, right = x >> shift, x & mask
+        for key in keys:
+            left, right = right, left ^ (_mix64(right ^ key) & mask)
+        return (left << shift) | right
+
+    out = rounds(np.asarray(idx, dtype=np.uint64))
+    outside = out >= np.uint64(n)
+    while outside.any():
+        out[outside] = rounds(out[outside])
+        outside = out >= np.uint64(n)
+    return out.astype(np.int64)
+
+
+def lhs_rows(k: int, n: int, seed: int, a: int, b: int) -> np.ndarray:
+    """Rows a .. b - 1 of a Latin hypercube of n points in [0, 1]^k."""
+    keys = np.random.SeedSequence([seed, _LHS_STREAM]).generate_state(
+        k * _FEISTEL_ROUNDS, dtype=np.uint64
+    )
+    idx = np.arange(a, b, dtype=np.uint64)
+    strata = np.column_stack(
+        [permute(idx, n, keys[j * _FEISTEL_ROUNDS : (j + 1) * _FEISTEL_ROUNDS]) for j in range(k)]
+    ).reshape(b - a, k)
+    gen = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, _LHS_STREAM])))
+    gen.bit_generator.advance(a * k)
+    return (strata + gen.random((b - a, k))) / n
+
+
+class MorrisCursor:
+    """SALib's Morris trajectories, made in order, any block on demand (memory: one block).
+
+    Draws exactly what `SALib.sample.morris.sample(problem, N, num_levels=p,
+    seed=seed)` draws (without optimal-trajectory selection): per trajectory,
+    a shuffled identity (the order parameters move in), k directions, then k
+    starting levels, from one `np.random.default_rng(seed)` stream.
+    """
+
+    def __init__(self, k: int, levels: int, seed: int) -> None:
+        self.k, self.levels, self.seed = k, levels, seed
+        self.delta = morris_delta(levels)
+        self.grid = np.linspace(0, 1 - self.delta, int(levels / 2))
+        self.B = np.tril(np.ones([k + 1, k], dtype=int), -1)
+        self.J = np.ones((k + 1, k))
+        self._restart()
+        self._last: tuple[int, int, np.ndarray] | None = None
+
+    def _restart(self) -> None:
+        self.rng = np.random.default_rng(self.seed)
+        self.position = 0
+
+    def _one(self) -> np.ndarray:
+        k, rng = self.k, self.rng
+        p_star = np.eye(k, k)
+        rng.shuffle(p_star)
+        d_star = np.diag(rng.choice([-1, 1], k))
+        x_star = np.zeros((1, k))
+        x_star[0, :] = rng.choice(self.grid, k)
+        # SALib's _compute_b_star, operation for operation (so the floats are the same)
+        element_a = self.J[0, :] * x_star
+        element_b = np.matmul(np.eye(k), p_star).T
+        element_c = np.matmul(2.0 * self.B, element_b)
+        element_d = np.matmul((element_c - self.J), d_star)
+        return element_a + (self.delta / 2.0) * (element_d + self.J)
+
+    def trajectories(self, first: int, last: int) -> np.ndarray:
+        """Trajectories first .. last - 1, shape (last - first, k + 1, k)."""
+        if self._last is not None and self._last[:2] == (first, last):
+            return self._last[2]
+        if first < self.position:
+            self._restart()
+        while self.position < first:  # skip ahead: made and dropped, one at a time
+            self._one()
+            self.position += 1
+        block = np.array([self._one() for _ in range(last - first)]).reshape(-1, self.k + 1, self.k)
+        self.position = last
+        self._last = (first, last, block)
+        return block
+
+    def rows(self, a: int, b: int) -> np.ndarray:
+        """Design rows a .. b - 1 (k + 1 rows per trajectory)."""
+        size = self.k + 1
+        first, last = a // size, (b - 1) // size + 1
+        flat = self.trajectories(first, last).reshape(-1, self.k)
+        return flat[a - first * size : b - first * size]
 
 
 def oat_design(k: int, quantiles: tuple[float, float]) -> np.ndarray:
@@ -73,6 +244,11 @@ def oat_design(k: int, quantiles: tuple[float, float]) -> np.ndarray:
         x[1 + 2 * i, i] = quantiles[0]
         x[2 + 2 * i, i] = quantiles[1]
     return x
+
+
+def unit_design(spec: SweepSpec) -> np.ndarray:
+    """All runs in [0, 1]^k, shape (spec.n_runs, k); NaN = base value (small sweeps, tests)."""
+    return Design(spec).unit(0, spec.n_runs)
 
 
 def ppf(p: Parameter, u: np.ndarray) -> np.ndarray:
@@ -99,28 +275,27 @@ def ppf(p: Parameter, u: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(u), p.default, v)
 
 
-def to_values(spec: SweepSpec, unit: np.ndarray) -> pd.DataFrame:
-    """Map a unit design to parameter values: one column per parameter, index `run`."""
+def to_values(spec: SweepSpec, unit: np.ndarray, start: int = 0) -> pd.DataFrame:
+    """Map unit-design rows to parameter values: one column per parameter, index `run`."""
     cols = {p.name: ppf(p, unit[:, i]) for i, p in enumerate(spec.parameters)}
-    df = pd.DataFrame(cols, index=pd.RangeIndex(len(unit), name="run"))
-    return df
+    return pd.DataFrame(cols, index=pd.RangeIndex(start, start + len(unit), name="run"))
+
+
+class SampleRows:
+    """The sweep's parameter sets as a `runs.RowSource`: rows made per chunk, never all at once."""
+
+    def __init__(self, spec: SweepSpec) -> None:
+        self.spec = spec
+        self.design = Design(spec)
+        self.columns = spec.names
+
+    def __len__(self) -> int:
+        return self.spec.n_runs
+
+    def rows(self, start: int, stop: int) -> pd.DataFrame:
+        return to_values(self.spec, self.design.unit(start, stop), start)
 
 
 def sample(spec: SweepSpec) -> pd.DataFrame:
-    """The sweep's parameter sets (values), deterministic for a given spec."""
-    return to_values(spec, unit_design(spec))
-
-
-def overrides(spec: SweepSpec, values: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Constant overrides for the engine: sampled parameters plus their linked levers.
-
-    Sampling `Initial X` alone would make every strategy that leaves `Policy X`
-    at the model's value *change* policy from the sample to that value; so the
-    lever follows the sample (the status quo carried forward). Strategies that
-    set `Policy X` keep their own value: see `runner.strategy_overrides`.
-    """
-    out = {c: values[c].to_numpy() for c in values.columns}
-    for p in spec.parameters:
-        if p.linked:
-            out[p.linked] = out[p.name]
-    return out
+    """All of the sweep's parameter sets (small sweeps and tests; a sweep streams them)."""
+    return SampleRows(spec).rows(0, spec.n_runs)

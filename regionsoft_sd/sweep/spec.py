@@ -36,6 +36,7 @@ from regionsoft_sd.errors import InputError, load_toml, unknown_name
 from regionsoft_sd.fields import boolean, choice, integer, listing, number, text
 from regionsoft_sd.metrics import METRIC_NAMES, METRICS
 from regionsoft_sd.model import MODEL_PATH
+from regionsoft_sd.runs.types import Strategy
 from regionsoft_sd.scenario import Scenario
 from regionsoft_sd.sweep.params import Parameter, parse_parameters
 
@@ -48,7 +49,11 @@ DEFAULT_FAN_VARIABLES = (
 )
 DEFAULT_FAN_RUNS = 2000
 """Runs (the first ones, in run order) whose trajectories are kept for fan charts."""
+MAX_FAN_RUNS = 20_000
+"""Fan-chart runs are held in memory for their quantiles: this bounds that memory."""
 DEFAULT_CHUNK_SIZE = 1024
+MAX_CHUNK_SIZE = 100_000
+"""A chunk's trajectories are in memory at once; larger chunks gain no speed, only memory."""
 MAX_RUNS = 50_000_000
 
 _TOP_KEYS = (
@@ -71,13 +76,7 @@ _TOP_KEYS = (
 )
 
 
-@dataclass(frozen=True)
-class Strategy:
-    """A strategy to evaluate under every sample: a validated scenario and its file."""
-
-    name: str
-    scenario: Scenario | None  # None: the model as it is (no overrides)
-    path: Path | None = None
+__all__ = ["Parameter", "Strategy", "SweepSpec", "load_spec", "parse_spec"]
 
 
 @dataclass(frozen=True)
@@ -181,10 +180,11 @@ def parse_spec(data: dict[str, Any], *, source: str | Path | None = None) -> Swe
             file, "n", f"Sobol needs a power of 2 base samples, got {n}", f"use {lo} or {lo * 2}"
         )
     model_path = _model_path(data, file, base)
-    cat = catalogue(model_path)
+    cat = _catalogue(model_path, file)
     strategies = _strategies(data, file, base, model_path)
     params = parse_parameters(data, file, cat, strategies)
     metrics = _metrics(data, file)
+    _check_metric_variables(cat, file, model_path)
     fan = _fan_variables(data, file, cat)
     q = _quantiles(data, file)
     spec = SweepSpec(
@@ -197,12 +197,15 @@ def parse_spec(data: dict[str, Any], *, source: str | Path | None = None) -> Swe
         metrics=metrics,
         strategies=strategies,
         source=src,
-        chunk_size=integer(data, "chunk_size", file, low=1) or DEFAULT_CHUNK_SIZE,
-        levels=integer(data, "levels", file, low=2) or 4,
+        chunk_size=integer(data, "chunk_size", file, low=1, high=MAX_CHUNK_SIZE)
+        or DEFAULT_CHUNK_SIZE,
+        levels=_levels(data, file),
         second_order=boolean(data, "second_order", file, True),
         oat_quantiles=q,
         fan_variables=fan,
-        fan_runs=integer(data, "fan_runs", file, low=0, default=DEFAULT_FAN_RUNS),
+        fan_runs=integer(
+            data, "fan_runs", file, low=0, default=DEFAULT_FAN_RUNS, high=MAX_FAN_RUNS
+        ),
         tornado=boolean(data, "tornado", file, True),
         model=model_path,
     )
@@ -227,9 +230,66 @@ def _model_path(data: dict[str, Any], file: Any, base: Path) -> Path:
     if "model" not in data:
         return Path(MODEL_PATH)
     p = base / text(data, "model", file, required=True)
-    if not p.is_file() or p.suffix.lower() != ".mdl":
+    try:
+        found = p.is_file() and p.suffix.lower() == ".mdl"
+    except OSError:  # a name too long, a symlink loop
+        found = False
+    if not found:
         raise InputError(file, "model", f"no Vensim model at {str(p)!r}", "give a .mdl path")
     return p
+
+
+def _catalogue(model_path: Path, file: Any) -> Catalogue:
+    """The model's catalogue; a model PySD cannot read is bad input, not a crash."""
+    try:
+        return catalogue(model_path)
+    except InputError:
+        raise
+    except (Exception, RecursionError) as exc:  # noqa: BLE001 - PySD raises many kinds
+        raise InputError(
+            file,
+            "model",
+            f"cannot read the model {str(model_path)!r} ({type(exc).__name__})",
+            "check that it opens in Vensim or PySD",
+        ) from exc
+
+
+def _check_metric_variables(cat: Catalogue, file: Any, model_path: Path) -> None:
+    """Every metric is computed from REQUIRED_VARIABLES: the model must define them."""
+    from regionsoft_sd.metrics import REQUIRED_VARIABLES
+
+    if Path(model_path).resolve() != Path(MODEL_PATH).resolve():
+        from regionsoft_sd.batch import UnsupportedConstructError, compile_model
+
+        try:
+            compile_model(model_path)
+        except UnsupportedConstructError as exc:
+            raise InputError(
+                file, "model", f"the batch engine cannot run it: {exc}", "simplify that equation"
+            ) from exc
+    missing = [v for v in REQUIRED_VARIABLES if v not in cat]
+    if missing:
+        raise InputError(
+            file,
+            "metrics",
+            f"the model {Path(model_path).name!r} lacks "
+            + ", ".join(repr(v) for v in missing)
+            + ", which the outcome metrics are computed from",
+            "use a model that defines them",
+        )
+
+
+def _levels(data: dict[str, Any], file: Any) -> int:
+    """Morris grid levels: an even number (the trajectories' start grid is half of it)."""
+    levels = integer(data, "levels", file, low=2, high=1000) or 4
+    if levels % 2:
+        raise InputError(
+            file,
+            "levels",
+            f"Morris needs an even number of levels, got {levels}",
+            f"use {levels - 1} or {levels + 1}",
+        )
+    return levels
 
 
 def _strategies(data: dict[str, Any], file: Any, base: Path, model: Path) -> tuple[Strategy, ...]:

@@ -1,0 +1,241 @@
+"""Regenerate the numbers, tables and figures of docs/decisions.md from the shipped specs.
+
+Usage: `make decisions` (or `.venv/bin/python docs/make_decisions.py`), about two
+minutes on two cores. Runs the optimisation specs of scenarios/optimise/
+(best_split, frontier, robust_split) and the discovery balanced_vs_culture into
+out/decisions/<name>/, copies their figures to docs/figures/decisions/ and
+rewrites every block between `<!-- decisions:NAME:start -->` and
+`<!-- decisions:NAME:end -->` in docs/decisions.md. The prose around the blocks
+is written by hand and must not quote numbers; the blocks hold them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+sys.path.insert(0, str(ROOT))
+
+from regionsoft_sd.discover.outputs import markdown_table  # noqa: E402
+from regionsoft_sd.discover.pipeline import run_discover  # noqa: E402
+from regionsoft_sd.optimise.pipeline import OptimiseResult, run_optimise  # noqa: E402
+
+SPECS = ROOT / "scenarios" / "optimise"
+OUT = ROOT / "out" / "decisions"
+FIGS = DOCS / "figures" / "decisions"
+DOC = DOCS / "decisions.md"
+SP, HP, NPV = "dominant_soft_power_end", "hard_power_index_end", "npv_output"
+
+
+ALGORITHMS = {"de": "differential evolution", "nsga2": "NSGA-II", "nsga3": "NSGA-III"}
+
+
+def pct(a: float, b: float) -> str:
+    return f"{(a / b - 1) * 100:+.1f} %"
+
+
+def share(x: float) -> str:
+    return f"{x * 100:.1f} %"
+
+
+def _meets(column: str, value: float) -> bool:
+    """Whether `value` meets the bound a constraint column names (`... >= 5.5`)."""
+    bound = float(column.rsplit(" ", 1)[1])
+    return value >= bound if " >= " in column else value <= bound
+
+
+def split_text(levers: pd.Series) -> str:
+    shares = {k.removeprefix("Policy "): v for k, v in levers.items() if k.endswith("share")}
+    return ", ".join(f"{k} {v:.3f}" for k, v in shares.items())
+
+
+def copy_figures(out: Path, prefix: str, names: list[str]) -> None:
+    FIGS.mkdir(parents=True, exist_ok=True)
+    for n in names:
+        src = out / "figures" / f"{n}.png"
+        if src.is_file():
+            shutil.copyfile(src, FIGS / f"{prefix}_{n}.png")
+
+
+def best_split_block(r: OptimiseResult) -> str:
+    o = r.outcomes
+    best, base = r.best, r.spec.base.name
+    refs = r.references[SP].drop(base, errors="ignore")
+    runner = refs.idxmax()
+    rows = o.loc[[best, base, runner], [SP, HP, NPV]]
+    return "\n".join(
+        [
+            f"**Best split** (no uncertainty, equal money): {split_text(r.found.levers.iloc[0])}.",
+            "",
+            f"- Soft power at the horizon: {o.at[best, SP]:.3f}, against {o.at[base, SP]:.3f} "
+            f"for `{base}` ({pct(o.at[best, SP], o.at[base, SP])}) and {o.at[runner, SP]:.3f} "
+            f"for `{runner}`, the best shipped strategy ({pct(o.at[best, SP], o.at[runner, SP])}).",
+            f"- Its cost: Hard Power Index {o.at[best, HP]:.3f} against {o.at[base, HP]:.3f} "
+            f"({pct(o.at[best, HP], o.at[base, HP])}); NPV of output {o.at[best, NPV]:,.0f} "
+            f"against {o.at[base, NPV]:,.0f} ({pct(o.at[best, NPV], o.at[base, NPV])}).",
+            f"- Found by {ALGORITHMS[r.found.algorithm]} and the SLSQP polish: "
+            f"{r.found.evaluations:,} "
+            f"candidates, {r.runs:,} model runs, {r.seconds:.0f} s.",
+            "",
+            markdown_table(rows),
+        ]
+    )
+
+
+def frontier_block(r: OptimiseResult) -> str:
+    f = pd.concat([r.found.levers, r.found.scores], axis=1)
+    f.index = pd.Index(r.names, name="point")
+    f = f.rename(columns=lambda c: str(c).removeprefix("Policy "))
+    keep = [c for c in f.columns if "year" not in c and "ramp" not in c]
+    w = r.weights
+    picks = (
+        ""
+        if w is None
+        else (
+            f" With all the weight on soft power the pick is point {int(w.point.iloc[-1])}; "
+            f"with none, point {int(w.point.iloc[0])}."
+        )
+    )
+    return "\n".join(
+        [
+            f"{len(r.names)} Pareto points ({ALGORITHMS[r.found.algorithm]}, "
+            f"{r.found.evaluations:,} "
+            f"candidates, {r.seconds:.0f} s).{picks}",
+            "",
+            markdown_table(f[keep]),
+            "",
+            "Shipped strategies on the same objectives:",
+            "",
+            markdown_table(r.references[[o.label for o in r.spec.objectives]]),
+        ]
+    )
+
+
+def robust_block(r: OptimiseResult) -> str:
+    re = r.reevaluation
+    assert re is not None
+    obj = r.spec.objectives[0]
+    best = r.best
+    cols = [
+        obj.label,
+        f"win_share:{obj.metric}",
+        f"max_regret:{obj.metric}",
+        f"mean_regret:{obj.metric}",
+    ]
+    cols += [c for c in re.columns if " >= " in c or " <= " in c]
+    return "\n".join(
+        [
+            f"**Robust split:** {split_text(r.found.levers.iloc[0])}; found on "
+            f"{r.spec.uncertainty.futures} futures, checked on {r.spec.uncertainty.fresh} "
+            "fresh ones.",
+            "",
+            f"- On the fresh futures it is the best strategy in "
+            f"{share(re.at[best, f'win_share:{obj.metric}'])} of them; its worst regret is "
+            f"{re.at[best, f'max_regret:{obj.metric}']:.3g} and its mean regret "
+            f"{re.at[best, f'mean_regret:{obj.metric}']:.3g} (soft-power index points).",
+            *[
+                f"- Constraint `{c}`: {re.at[best, c]:.4g} on the fresh futures, "
+                + (
+                    "met."
+                    if _meets(c, re.at[best, c])
+                    else "missed: it binds on the search's "
+                    "futures, and a fresh sample moves it by sampling error."
+                )
+                for c in re.columns
+                if " >= " in c or " <= " in c
+            ],
+            "",
+            markdown_table(re[cols]),
+        ]
+    )
+
+
+def fails_block(r: OptimiseResult) -> str:
+    d = r.discovery
+    assert d is not None
+    box = d.prim.box
+    lim = box.limits()
+    cond = "; ".join(f"{n} in [{row.lower:.3g}, {row.upper:.3g}]" for n, row in lim.iterrows())
+    lines = [
+        f"**When it fails:** {d.text} in {share(d.share)} of {len(d.cases):,} fresh "
+        f"futures. PRIM's box ({share(box.mass)} of the futures) holds "
+        f"{share(box.coverage)} of those failures, and {share(box.density)} of its futures "
+        f"fail: {cond or 'no restriction'}.",
+        "",
+        markdown_table(lim),
+        "",
+        "Extra-trees feature scores: "
+        + ", ".join(f"{n} {v:.2f}" for n, v in d.scores.head(4).items())
+        + ".",
+    ]
+    if d.sobol is not None:
+        top = d.sobol.head(3)
+        lines.append(
+            "Sobol indices of the difference (total): "
+            + ", ".join(f"{n} {v:.2f}" for n, v in top.ST.items())
+            + "."
+        )
+    return "\n".join(lines)
+
+
+def discover_block(res) -> str:
+    d = res.discovery
+    box = d.prim.box
+    cond = "; ".join(
+        f"{n} in [{row.lower:.3g}, {row.upper:.3g}]" for n, row in box.limits().iterrows()
+    )
+    return (
+        f"{d.text}: in {share(d.share)} of {len(d.cases):,} futures. PRIM's box "
+        f"({share(box.mass)} of the futures, coverage {share(box.coverage)}, density "
+        f"{share(box.density)}): {cond or 'no restriction'}."
+    )
+
+
+def replace_block(doc: str, name: str, text: str) -> str:
+    start, end = f"<!-- decisions:{name}:start -->", f"<!-- decisions:{name}:end -->"
+    if start not in doc or end not in doc:
+        raise SystemExit(f"docs/decisions.md lacks the markers of block {name!r}")
+    head, rest = doc.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{text}\n{end}{tail}"
+
+
+def main() -> None:
+    blocks = {}
+    best = run_optimise(SPECS / "best_split.toml", OUT / "best_split", progress=False)
+    copy_figures(OUT / "best_split", "best_split", ["objective"])
+    blocks["best_split"] = best_split_block(best)
+    front = run_optimise(SPECS / "frontier.toml", OUT / "frontier", progress=False)
+    copy_figures(OUT / "frontier", "frontier", ["pareto", "split_vs_weight"])
+    blocks["frontier"] = frontier_block(front)
+    robust = run_optimise(SPECS / "robust_split.toml", OUT / "robust_split", progress=False)
+    copy_figures(
+        OUT / "robust_split",
+        "robust_split",
+        ["objective", "regret", "prim_tradeoff", "prim_box", "decision_sobol"],
+    )
+    blocks["robust_split"] = robust_block(robust)
+    blocks["robust_fails"] = fails_block(robust)
+    disc = run_discover(SPECS / "balanced_vs_culture.toml", OUT / "balanced_vs_culture")
+    shutil.copyfile(
+        OUT / "balanced_vs_culture" / "figures" / "prim_box.png",
+        FIGS / "balanced_vs_culture_prim_box.png",
+    )
+    blocks["balanced_vs_culture"] = discover_block(disc)
+    doc = DOC.read_text(encoding="utf-8")
+    for name, text in blocks.items():
+        doc = replace_block(doc, name, text)
+    DOC.write_text(doc, encoding="utf-8")
+    print(
+        f"rewrote {len(blocks)} blocks of {DOC.relative_to(ROOT)}; figures in "
+        f"{FIGS.relative_to(ROOT)}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""Scenario discovery: in which futures does a strategy fail, and what decides it?
+
+`run_discover(spec_path, out_dir)` samples the uncertain parameters with the
+sweep's distributions, runs the strategy (and the one it must not lose to)
+through the shared runner, and describes the failures with PRIM (`prim`), an
+extra-trees feature ranking and a CART tree (`trees`), and the Sobol indices of
+the difference (`analysis`). `futures` samples and runs futures for every
+experiment that needs them (optimisation too). Exports load lazily (PEP 562).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "DiscoverSpec": "regionsoft_sd.discover.spec",
+    "load_spec": "regionsoft_sd.discover.spec",
+    "Discovery": "regionsoft_sd.discover.analysis",
+    "analyse": "regionsoft_sd.discover.analysis",
+    "DiscoverResult": "regionsoft_sd.discover.pipeline",
+    "run_discover": "regionsoft_sd.discover.pipeline",
+}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

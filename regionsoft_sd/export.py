@@ -1,0 +1,231 @@
+"""Export the model to XMILE (Stella, Simlin) and check what survives the trip.
+
+Simlin (`pysimlin`, the `simlin` extra) converts the Vensim `.mdl` to XMILE. Two
+touches make the file friendlier to Stella, and the check below proves they
+change nothing:
+
+- Vensim's three-argument `RAMP(slope, start, end)` is not part of XMILE 1.0,
+  whose RAMP has no end time; it is written as the equivalent
+  `slope * MAX(0, MIN(TIME, end) - start)`.
+- Simlin writes each variable's name in lower case; the model's capitalisation
+  is restored (XMILE names ignore case, so references stay valid).
+
+`export_xmile(path)` writes the file atomically and returns an `ExportCheck`:
+the file is read back with Simlin, every model variable must be there with its
+units and documentation, and its run must match the PySD run of the `.mdl`
+(relative difference at most `TOLERANCE` on every variable and saved year).
+What XMILE cannot carry is listed in `ExportCheck.lost` (see docs/interop.md).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from regionsoft_sd.catalogue import catalogue
+from regionsoft_sd.errors import normalise
+from regionsoft_sd.model import MODEL_PATH
+
+TOLERANCE = 1e-9
+"""Largest relative difference allowed between the XMILE run (Simlin) and PySD's run."""
+
+
+@dataclass
+class ExportCheck:
+    """What the round trip found: compared variables, the largest difference, what is lost."""
+
+    path: Path
+    variables: int
+    compared: int
+    max_rel_diff: float
+    missing: list[str] = field(default_factory=list)
+    mismatched_units: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
+    rewritten: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True if every variable is there with its units and the runs agree."""
+        return (
+            not self.missing
+            and not self.mismatched_units
+            and self.compared > 0
+            and self.max_rel_diff <= TOLERANCE
+        )
+
+    def summary(self) -> str:
+        """A few lines for the terminal."""
+        verdict = "round trip ok" if self.ok else "ROUND TRIP FAILED"
+        lines = [
+            f"wrote {self.path} (XMILE): {verdict}",
+            f"  {self.variables} variables; read back with Simlin, {self.compared} compared "
+            f"with PySD's run of the .mdl: largest relative difference {self.max_rel_diff:.1e} "
+            f"(limit {TOLERANCE:g})",
+        ]
+        if self.missing:
+            lines.append("  missing: " + ", ".join(self.missing))
+        if self.mismatched_units:
+            lines.append("  units changed: " + ", ".join(self.mismatched_units))
+        lines += [f"  rewritten: {r}" for r in self.rewritten]
+        lines += [f"  not carried over: {item}" for item in self.lost]
+        return "\n".join(lines)
+
+
+def _split_args(text: str, start: int) -> tuple[list[str], int]:
+    """Arguments of the call whose '(' is at `start`; returns them and the index after ')'."""
+    depth, args, begin = 0, [], start + 1
+    for i in range(start, len(text)):
+        c = text[i]
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                args.append(text[begin:i].strip())
+                return args, i + 1
+        elif c == "," and depth == 1:
+            args.append(text[begin:i].strip())
+            begin = i + 1
+    raise ValueError(f"unbalanced parentheses in {text!r}")
+
+
+_RAMP = re.compile(r"\bRAMP\s*\(", re.IGNORECASE)
+
+
+def standard_ramp(equation: str) -> tuple[str, int]:
+    """Rewrite every three-argument RAMP as XMILE 1.0 can read it; return (text, count)."""
+    out, pos, count = [], 0, 0
+    while (m := _RAMP.search(equation, pos)) is not None:
+        args, end = _split_args(equation, m.end() - 1)
+        if len(args) == 3:
+            inner = [standard_ramp(a)[0] for a in args]
+            slope, begin, stop = inner
+            out.append(equation[pos : m.start()])
+            out.append(f"({slope}) * MAX(0, MIN(TIME, {stop}) - ({begin}))")
+            count += 1 + sum(standard_ramp(a)[1] for a in args)
+            pos = end
+        else:
+            out.append(equation[pos : m.end()])
+            pos = m.end()
+    out.append(equation[pos:])
+    return "".join(out), count
+
+
+def _restore_names(xml: str, display: dict[str, str]) -> str:
+    """Put the model's capitalisation back into names and references (case-insensitive in XMILE)."""
+
+    def fix(name: str) -> str:
+        key = normalise(html.unescape(name))
+        return html.escape(display[key].replace(" ", "_"), quote=True) if key in display else name
+
+    xml = re.sub(r'(\b(?:name|of)=")([^"]*)(")', lambda m: m[1] + fix(m[2]) + m[3], xml)
+    return re.sub(
+        r"(<(from|to|inflow|outflow)>)([^<]*)(</\2>)", lambda m: m[1] + fix(m[3]) + m[4], xml
+    )
+
+
+def to_xmile(mdl_path: str | Path = MODEL_PATH) -> tuple[str, list[str]]:
+    """The model as XMILE text (Simlin's conversion, touched as above) and what was rewritten."""
+    import simlin
+
+    xml = simlin.load(str(mdl_path)).project.to_xmile().decode("utf-8")
+    ramps = 0
+
+    def eqn(m: re.Match) -> str:
+        nonlocal ramps
+        text, n = standard_ramp(html.unescape(m[2]))
+        ramps += n
+        return m[1] + html.escape(text, quote=False) + m[3]
+
+    xml = re.sub(r"(<eqn>)(.*?)(</eqn>)", eqn, xml, flags=re.DOTALL)
+    display = {normalise(e.name): e.name for e in catalogue(mdl_path)}
+    xml = _restore_names(xml, display)
+    rewritten = []
+    if ramps:
+        rewritten.append(
+            f"{ramps} three-argument RAMP(slope, start, end) written as "
+            "slope * MAX(0, MIN(TIME, end) - start)"
+        )
+    return xml, rewritten
+
+
+def _lost(mdl_path: Path, xml: str) -> list[str]:
+    """What the XMILE file does not carry, counted from the model."""
+    cat = catalogue(mdl_path)
+    lost = []
+    ranged = [e for e in cat if e.low is not None or e.high is not None]
+    if ranged and "<range" not in xml:
+        lost.append(
+            f"declared ranges [low, high] of {len(ranged)} variables (Vensim's [min, max]; "
+            "scenario and sweep checks read them from the .mdl)"
+        )
+    views = len(re.findall(r"^\*[^\s*].*$", mdl_path.read_text(encoding="utf-8"), re.M))
+    if views > 1:
+        lost.append(
+            f"the {views} separate Vensim views: one XMILE diagram holds them, each view a group"
+        )
+    return lost
+
+
+def _pysd_run(mdl_path: Path):
+    from regionsoft_sd.model import load_model
+
+    return load_model(mdl_path).run()
+
+
+def check_xmile(xml_path: str | Path, mdl_path: str | Path = MODEL_PATH) -> ExportCheck:
+    """Read an exported XMILE file back with Simlin and compare it with the `.mdl`."""
+    import simlin
+
+    xml_path, mdl_path = Path(xml_path), Path(mdl_path)
+    cat = catalogue(mdl_path)
+    back = simlin.load(str(xml_path))
+    found = {normalise(v.name): v for v in back.variables}
+    wanted = [e for e in cat if e.kind != "control"]
+    missing = [e.name for e in wanted if normalise(e.name) not in found]
+    units = [
+        e.name
+        for e in wanted
+        if normalise(e.name) in found
+        and normalise(found[normalise(e.name)].units or "") != normalise(e.units or "")
+    ]
+    results = back.run(analyze_loops=False).results
+    columns = {normalise(c): c for c in results.columns}
+    ref = _pysd_run(mdl_path)
+    worst, compared = 0.0, 0
+    for e in wanted:
+        col = columns.get(normalise(e.name))
+        if col is None or e.name not in ref.columns:
+            continue
+        a = np.asarray(ref[e.name], dtype=float)
+        b = np.asarray(results[col], dtype=float)
+        if a.shape != b.shape:
+            worst = float("inf")
+            continue
+        scale = np.maximum(np.maximum(np.abs(a), np.abs(b)), 1e-12)
+        worst = max(worst, float(np.max(np.abs(a - b) / scale)))
+        compared += 1
+    return ExportCheck(
+        xml_path,
+        len(wanted),
+        compared,
+        worst,
+        missing,
+        units,
+        _lost(mdl_path, xml_path.read_text(encoding="utf-8")),
+    )
+
+
+def export_xmile(path: str | Path, mdl_path: str | Path = MODEL_PATH) -> ExportCheck:
+    """Write the model as XMILE to `path` (atomically) and check the round trip."""
+    from regionsoft_sd.io import write_text
+
+    xml, rewritten = to_xmile(mdl_path)
+    write_text(path, xml)
+    check = check_xmile(path, mdl_path)
+    check.rewritten = rewritten
+    return check

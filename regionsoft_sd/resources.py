@@ -1,0 +1,188 @@
+"""Where the shipped model, scenarios, sweep specs and data live, installed or not.
+
+The repository keeps them at its top level (`models/`, `scenarios/`, `data/`), the
+single source of truth. Building a wheel copies them into the package as
+`regionsoft_sd/shipped/` (see `setup.py`), so an installed package reads them with
+`importlib.resources`. This module is the one place that knows both layouts:
+every other module asks it for paths.
+
+Search order: the installed package data first; otherwise the source tree this
+module sits in (a clone, or an editable install, whose package data is the
+repository itself). The translation cache is neither: it lives in the user's cache
+folder (`platformdirs`) or in `$REGIONSOFT_CACHE`, never inside the package.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from regionsoft_sd.errors import InputError, unknown_name
+
+PACKAGE = "regionsoft_sd"
+SHIPPED = "shipped"
+"""Folder inside the installed package that holds the copies of FOLDERS."""
+FOLDERS = ("models", "scenarios", "data")
+"""Top-level folders of the repository that are shipped as package data."""
+MODEL_FILE = "regional_soft_power.mdl"
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
+"""The repository root when running from a source tree (unused when installed)."""
+
+_files = contextlib.ExitStack()
+atexit.register(_files.close)
+
+
+@cache
+def _installed_root() -> Path | None:
+    """The package-data folder of an installed wheel, as a real folder, or None."""
+    shipped = resources.files(PACKAGE) / SHIPPED
+    if not (shipped / "models" / MODEL_FILE).is_file():
+        return None
+    # A wheel unpacks to real files; a zipped install is extracted once per process.
+    return Path(_files.enter_context(resources.as_file(shipped)))
+
+
+def root() -> Path:
+    """The folder that holds `models/`, `scenarios/` and (when shipped) `data/`."""
+    installed = _installed_root()
+    if installed is not None:
+        return installed
+    if (SOURCE_ROOT / "models" / MODEL_FILE).is_file():
+        return SOURCE_ROOT
+    raise FileNotFoundError(
+        f"regionsoft-sd: the shipped model is missing: neither the package data "
+        f"({PACKAGE}/{SHIPPED}/models/{MODEL_FILE}) nor a source tree at {SOURCE_ROOT} "
+        "has it. Reinstall the package (pip install regionsoft-sd, or pip install . "
+        "in a clone)."
+    )
+
+
+def model_path() -> Path:
+    """The shipped Vensim model (`models/regional_soft_power.mdl`)."""
+    return root() / "models" / MODEL_FILE
+
+
+def scenarios_dir() -> Path:
+    """The folder of the shipped scenario files (`scenarios/`)."""
+    return root() / "scenarios"
+
+
+def sweeps_dir() -> Path:
+    """The folder of the shipped sweep specs (`scenarios/sweeps/`)."""
+    return scenarios_dir() / "sweeps"
+
+
+def data_dir() -> Path:
+    """The folder of the shipped data with its provenance (`data/`); may not exist yet."""
+    return root() / "data"
+
+
+def shipped_scenarios() -> dict[str, Path]:
+    """Shipped scenario files by name (file stem), in file-name order."""
+    return {p.stem: p for p in sorted(scenarios_dir().glob("*.toml"))}
+
+
+def shipped_specs() -> dict[str, Path]:
+    """Shipped sweep spec files by name (file stem), in file-name order."""
+    return {p.stem: p for p in sorted(sweeps_dir().glob("*.toml"))}
+
+
+def is_bare_name(arg: str | Path) -> bool:
+    """True for `baseline`, False for `baseline.toml`, `./baseline` or `dir/baseline`."""
+    text = str(arg)
+    return bool(text) and os.sep not in text and "/" not in text and not text.endswith(".toml")
+
+
+def scenario_file(name_or_path: str | Path) -> Path:
+    """A scenario file: an existing path as given, else the shipped scenario of that name.
+
+    A bare name (no folder, no `.toml`) that is not a file in the current folder
+    names a shipped scenario; anything else is returned unchanged, so the usual
+    file-not-found message names the user's own path.
+    """
+    path = Path(name_or_path)
+    if path.exists() or not is_bare_name(name_or_path):
+        return path
+    shipped = shipped_scenarios()
+    if str(name_or_path) in shipped:
+        return shipped[str(name_or_path)]
+    raise unknown_name(
+        path,
+        None,
+        str(name_or_path),
+        shipped,
+        "scenario file or shipped scenario",
+        "give a .toml path, or one of " + ", ".join(shipped),
+    )
+
+
+def spec_file(name_or_path: str | Path) -> Path:
+    """A sweep spec file: an existing path as given, else the shipped spec of that name."""
+    path = Path(name_or_path)
+    if path.exists() or not is_bare_name(name_or_path):
+        return path
+    shipped = shipped_specs()
+    if str(name_or_path) in shipped:
+        return shipped[str(name_or_path)]
+    raise unknown_name(
+        path,
+        None,
+        str(name_or_path),
+        shipped,
+        "sweep spec file or shipped spec",
+        "give a .toml path, or one of " + ", ".join(shipped),
+    )
+
+
+def load_scenario(name_or_path: str | Path):
+    """Read and validate a scenario: a shipped one by name (`"balanced"`) or your own file."""
+    from regionsoft_sd.scenario import Scenario
+
+    return Scenario.from_file(scenario_file(name_or_path))
+
+
+def cache_dir() -> Path:
+    """Folder of cached PySD translations: `$REGIONSOFT_CACHE`, else the user cache folder.
+
+    The user cache folder is platform-specific (`~/.cache/regionsoft-sd` on Linux,
+    `~/Library/Caches/regionsoft-sd` on macOS, `%LOCALAPPDATA%\\regionsoft-sd\\Cache`
+    on Windows), so nothing is ever written into the installed package.
+    """
+    env = os.environ.get("REGIONSOFT_CACHE")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("regionsoft-sd", appauthor=False))
+
+
+def copy_shipped(dest: str | Path) -> list[Path]:
+    """Copy the shipped scenarios and sweep specs into `dest` (to edit them); return the files.
+
+    Refuses (InputError) to overwrite a file that exists, before copying anything.
+    The relative layout is kept (`sweeps/` beside the scenarios), so the specs'
+    strategy paths still resolve. Each file is written atomically.
+    """
+    from regionsoft_sd.io import write_text
+
+    src = scenarios_dir()
+    out = Path(dest)
+    files = sorted(p for p in src.rglob("*.toml"))
+    targets = [out / p.relative_to(src) for p in files]
+    clash = [t for t in targets if t.exists()]
+    if clash:
+        raise InputError(
+            clash[0],
+            None,
+            f"exists ({len(clash)} of the {len(targets)} files would be overwritten)",
+            "choose an empty or new folder",
+        )
+    if out.exists() and not out.is_dir():
+        raise InputError(out, None, "exists and is not a folder", "give a folder path")
+    for p, t in zip(files, targets, strict=True):
+        write_text(t, p.read_text(encoding="utf-8"))
+    return targets

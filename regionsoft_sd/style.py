@@ -1,0 +1,215 @@
+"""How results look to a policy reader: readable units, wrapped labels, fixed colours.
+
+This is the one place that turns modeller's units (`Dmnl`, `Money/Year`) into
+words, and that decides each scenario's colour. Every figure and the HTML report
+use it, so a scenario has the same colour everywhere and the baseline is drawn the
+same way everywhere (black, thicker, on top).
+
+To change a word, edit UNIT_WORDS; to name the currency, CURRENCY.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import textwrap
+from collections.abc import Iterable, Mapping
+
+CURRENCY = "billion yuan"
+"""What one `Money` unit of the model stands for (constant prices; see docs/model.md)."""
+
+UNIT_WORDS: dict[str, str] = {
+    "Money": CURRENCY,
+    "Year": "year",
+    "Index": "index points",
+    "Person": "people",
+    "Persons": "people",
+    "People": "people",
+    "Yuan": "yuan",
+}
+"""Words for the model's unit names inside compound units (`Money/Year` -> per year)."""
+UNIT_PHRASES: dict[str, str] = {"1000 Money": "trillion yuan"}
+"""Scaled units replaced before single words (metrics per 1000 Money)."""
+
+INDEX_TEXT = "index, 2025 = 1"
+SHARE_TEXT = "share"
+
+BASELINE = "baseline"
+"""Name of the reference scenario that figures highlight."""
+BASELINE_COLOUR = "#1a1a1a"
+PALETTE = (
+    "#0072B2",  # blue
+    "#D55E00",  # vermillion
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#E69F00",  # orange
+    "#8C564B",  # brown
+    "#56B4E9",  # sky blue
+    "#9467BD",  # purple
+    "#BCBD22",  # olive
+    "#17BECF",  # cyan
+)
+"""Colour-blind-safe first (Okabe and Ito), then distinct extras; none is near black."""
+
+_RELATIVE = re.compile(r"relative to 2025|1 (in|=) (the )?2025|2025 = 1|1 = 2025", re.I)
+_SHARE = re.compile(r"\b(share|fraction|proportion)\b", re.I)
+
+
+def readable_units(units: str, name: str = "", documentation: str = "") -> str:
+    """A unit as a reader says it: `Money/Year` -> `billion yuan per year`.
+
+    A dimensionless unit (`Dmnl`, `1`, empty) becomes `index, 2025 = 1` when the
+    variable is an index or is relative to 2025 (by its name or documentation),
+    `share` when it is a share or fraction, and "" otherwise. `Index` alone is
+    the model's index of a soft-power element, 1 = its 2025 level.
+    """
+    u = (units or "").strip()
+    if u in ("", "Dmnl", "dmnl", "1"):
+        text = f"{name} {documentation}"
+        if re.search(r"\bindex\b", name, re.I) or _RELATIVE.search(text):
+            return INDEX_TEXT
+        if _SHARE.search(name) or documentation.lower().startswith(("share", "fraction")):
+            return SHARE_TEXT
+        return ""
+    if u == "Index":
+        return INDEX_TEXT
+    if u == "Year":
+        return "years"
+    if u == "1/Year":
+        return "per year"
+    for phrase, said in UNIT_PHRASES.items():
+        u = u.replace(phrase, said)
+    words = re.sub(r"\b[A-Z][A-Za-z_]*", lambda m: UNIT_WORDS.get(m.group(0), m.group(0)), u)
+    words = re.sub(r"\s*/\s*", " per ", words)
+    words = re.sub(r"\((.*?)\)", r"\1", words)
+    return " ".join(words.split())
+
+
+def variable_units(name: str, units: str | None = None) -> str:
+    """Readable units of a model variable, looked up in the catalogue (any spelling)."""
+    from regionsoft_sd.catalogue import catalogue
+
+    cat = catalogue()
+    if name in cat:
+        e = cat[name]
+        return readable_units(e.units if units is None else units, e.name, e.documentation)
+    return readable_units(units or "", name)
+
+
+def metric_readable_units(metric: str, units: Mapping[str, str]) -> str:
+    """Readable units of an outcome metric (`units` as from `metrics.metric_units`)."""
+    from regionsoft_sd.metrics import METRICS
+
+    m = next((m for m in METRICS if m.name == metric), None)
+    if m is None:
+        return readable_units(units.get(metric, ""), metric)
+    if metric == "threshold_year":
+        return "calendar year"
+    if m.unit_rule == "same":
+        return variable_units(m.variable, units.get(metric))
+    return readable_units(units.get(metric, ""), metric)
+
+
+def metric_title(metric: str) -> str:
+    """A metric's name as a reader says it, from its description.
+
+    The description's first clause (up to `:`, `(`, `,` or the end of the first
+    sentence), with the horizon spelled out in years: `npv_output` ->
+    `Net present value of Output 2025-2075`. Unknown names are returned unchanged.
+    """
+    from regionsoft_sd.catalogue import catalogue
+    from regionsoft_sd.metrics import METRICS, describe
+
+    if metric not in {m.name for m in METRICS}:
+        return metric
+    text = describe(metric)
+    cut = min(
+        (i for i in (text.find(c) for c in (":", " (", ",", ". ")) if i > 0), default=len(text)
+    )
+    start, end = catalogue().horizon
+    text = text[:cut].strip().rstrip(".")
+    return text.replace("at the horizon", f"in {end:g}").replace(
+        "over the horizon", f"{start:g}-{end:g}"
+    )
+
+
+def axis_label(text: str, units: str, width: int = 30) -> str:
+    """`text (units)`, wrapped to `width` characters a line; no brackets if no units."""
+    return wrap(f"{text} ({units})" if units else text, width)
+
+
+def wrap(text: str, width: int = 24) -> str:
+    """Wrap a label on word boundaries (never truncate it)."""
+    return "\n".join(textwrap.wrap(str(text), width=width, break_long_words=False)) or str(text)
+
+
+def _slot(name: str) -> int:
+    """A stable palette slot for a name (same on every machine and run)."""
+    return int(hashlib.sha256(name.encode()).hexdigest(), 16) % len(PALETTE)
+
+
+def _reserved() -> list[str]:
+    """Shipped scenario names other than the baseline, in file order: they own slots 0.."""
+    try:
+        from regionsoft_sd.resources import shipped_scenarios
+
+        return [n for n in shipped_scenarios() if n != BASELINE]
+    except FileNotFoundError:  # pragma: no cover - a broken install still draws
+        return []
+
+
+def scenario_colours(names: Iterable[str], baseline: str | None = BASELINE) -> dict[str, str]:
+    """A colour for each scenario name: the same name gets the same colour in every figure.
+
+    The baseline is near-black. Shipped scenarios own fixed palette slots; any
+    other name takes a slot from a hash of its name, moving to the next free slot
+    only if another scenario of the same figure already has it. Pass the result
+    to every figure of one report so that even those collisions resolve alike.
+    """
+    names = list(dict.fromkeys(names))
+    reserved = {n: i % len(PALETTE) for i, n in enumerate(_reserved())}
+    out: dict[str, str] = {}
+    used: set[int] = set()
+    for n in names:
+        if n == baseline:
+            out[n] = BASELINE_COLOUR
+        elif n in reserved:
+            out[n] = PALETTE[reserved[n]]
+            used.add(reserved[n])
+    for n in names:
+        if n in out:
+            continue
+        slot = _slot(n)
+        for k in range(len(PALETTE)):
+            if (slot + k) % len(PALETTE) not in used:
+                slot = (slot + k) % len(PALETTE)
+                break
+        used.add(slot)
+        out[n] = PALETTE[slot]
+    return out
+
+
+def line_style(name: str, colours: Mapping[str, str], baseline: str | None = BASELINE) -> dict:
+    """Matplotlib keyword arguments of a scenario's line: the baseline thicker and on top."""
+    if name == baseline:
+        return {
+            "color": colours[name],
+            "linewidth": 2.8,
+            "zorder": 5,
+            "label": f"{name} (reference)",
+        }
+    return {"color": colours[name], "linewidth": 1.7, "zorder": 3, "label": name}
+
+
+def tick_locator(nbins: int = 5):
+    """A y tick locator with round steps only (1, 2, 2.5, 5 times a power of ten)."""
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(nbins, steps=[1, 2, 2.5, 5, 10])
+
+
+def thousands(value: float, _pos: object = None) -> str:
+    """A tick label with thousands separators and no needless decimals (12,500; 0.25)."""
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:g}"

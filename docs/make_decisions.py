@@ -2,7 +2,7 @@
 
 Usage: `make decisions` (or `.venv/bin/python docs/make_decisions.py`), about two
 minutes on two cores. Runs the optimisation specs of scenarios/optimise/
-(best_split, frontier, robust_split) and the discovery balanced_vs_culture into
+(best_split, frontier, robust_split) and the discovery culture_vs_education into
 out/decisions/<name>/, copies their figures to docs/figures/decisions/ and
 rewrites every block between `<!-- decisions:NAME:start -->` and
 `<!-- decisions:NAME:end -->` in docs/decisions.md. The prose around the blocks
@@ -221,12 +221,12 @@ def main() -> None:
     )
     blocks["robust_split"] = robust_block(robust)
     blocks["robust_fails"] = fails_block(robust)
-    disc = run_discover(SPECS / "balanced_vs_culture.toml", OUT / "balanced_vs_culture")
+    disc = run_discover(SPECS / "culture_vs_education.toml", OUT / "culture_vs_education")
     shutil.copyfile(
-        OUT / "balanced_vs_culture" / "figures" / "prim_box.png",
-        FIGS / "balanced_vs_culture_prim_box.png",
+        OUT / "culture_vs_education" / "figures" / "prim_box.png",
+        FIGS / "culture_vs_education_prim_box.png",
     )
-    blocks["balanced_vs_culture"] = discover_block(disc)
+    blocks["culture_vs_education"] = discover_block(disc)
     doc = DOC.read_text(encoding="utf-8")
     for name, text in blocks.items():
         doc = replace_block(doc, name, text)

@@ -280,7 +280,7 @@ def test_reused_out_folder_keeps_only_the_new_sweeps_outputs(sobol_spec, tmp_pat
     present = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     outputs = {p for p in present if not p.startswith(f"{CHUNK_DIR}/")} - set(mine)
     assert outputs == {p.relative_to(out).as_posix() for p in res.files} | {MANIFEST}
-    assert not old & present and "figures/fan_model.png" in outputs
+    assert not old & present and "figures/fans.png" in outputs
     assert not ours.exists() and not old_chunks.exists()
     assert {n: (out / n).read_bytes() for n in mine} == mine
     assert any("removed outputs of an earlier sweep" in n and "sobol.csv" in n for n in res.notes)

@@ -9,7 +9,7 @@ their units from the model's own units.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,6 +72,8 @@ class Metric:
     """One outcome metric: its column name, what it measures and which way is better.
 
     `better` is "higher", "lower" or None (a quantity to report, not to rank by).
+    `needs` lists the model variables it is computed from (default: `variable`), so
+    that a sweep of a small model asks only for what its metrics read.
     """
 
     name: str
@@ -80,6 +82,12 @@ class Metric:
     variable: str  # the model variable its units derive from
     unit_rule: str = "same"  # "same", "times Year", "per money"
     label: str = ""  # short column label for terminal tables
+    needs: tuple[str, ...] = ()
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """The model variables this metric is computed from."""
+        return self.needs or (self.variable,)
 
 
 METRICS: tuple[Metric, ...] = (
@@ -144,6 +152,7 @@ METRICS: tuple[Metric, ...] = (
         "lower",
         "INITIAL TIME",
         label=_threshold_label(THRESHOLD),
+        needs=(THRESHOLD_VARIABLE,),
     ),
     Metric(
         "soft_power_per_money",
@@ -153,6 +162,7 @@ METRICS: tuple[Metric, ...] = (
         SOFT_POWER,
         "per money",
         label="SP gain/money",
+        needs=(SOFT_POWER, CUMULATIVE_SPENDING),
     ),
 )
 METRIC_NAMES = tuple(m.name for m in METRICS)
@@ -176,21 +186,35 @@ def label(name: str, *, threshold: float = THRESHOLD) -> str:
     return next(m.label or m.name for m in METRICS if m.name == name)
 
 
-REQUIRED_VARIABLES = (
-    SOFT_POWER,
-    SOFT_POWER_RELATIVE,
-    GDP,
-    CONSUMPTION,
-    POPULATION,
-    HUMAN_QUALITY,
-    CUMULATIVE_SPENDING,
-)
+_BY_NAME = {m.name: m for m in METRICS}
 
 
-def metric_units(units: Mapping[str, str]) -> dict[str, str]:
-    """Units of each metric, derived from the model's units (`Catalogue.units()`)."""
+def _metrics(names: Iterable[str] | None) -> list[Metric]:
+    """The Metric of each name (every metric for None); an unknown name is a KeyError."""
+    if names is None:
+        return list(METRICS)
+    if isinstance(names, str):
+        names = [names]
+    unknown = [n for n in names if n not in _BY_NAME]
+    if unknown:
+        raise KeyError(f"unknown metrics {unknown}; known: {', '.join(METRIC_NAMES)}")
+    return [_BY_NAME[n] for n in dict.fromkeys(names)]
+
+
+def required_variables(names: Iterable[str] | None = None) -> tuple[str, ...]:
+    """The model variables the metrics `names` (default: every metric) are computed from."""
+    return tuple(dict.fromkeys(v for m in _metrics(names) for v in m.variables))
+
+
+REQUIRED_VARIABLES = required_variables()
+"""The model variables every metric together needs."""
+
+
+def metric_units(units: Mapping[str, str], names: Iterable[str] | None = None) -> dict[str, str]:
+    """Units of the metrics `names` (default: every metric), derived from the model's units
+    (`Catalogue.units()`)."""
     out = {}
-    for m in METRICS:
+    for m in _metrics(names):
         u = units[m.variable]
         if m.unit_rule == "times Year":
             u = u[: -len("/Year")] if u.endswith("/Year") else f"{u}*Year"
@@ -244,18 +268,22 @@ def compute_metrics(
     times: np.ndarray,
     series: Mapping[str, np.ndarray],
     *,
+    names: Iterable[str] | None = None,
     discount_rate: float = DISCOUNT_RATE,
     threshold: float = THRESHOLD,
     start: float = PROJECTION_START,
 ) -> dict[str, np.ndarray]:
-    """Every metric in METRICS for one run (arrays (T,)) or N runs (arrays (T, N)).
+    """The metrics `names` (default: every metric in METRICS) for one run (arrays (T,))
+    or N runs (arrays (T, N)), in the order asked.
 
-    `series` must hold REQUIRED_VARIABLES, keyed by model name. Sums, gains and
-    discounting run over the projection (`times >= start`); if no saved time
-    lies before `start`, the whole run counts. Results are scalars (0-d arrays)
-    for one run and (N,) arrays for N runs.
+    `series` must hold `required_variables(names)`, keyed by model name; other
+    variables may be absent. Sums, gains and discounting run over the projection
+    (`times >= start`); if no saved time lies before `start`, the whole run
+    counts. Results are scalars (0-d arrays) for one run and (N,) arrays for N runs.
     """
-    missing = [v for v in REQUIRED_VARIABLES if v not in series]
+    chosen = _metrics(names)
+    needed = required_variables([m.name for m in chosen])
+    missing = [v for v in needed if v not in series]
     if missing:
         raise KeyError(f"compute_metrics needs the variables {missing}")
     t = np.asarray(times, dtype=float)
@@ -263,20 +291,26 @@ def compute_metrics(
     if not proj.any():
         proj[:] = True
     i0 = int(np.argmax(proj))
-    soft = np.asarray(series[SOFT_POWER], dtype=float)
-    spent = value_at_end(series[CUMULATIVE_SPENDING])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_money = (soft[-1] - soft[i0]) / spent * 1000.0
-    consumption = np.asarray(series[CONSUMPTION], dtype=float)
-    rel = np.asarray(series[THRESHOLD_VARIABLE], dtype=float)
-    return {
-        "dominant_soft_power_end": value_at_end(soft),
-        "gdp_end": value_at_end(series[GDP]),
-        "consumption_per_capita_end": value_at_end(consumption),
-        "npv_consumption": npv(t[proj], consumption[proj], discount_rate),
-        "population_end": value_at_end(series[POPULATION]),
-        "human_quality_end": value_at_end(series[HUMAN_QUALITY]),
-        "cumulative_spending": spent,
-        "threshold_year": np.asarray(threshold_year(t[proj], rel[proj], threshold)),
-        "soft_power_per_money": np.asarray(per_money),
+
+    def arr(name: str) -> np.ndarray:
+        return np.asarray(series[name], dtype=float)
+
+    def per_money() -> np.ndarray:
+        soft = arr(SOFT_POWER)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.asarray((soft[-1] - soft[i0]) / value_at_end(arr(CUMULATIVE_SPENDING)) * 1e3)
+
+    formulas = {
+        "dominant_soft_power_end": lambda: value_at_end(arr(SOFT_POWER)),
+        "gdp_end": lambda: value_at_end(arr(GDP)),
+        "consumption_per_capita_end": lambda: value_at_end(arr(CONSUMPTION)),
+        "npv_consumption": lambda: npv(t[proj], arr(CONSUMPTION)[proj], discount_rate),
+        "population_end": lambda: value_at_end(arr(POPULATION)),
+        "human_quality_end": lambda: value_at_end(arr(HUMAN_QUALITY)),
+        "cumulative_spending": lambda: value_at_end(arr(CUMULATIVE_SPENDING)),
+        "threshold_year": lambda: np.asarray(
+            threshold_year(t[proj], arr(THRESHOLD_VARIABLE)[proj], threshold)
+        ),
+        "soft_power_per_money": per_money,
     }
+    return {m.name: formulas[m.name]() for m in chosen}

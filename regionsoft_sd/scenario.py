@@ -437,12 +437,20 @@ def _value(value: Any, key: str, file: Any, entry: Entry, cat: Catalogue) -> flo
 
 
 def _check_year(year: float, key: str, file: Any, cat: Catalogue) -> None:
-    t0, t1 = cat.horizon
+    """A policy year (a start, a series point) must lie in the projection: from the
+    policy start (`Catalogue.policy_start`) to the final time; no policy changes history."""
+    t0, t1 = cat.policy_start, cat.horizon[1]
     if not t0 <= year <= t1:
+        where = (
+            f"the simulation horizon {t0:g}-{t1:g}"
+            if t0 == cat.horizon[0]
+            else f"the policy years {t0:g}-{t1:g} (history before {t0:g} is the same "
+            "in every scenario)"
+        )
         raise InputError(
             file,
             key,
-            f"year {year:g} is outside the simulation horizon {t0:g}-{t1:g}",
+            f"year {year:g} is outside {where}",
             f"use a year from {t0:g} to {t1:g}",
         )
 

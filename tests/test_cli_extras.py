@@ -140,7 +140,7 @@ def test_based_on_a_shipped_scenario_works_from_any_folder(tmp_path, capsys, mon
     monkeypatch.chdir(tmp_path)
     Path("mine.toml").write_text(
         'name = "mine"\ndescription = "d"\nbased_on = "baseline"\n'
-        "[policy]\nculture_share = 0.10\neducation_share = 0.45\n"
+        "[policy]\nculture_share = 0.10\neducation_share = 0.196\n"  # + 0.701 + 0.003 = 1
     )
     code, out, err = call(capsys, "check", "mine.toml")
     assert code == 0, err

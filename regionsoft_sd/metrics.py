@@ -109,7 +109,7 @@ METRICS: tuple[Metric, ...] = (
     ),
     Metric(
         "consumption_per_capita_end",
-        "Final consumption (households and government) per person at the horizon.",
+        "Final consumption per person at the horizon (households and government).",
         "higher",
         CONSUMPTION,
         label="consumption/person",

@@ -60,11 +60,7 @@ PALETTE = (
 )
 """Colour-blind-safe first (Okabe and Ito), then distinct extras; none is near black."""
 
-_RELATIVE = re.compile(
-    r"relative to (2025|the rest of|the reference)|1 (in|=) (the )?2025|2025 = 1|1 = 2025|"
-    r"1 = par",
-    re.I,
-)
+_RELATIVE = re.compile(r"relative to (the rest of|the reference)|1 = par", re.I)
 _SHARE = re.compile(r"\b(share|fraction|proportion)\b", re.I)
 
 
@@ -130,8 +126,9 @@ def metric_title(metric: str) -> str:
     """A metric's name as a reader says it, from its description.
 
     The description's first clause (up to `:`, `(`, `,` or the end of the first
-    sentence), with the horizon spelled out in years: `npv_output` ->
-    `Net present value of Output 2025-2075`. Unknown names are returned unchanged.
+    sentence), with the horizon and the projection spelled out in years: `gdp_end` ->
+    `GDP in 2075`, `npv_consumption` -> `Present value of consumption per person
+    2024-2075`. Unknown names are returned unchanged.
     """
     from regionsoft_sd.catalogue import catalogue
     from regionsoft_sd.metrics import METRICS, describe
@@ -142,10 +139,13 @@ def metric_title(metric: str) -> str:
     cut = min(
         (i for i in (text.find(c) for c in (":", " (", ",", ". ")) if i > 0), default=len(text)
     )
-    start, end = catalogue().horizon
+    cat = catalogue()
+    start, end = cat.horizon
     text = text[:cut].strip().rstrip(".")
-    return text.replace("at the horizon", f"in {end:g}").replace(
-        "over the horizon", f"{start:g}-{end:g}"
+    return (
+        text.replace("at the horizon", f"in {end:g}")
+        .replace("over the horizon", f"{start:g}-{end:g}")
+        .replace("over the projection", f"{cat.policy_start:g}-{end:g}")
     )
 
 

@@ -227,3 +227,31 @@ class Equilibrium:
                 break
             x = x - np.linalg.solve(self.jacobian(x), f)
         return x
+
+
+def batch_run(scenario, variables=None) -> pd.DataFrame:
+    """A `simulate.run()`-shaped frame (time x variables, units and scenario in attrs) from
+    the batch engine, which matches PySD to 1e-9 (tests/test_batch.py): for tests of what
+    is done with a run (figures, reports), not of PySD, at a fraction of PySD's seconds."""
+    from regionsoft_sd.batch import simulate
+    from regionsoft_sd.catalogue import catalogue
+    from regionsoft_sd.simulate import default_variables
+
+    cat = catalogue()
+    cols = default_variables() if variables is None else [cat.resolve(v) for v in variables]
+    cols = list(dict.fromkeys(cols))
+    res = simulate(base=scenario, record=cols)
+    df = pd.DataFrame(
+        {c: res.data[c][:, 0] for c in cols},
+        index=pd.Index(np.asarray(res.times, dtype=float), name="time"),
+    )
+    df.columns.name = "variable"
+    df.attrs["units"] = {c: cat[c].units for c in cols}
+    df.attrs["scenario"] = scenario.name
+    return df
+
+
+def use_batch_engine(monkeypatch) -> None:
+    """Make `simulate.run` (and so `compare` and the `run`/`compare` commands) use the batch
+    engine: for tests of what is done with runs (names, folders, files), not of PySD."""
+    monkeypatch.setattr("regionsoft_sd.simulate.run", batch_run)

@@ -119,25 +119,19 @@ def dominance_figure() -> Figure:
     ]
     loops = named_loops()
     colours = {
-        lp.id: c
-        for lp, c in zip(
-            loops,
-            [
-                "#C0392B",
-                "#E67E22",
-                "#8E44AD",
-                "#16A085",
-                "#1F618D",
-                "#E74C3C",
-                "#D4AC0D",
-                "#A93226",
-                "#5DADE2",
-                "#2E86C1",
-                "#7F8C8D",
-            ],
-            strict=False,
-        )
+        "R1": "#E74C3C",
+        "R2": "#922B21",
+        "R3": "#F39C12",
+        "R4": "#6E2C00",
+        "R5": "#D4AC0D",
+        "R6": "#8E44AD",
+        "R8": "#16A085",
+        "B1": "#1B4F72",
+        "B2": "#7F8C8D",
+        "B3": "#2E86C1",
+        "B4": "#85C1E9",
     }
+    colours.update({lp.id: "#566573" for lp in loops if lp.id not in colours})
     colours["other"] = "#D5D8DC"
     fig = Figure(figsize=(15, 7.6), layout="constrained")
     axes = fig.subplots(2, 4, sharex=True, sharey=True)
@@ -147,7 +141,10 @@ def dominance_figure() -> Figure:
             shares.index,
             [shares[c] for c in shares.columns],
             colors=[colours[c] for c in shares.columns],
-            labels=[f"{c} {shares.attrs['names'][c]}" for c in shares.columns],
+            labels=[
+                shares.attrs["names"][c] if c == "other" else f"{c} {shares.attrs['names'][c]}"
+                for c in shares.columns
+            ],
             linewidth=0,
         )
         ax.axvline(2024, color="black", lw=0.8, ls=":")

@@ -13,8 +13,8 @@ from regionsoft_sd.batch import ModelValueError, compile_model, simulate, simula
 from regionsoft_sd.model import load_model
 from tests.test_batch_builtins import MODELS, ranged_samples
 
-RUNS = 200
-SHOWN = ["Dominant Soft Power", "Hard Power Index", "Graduating education effort"]
+RUNS = 12
+SHOWN = ["Dominant Soft Power", "Hard Power Index", "Cohort schooling"]
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +28,9 @@ def recorded(compiled) -> list[str]:
     return [n for n in compiled.names if compiled.graph.nodes[compiled.key(n)].kind != "lookup"]
 
 
-def test_200_random_parameter_sets_match_pysd(compiled, recorded) -> None:
-    """Every variable, every saved time, 200 draws from the .mdl ranges: within 1e-9."""
+def test_random_parameter_sets_match_pysd(compiled, recorded) -> None:
+    """Every variable, every saved time, 12 draws from the .mdl ranges: within 1e-9 (PySD takes
+    seconds a run of this model; tests/test_model_engines.py adds 50 draws against pysimlin)."""
     from regionsoft_sd.model import MODEL_PATH
 
     samples = ranged_samples(MODEL_PATH, RUNS, seed=42)
@@ -46,16 +47,18 @@ def test_200_random_parameter_sets_match_pysd(compiled, recorded) -> None:
             want = ref[name].to_numpy(dtype=float)
             got = res.data[name][:, i]
             np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12, err_msg=f"{name}, run {i}")
-            worst = max(worst, float(np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-12))))
+            # flows that start at zero by construction (e.g. Image change) carry rounding
+            # noise of 1e-17; below 1e-6 a value is zero at this model's scale
+            worst = max(worst, float(np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-6))))
     assert worst < 1e-9
 
 
 def test_default_run_records_stocks_on_saveper_grid(compiled) -> None:
     res = simulate()
     assert list(res.data) == compiled.stocks
-    assert res.times[0] == 2025 and res.times[-1] == 2075 and len(res.times) == 51
-    assert all(v.shape == (51, 1) for v in res.data.values())
-    assert res.units["Productive Capital"] == "Money"
+    assert res.times[0] == 2005 and res.times[-1] == 2075 and len(res.times) == 71
+    assert all(v.shape == (71, 1) for v in res.data.values())
+    assert res.units["Productive Capital"] == "Byuan"
 
 
 def test_names_are_vensim_insensitive_and_unknown_names_suggest(compiled) -> None:
@@ -95,7 +98,7 @@ def test_times_and_to_frame() -> None:
 
 def test_base_scenario_and_series_match_pysd() -> None:
     """A Scenario-like base (constants + pandas Series) matches PySD given the same params."""
-    series = pd.Series([0.05, 0.2, 0.1], index=[2025.0, 2040.0, 2060.0])
+    series = pd.Series([0.05, 0.2, 0.1], index=[2024.0, 2040.0, 2060.0])
     base = SimpleNamespace(
         name="test",
         constants={"Policy education share": 0.6},
@@ -158,7 +161,7 @@ def test_bad_inputs_raise_clear_errors() -> None:
     with pytest.raises(ValueError, match="same length"):
         simulate({"Policy tax share": [0.1, 0.2], "Policy image share": [0.1]})
     with pytest.raises(ValueError, match="stock"):
-        simulate({"Human Quality": [1.0]})
+        simulate({"Productive Capital": [1.0]})
     with pytest.raises(KeyError, match="control"):
         simulate({"TIME STEP": [0.5]})
 

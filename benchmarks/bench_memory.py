@@ -35,7 +35,7 @@ n = {n}
 seed = 1
 chunk_size = 10000
 model = "{model}"
-metrics = ["dominant_soft_power_end", "hard_power_index_end"]
+metrics = ["dominant_soft_power_end", "gdp_end"]
 fan_variables = ["Dominant Soft Power"]
 
 [parameters]

@@ -107,7 +107,7 @@ ramp = 5
 [[objectives]]
 metric = "dominant_soft_power_end"
 [[objectives]]
-metric = "hard_power_index_end"
+metric = "gdp_end"
 [search]
 population = 20
 generations = {gens}

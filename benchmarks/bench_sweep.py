@@ -43,9 +43,9 @@ START, END = "<!-- bench_sweep:start -->", "<!-- bench_sweep:end -->"
 SHIPPED = ROOT / "scenarios" / "sweeps" / "strategy_robustness.toml"
 METRICS = [
     "dominant_soft_power_end",
-    "hard_power_index_end",
+    "gdp_end",
     "human_quality_end",
-    "npv_output",
+    "npv_consumption",
     "soft_power_per_money",
 ]
 

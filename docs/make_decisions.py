@@ -2,7 +2,7 @@
 
 Usage: `make decisions` (or `.venv/bin/python docs/make_decisions.py`), about two
 minutes on two cores. Runs the optimisation specs of scenarios/optimise/
-(best_split, frontier, robust_split) and the discovery balanced_vs_culture into
+(best_split, frontier, robust_split) and the discovery culture_vs_education into
 out/decisions/<name>/, copies their figures to docs/figures/decisions/ and
 rewrites every block between `<!-- decisions:NAME:start -->` and
 `<!-- decisions:NAME:end -->` in docs/decisions.md. The prose around the blocks
@@ -29,7 +29,7 @@ SPECS = ROOT / "scenarios" / "optimise"
 OUT = ROOT / "out" / "decisions"
 FIGS = DOCS / "figures" / "decisions"
 DOC = DOCS / "decisions.md"
-SP, HP, NPV = "dominant_soft_power_end", "hard_power_index_end", "npv_output"
+SP, GDP, NPV = "dominant_soft_power_end", "gdp_end", "npv_consumption"
 
 
 ALGORITHMS = {"de": "differential evolution", "nsga2": "NSGA-II", "nsga3": "NSGA-III"}
@@ -67,7 +67,7 @@ def best_split_block(r: OptimiseResult) -> str:
     best, base = r.best, r.spec.base.name
     refs = r.references[SP].drop(base, errors="ignore")
     runner = refs.idxmax()
-    rows = o.loc[[best, base, runner], [SP, HP, NPV]]
+    rows = o.loc[list(dict.fromkeys([best, base, runner])), [SP, GDP, NPV]]
     return "\n".join(
         [
             f"**Best split** (no uncertainty, equal money): {split_text(r.found.levers.iloc[0])}.",
@@ -75,9 +75,10 @@ def best_split_block(r: OptimiseResult) -> str:
             f"- Soft power at the horizon: {o.at[best, SP]:.3f}, against {o.at[base, SP]:.3f} "
             f"for `{base}` ({pct(o.at[best, SP], o.at[base, SP])}) and {o.at[runner, SP]:.3f} "
             f"for `{runner}`, the best shipped strategy ({pct(o.at[best, SP], o.at[runner, SP])}).",
-            f"- Its cost: Hard Power Index {o.at[best, HP]:.3f} against {o.at[base, HP]:.3f} "
-            f"({pct(o.at[best, HP], o.at[base, HP])}); NPV of output {o.at[best, NPV]:,.0f} "
-            f"against {o.at[base, NPV]:,.0f} ({pct(o.at[best, NPV], o.at[base, NPV])}).",
+            f"- Its cost: GDP at the horizon {o.at[best, GDP]:,.0f} against "
+            f"{o.at[base, GDP]:,.0f} billion yuan ({pct(o.at[best, GDP], o.at[base, GDP])}); "
+            f"present value of consumption per person {o.at[best, NPV]:,.0f} against "
+            f"{o.at[base, NPV]:,.0f} thousand yuan ({pct(o.at[best, NPV], o.at[base, NPV])}).",
             f"- Found by {ALGORITHMS[r.found.algorithm]} and the SLSQP polish: "
             f"{r.found.evaluations:,} "
             f"candidates, {r.runs:,} model runs, {r.seconds:.0f} s.",
@@ -221,12 +222,12 @@ def main() -> None:
     )
     blocks["robust_split"] = robust_block(robust)
     blocks["robust_fails"] = fails_block(robust)
-    disc = run_discover(SPECS / "balanced_vs_culture.toml", OUT / "balanced_vs_culture")
+    disc = run_discover(SPECS / "culture_vs_education.toml", OUT / "culture_vs_education")
     shutil.copyfile(
-        OUT / "balanced_vs_culture" / "figures" / "prim_box.png",
-        FIGS / "balanced_vs_culture_prim_box.png",
+        OUT / "culture_vs_education" / "figures" / "prim_box.png",
+        FIGS / "culture_vs_education_prim_box.png",
     )
-    blocks["balanced_vs_culture"] = discover_block(disc)
+    blocks["culture_vs_education"] = discover_block(disc)
     doc = DOC.read_text(encoding="utf-8")
     for name, text in blocks.items():
         doc = replace_block(doc, name, text)

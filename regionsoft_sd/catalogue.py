@@ -29,6 +29,8 @@ from regionsoft_sd.errors import InputError, normalise, unknown_name
 from regionsoft_sd.model import MODEL_PATH, abstract_model
 
 CONTROL_NAMES = ("INITIAL TIME", "FINAL TIME", "TIME STEP", "SAVEPER")  # Vensim's own
+PROJECTION_START = "Projection start year"
+"""The constant that marks the end of history, where models that run through history have it."""
 _POLICY_PREFIX = "policy "
 
 
@@ -43,7 +45,7 @@ class Entry:
     """
 
     name: str
-    kind: str  # "constant", "stock", "auxiliary" or "control"
+    kind: str  # "constant", "stock", "auxiliary", "lookup" or "control"
     units: str
     low: float | None
     high: float | None
@@ -212,6 +214,17 @@ class Catalogue:
         """(INITIAL TIME, FINAL TIME) of the simulation."""
         return self.control("INITIAL TIME"), self.control("FINAL TIME")
 
+    @property
+    def policy_start(self) -> float:
+        """First year a policy may change: the model's `Projection start year` if it has one
+        (so history is the same in every scenario), else INITIAL TIME."""
+        key = normalise(PROJECTION_START)
+        if key in self._by_key:
+            entry = self._entries[self._by_key[key]]
+            if entry.default is not None:
+                return float(entry.default)
+        return self.horizon[0]
+
     def search(self, word: str) -> list[Entry]:
         """Entries whose name, units or documentation contain `word` (case-insensitive)."""
         w = normalise(word)
@@ -228,7 +241,10 @@ def _kind(name: str, ast: object) -> str:
         return "control"
     if isinstance(ast, int | float):
         return "constant"
-    return "stock" if type(ast).__name__ == "IntegStructure" else "auxiliary"
+    kind = type(ast).__name__
+    if kind == "LookupsStructure":
+        return "lookup"  # a table the equations call, not a variable of the run
+    return "stock" if kind == "IntegStructure" else "auxiliary"
 
 
 def _lever_timing(

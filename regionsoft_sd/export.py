@@ -12,8 +12,11 @@ change nothing:
 
 `export_xmile(path)` writes the file atomically and returns an `ExportCheck`:
 the file is read back with Simlin, every model variable must be there with its
-units and documentation, and its run must match the PySD run of the `.mdl`
-(relative difference at most `TOLERANCE` on every variable and saved year).
+units (compared by meaning: Simlin writes `Byuan/Mperson/Year` as
+`Byuan/(Mperson*Year)`) and documentation, and its run must match the PySD run of
+the `.mdl` (relative difference at most `TOLERANCE` on every variable with a
+trajectory and every saved year; lookups are checked through the variables that
+read them).
 What XMILE cannot carry is listed in `ExportCheck.lost` (see docs/interop.md).
 """
 
@@ -46,13 +49,17 @@ class ExportCheck:
     mismatched_units: list[str] = field(default_factory=list)
     lost: list[str] = field(default_factory=list)
     rewritten: list[str] = field(default_factory=list)
+    uncompared: list[str] = field(default_factory=list)
+    lookups: int = 0
 
     @property
     def ok(self) -> bool:
-        """True if every variable is there with its units and the runs agree."""
+        """True if every variable is there with its units, every one with a trajectory
+        (all but the lookups, which are functions) was compared, and the runs agree."""
         return (
             not self.missing
             and not self.mismatched_units
+            and not self.uncompared
             and self.compared > 0
             and self.max_rel_diff <= TOLERANCE
         )
@@ -66,10 +73,17 @@ class ExportCheck:
             f"with PySD's run of the .mdl: largest relative difference {self.max_rel_diff:.1e} "
             f"(limit {TOLERANCE:g})",
         ]
+        if self.lookups:
+            lines.append(
+                f"  {self.lookups} lookups (functions, not trajectories) checked through the "
+                "variables that read them"
+            )
         if self.missing:
             lines.append("  missing: " + ", ".join(self.missing))
         if self.mismatched_units:
             lines.append("  units changed: " + ", ".join(self.mismatched_units))
+        if self.uncompared:
+            lines.append("  not compared (no trajectory): " + ", ".join(self.uncompared))
         lines += [f"  rewritten: {r}" for r in self.rewritten]
         lines += [f"  not carried over: {item}" for item in self.lost]
         return "\n".join(lines)
@@ -171,6 +185,81 @@ def _lost(mdl_path: Path, xml: str) -> list[str]:
     return lost
 
 
+_UNIT_TOKEN = re.compile(
+    r"\s*(?:(?P<num>\d+(?:\.\d*)?)|(?P<name>[A-Za-z_$][\w$]*)|(?P<op>[*/^()]))"
+)
+
+
+def unit_powers(units: str) -> dict[str, float]:
+    """A unit expression as {base unit or number: power}, so that equal units compare equal
+    however they are written: `Byuan/Mperson/Year` and `Byuan/(Mperson*Year)` (as Simlin
+    writes it) both give {byuan: 1, mperson: -1, year: -1}. `Dmnl`, `1` and "" give {}.
+
+    Grammar: products and quotients of names, numbers, `name^power` and brackets;
+    juxtaposition (`1000 Byuan`) multiplies. Names are compared case-insensitively.
+    """
+    tokens: list[tuple[str, str]] = []
+    pos = 0
+    text = units.strip()
+    while pos < len(text):
+        m = _UNIT_TOKEN.match(text, pos)
+        if m is None or m.end() == pos:
+            raise ValueError(f"cannot read the unit {units!r} at {text[pos:]!r}")
+        kind = m.lastgroup or "op"
+        tokens.append((kind, m.group(kind)))
+        pos = m.end()
+    i = 0
+
+    def product() -> dict[str, float]:
+        nonlocal i
+        out = factor()
+        while i < len(tokens) and tokens[i][1] not in (")",):
+            sign = 1.0
+            if tokens[i][1] in ("*", "/"):
+                sign = -1.0 if tokens[i][1] == "/" else 1.0
+                i += 1
+            for k, v in factor().items():
+                out[k] = out.get(k, 0.0) + sign * v
+        return out
+
+    def factor() -> dict[str, float]:
+        nonlocal i
+        if i >= len(tokens):
+            raise ValueError(f"cannot read the unit {units!r}: it ends too early")
+        kind, value = tokens[i]
+        i += 1
+        if value == "(":
+            out = product()
+            if i >= len(tokens) or tokens[i][1] != ")":
+                raise ValueError(f"cannot read the unit {units!r}: unbalanced brackets")
+            i += 1
+        elif kind == "name":
+            out = {} if value.lower() == "dmnl" else {value.lower(): 1.0}
+        elif kind == "num":
+            out = {} if float(value) == 1 else {str(float(value)): 1.0}
+        else:
+            raise ValueError(f"cannot read the unit {units!r} at {value!r}")
+        if i < len(tokens) and tokens[i][1] == "^":
+            power = float(tokens[i + 1][1]) if i + 1 < len(tokens) else 1.0
+            i += 2
+            out = {k: v * power for k, v in out.items()}
+        return out
+
+    powers = product() if tokens else {}
+    if i != len(tokens):
+        raise ValueError(f"cannot read the unit {units!r}: unbalanced brackets")
+    return {k: v for k, v in powers.items() if v != 0}
+
+
+def same_units(a: str, b: str) -> bool:
+    """Whether two unit expressions mean the same unit (see `unit_powers`); text that
+    cannot be read as a unit must match exactly (ignoring case and spacing)."""
+    try:
+        return unit_powers(a) == unit_powers(b)
+    except ValueError:
+        return normalise(a) == normalise(b)
+
+
 def _pysd_run(mdl_path: Path):
     from regionsoft_sd.model import load_model
 
@@ -191,15 +280,17 @@ def check_xmile(xml_path: str | Path, mdl_path: str | Path = MODEL_PATH) -> Expo
         e.name
         for e in wanted
         if normalise(e.name) in found
-        and normalise(found[normalise(e.name)].units or "") != normalise(e.units or "")
+        and not same_units(found[normalise(e.name)].units or "", e.units or "")
     ]
     results = back.run(analyze_loops=False).results
     columns = {normalise(c): c for c in results.columns}
     ref = _pysd_run(mdl_path)
-    worst, compared = 0.0, 0
+    worst, compared, uncompared = 0.0, 0, []
     for e in wanted:
         col = columns.get(normalise(e.name))
         if col is None or e.name not in ref.columns:
+            if e.kind != "lookup":
+                uncompared.append(e.name)
             continue
         a = np.asarray(ref[e.name], dtype=float)
         b = np.asarray(results[col], dtype=float)
@@ -217,6 +308,8 @@ def check_xmile(xml_path: str | Path, mdl_path: str | Path = MODEL_PATH) -> Expo
         missing,
         units,
         _lost(mdl_path, xml_path.read_text(encoding="utf-8")),
+        uncompared=uncompared,
+        lookups=sum(e.kind == "lookup" for e in wanted),
     )
 
 

@@ -321,9 +321,9 @@ summarises the trade-offs.</p>
 <h2>Figures</h2>
 {figs}
 <h2>What the metrics mean</h2>
-<p>Money is in {_esc(metric_readable_units("npv_output", comparison.units))} at constant
-prices; an index is 1 at the region's 2025 level. The net present value discounts at
-{comparison.discount_rate * 100:.4g} % a year.</p>
+<p>Money is in {_esc(metric_readable_units("cumulative_spending", comparison.units))};
+soft power is an index, 1 at par with the rest of China. The present value of
+consumption discounts at {comparison.discount_rate * 100:.4g} % a year.</p>
 {_definitions(comparison)}
 <h2>The scenarios</h2>
 <p>In the order of the ranking. Settings are the model constants each scenario

@@ -1,12 +1,17 @@
-"""The model's named feedback loops: read, checked with Simlin, and drawn on the diagram.
+"""The model's named feedback loops: read, checked with Simlin, drawn, and scored over time.
 
 `models/loops.toml` (shipped beside the model) names the loops that the docs
-discuss, each by the variables of one cycle. Simlin's loop analysis ("Loops That
-Matter") is the independent judge: `loop_polarities()` pins each named loop in
-Simlin and returns the polarity Simlin finds over the base run, or None when the
-variables do not form a cycle of the model. `loop_diagram()` renders the
-stock-and-flow diagram with Simlin and marks every named loop on it: a circled
-R or B where the loop's variables sit, and a key with its name and path.
+discuss, each by the variables of one cycle, and says which of the model's loops
+belong to it (the links its switch cuts). Simlin's loop analysis ("Loops That
+Matter", Schoenberg, Davidsen and Eberlein 2020) is the independent judge:
+
+- `loop_polarities()` pins each named loop in Simlin and returns the polarity
+  Simlin finds over the base run, or None when the variables do not form a cycle;
+- `loop_diagram()` renders the stock-and-flow diagram with Simlin and marks every
+  named loop on it: a circled R or B where the loop's variables sit, and a key;
+- `loop_dominance()` enumerates every loop of the model (about 13,000), sorts each
+  into its named loop, and returns each named loop's share of the total absolute
+  loop score per year, for the base run or a scenario.
 
 Needs the `simlin` extra.
 """
@@ -15,17 +20,24 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
 import tomllib
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
 from regionsoft_sd.errors import InputError, normalise
 from regionsoft_sd.model import MODEL_PATH
 from regionsoft_sd.style import wrap
+
+if TYPE_CHECKING:  # pragma: no cover
+    from regionsoft_sd.scenario import Scenario
 
 POLARITY = {"reinforcing": "R", "balancing": "B"}
 COLOURS = {"reinforcing": "#C0392B", "balancing": "#1F618D"}
@@ -41,6 +53,27 @@ class NamedLoop:
     variables: tuple[str, ...]
     article: str = ""
     description: str = ""
+    marks_all: tuple[str, ...] = ()
+    marks_any: tuple[str, ...] = ()
+    max_variables: int | None = None
+    catch_all: bool = False
+
+    @property
+    def code(self) -> str:
+        """`R` or `B`: Simlin's polarity letter."""
+        return POLARITY[self.polarity]
+
+    def owns(self, variables: frozenset[str], polarity: str) -> bool:
+        """True if a loop with these Simlin variables and polarity letter belongs here."""
+        if self.max_variables is not None and len(variables) > self.max_variables:
+            return False
+        if self.catch_all:
+            return polarity == self.code
+        every = {simlin_ident(v) for v in self.marks_all}
+        some = {simlin_ident(v) for v in self.marks_any}
+        if not every and not some:
+            return False
+        return every <= variables and (not some or bool(some & variables))
 
     @property
     def sign(self) -> str:
@@ -74,6 +107,10 @@ def named_loops(mdl_path: str | Path = MODEL_PATH) -> list[NamedLoop]:
                 variables=tuple(item["variables"]),
                 article=item.get("article", ""),
                 description=item.get("description", ""),
+                marks_all=tuple(item.get("marks_all", ())),
+                marks_any=tuple(item.get("marks_any", ())),
+                max_variables=item.get("max_variables"),
+                catch_all=bool(item.get("catch_all", False)),
             )
         )
     return loops
@@ -264,3 +301,96 @@ def loop_diagram(
         y += text.count("\n") + 1.4
     key.text(0, y + 0.2, note, fontsize=10, va="top", color="0.3")
     return fig
+
+
+OTHER = "other"
+
+
+def classify(
+    variables: frozenset[str], polarity: str, loops: Sequence[NamedLoop] | None = None
+) -> str:
+    """The id of the first named loop (file order) that owns a loop, else 'other'.
+
+    `variables` are Simlin identifiers, `polarity` Simlin's letter (R or B).
+    """
+    for lp in named_loops() if loops is None else loops:
+        if lp.owns(variables, polarity):
+            return lp.id
+    return OTHER
+
+
+def with_constants(text: str, constants: dict[str, float]) -> str:
+    """The `.mdl` text with each named constant's equation replaced by its new value."""
+    out = text
+    for name, value in constants.items():
+        pattern = re.compile(
+            r"(^|\n)(" + re.escape(name) + r")\s*=\s*\n?\s*[-+0-9.eE]+\s*\n", re.IGNORECASE
+        )
+        out, n = pattern.subn(lambda m, v=value: f"{m.group(1)}{m.group(2)}=\n\t{v!r}\n", out, 1)
+        if n != 1:
+            raise InputError(None, name, "not a constant of the model", "set only constants")
+    return out
+
+
+def scenario_model(scenario: Scenario | None, mdl_path: str | Path = MODEL_PATH) -> Path:
+    """A temporary copy of the `.mdl` (and its loop file) holding the scenario's constants.
+
+    Simlin's loop analysis runs a model's base configuration, so a scenario is
+    written into the model; time-series levers cannot be and are refused.
+    """
+    source = Path(mdl_path)
+    text = source.read_text(encoding="utf-8")
+    if scenario is not None:
+        if scenario.series:
+            raise InputError(
+                scenario.source,
+                ", ".join(scenario.series),
+                "loop analysis cannot take time-series levers",
+                "give those levers as values with start and ramp",
+            )
+        text = with_constants(text, scenario.constants)
+    folder = Path(tempfile.mkdtemp(prefix="regionsoft-loops-"))
+    tmp = folder / source.name
+    tmp.write_text(text, encoding="utf-8")
+    if loops_path(source).is_file():
+        loops_path(tmp).write_text(loops_path(source).read_text(encoding="utf-8"))
+    return tmp
+
+
+def loop_dominance(
+    scenario: Scenario | None = None,
+    *,
+    mdl_path: str | Path = MODEL_PATH,
+    timeout: float = 120.0,
+) -> pd.DataFrame:
+    """Share of the total absolute loop score held by each named loop, per saved year.
+
+    Rows: saved times; columns: the named loops' ids in file order, then 'other';
+    rows sum to 1 where any loop is active. `attrs` holds the analysis's
+    completeness (`enumeration_complete`, `universe_loops`, `retained_loops`) and
+    each id's name.
+    """
+    import simlin
+
+    loops = named_loops(mdl_path)
+    path = scenario_model(scenario, mdl_path)
+    model = simlin.load(str(path))
+    analysis = model.analyze(timeout=timeout)
+    if analysis.analysis_error:
+        raise RuntimeError(f"loop analysis failed: {analysis.analysis_error}")
+    times = model.run(analyze_loops=False).results.index.to_numpy(dtype=float)
+    ids = [lp.id for lp in loops] + [OTHER]
+    scores = pd.DataFrame(0.0, index=pd.Index(times, name="time"), columns=ids)
+    for loop in analysis.loops:
+        series = np.abs(np.nan_to_num(np.asarray(loop.behavior_time_series, dtype=float)))
+        key = classify(frozenset(loop.variables), str(loop.polarity), loops)
+        scores[key] += series[: len(times)]
+    total = scores.sum(axis=1).replace(0.0, np.nan)
+    shares = scores.div(total, axis=0).fillna(0.0)
+    shares.attrs.update(
+        enumeration_complete=bool(analysis.enumeration_complete),
+        universe_loops=analysis.universe_loops,
+        retained_loops=analysis.retained_loops,
+        names={lp.id: lp.name for lp in loops} | {OTHER: "other loops"},
+    )
+    return shares

@@ -9,27 +9,33 @@ their units from the model's own units.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 DISCOUNT_RATE = 0.03
-"""Real discount rate for the NPV of output, per year, continuous compounding.
+"""Real discount rate for NPVs, per year, continuous compounding.
 
 3 %/yr sits among the real rates used to appraise public investment (3 % in the
 2003 US OMB Circular A-4, 3.5 % in the UK Green Book). Pass another to
 `compute_metrics(discount_rate=...)` for a sensitivity check."""
 
-THRESHOLD = 2.0
-"""Default threshold of `threshold_year`: dominant soft power at twice its 2025 level."""
+THRESHOLD = 1.0
+"""Default threshold of `threshold_year`: dominant soft power at par with the rest of China."""
 
-THRESHOLD_VARIABLE = "Dominant Soft Power"
+PROJECTION_START = 2024.0
+"""First projection year: metrics that sum or discount over time start here, so the
+shared history (2005-2023) counts the same in every scenario. The model's own
+`Projection start year` has the same default (a test keeps them equal)."""
 
 SOFT_POWER = "Dominant Soft Power"
-HARD_POWER = "Hard Power Index"
+SOFT_POWER_RELATIVE = "Dominant soft power relative"
+THRESHOLD_VARIABLE = SOFT_POWER_RELATIVE
+GDP = "GDP"
+CONSUMPTION = "Consumption per capita"
+POPULATION = "Population"
 HUMAN_QUALITY = "Human Quality"
-OUTPUT = "Output"
 CUMULATIVE_SPENDING = "Cumulative soft power spending"
 
 
@@ -39,21 +45,26 @@ def _rate_text(rate: float) -> str:
 
 def _npv_text(rate: float) -> str:
     return (
-        "Net present value of Output over the horizon, discounted continuously at "
-        f"{_rate_text(rate)} to the start year (trapezoid rule on the saved points)."
+        "Present value of consumption per person over the projection, discounted "
+        f"continuously at {_rate_text(rate)} to the first projection year (trapezoid rule "
+        "on the saved points): the welfare outcome."
     )
 
 
 def _threshold_text(threshold: float) -> str:
-    times = "twice" if threshold == 2 else f"{threshold:g} times"
+    what = (
+        "par with the rest of China"
+        if threshold == 1
+        else f"{threshold:g} times the rest of China's"
+    )
     return (
-        f"First year {THRESHOLD_VARIABLE} reaches {threshold:g} ({times} its 2025 level), "
+        f"First year dominant soft power reaches {what} ({THRESHOLD_VARIABLE} >= {threshold:g}), "
         "interpolated linearly between saved points; NaN if it never does."
     )
 
 
 def _threshold_label(threshold: float) -> str:
-    return f"year SP>={threshold:g}"
+    return f"year SP rel>={threshold:g}"
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,8 @@ class Metric:
     """One outcome metric: its column name, what it measures and which way is better.
 
     `better` is "higher", "lower" or None (a quantity to report, not to rank by).
+    `needs` lists the model variables it is computed from (default: `variable`), so
+    that a sweep of a small model asks only for what its metrics read.
     """
 
     name: str
@@ -69,43 +82,66 @@ class Metric:
     variable: str  # the model variable its units derive from
     unit_rule: str = "same"  # "same", "times Year", "per money"
     label: str = ""  # short column label for terminal tables
+    needs: tuple[str, ...] = ()
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """The model variables this metric is computed from."""
+        return self.needs or (self.variable,)
 
 
 METRICS: tuple[Metric, ...] = (
     Metric(
         "dominant_soft_power_end",
-        "Dominant Soft Power at the horizon (1 = 2025): realised soft power (§3.1).",
+        "Dominant soft power at the horizon: potential soft power (1 = par with the rest "
+        "of China) times the share converted through value identity and the hard-power "
+        "carrier (§3.1, §3.2).",
         "higher",
         SOFT_POWER,
         label="soft power",
     ),
     Metric(
-        "hard_power_index_end",
-        "Hard Power Index at the horizon: output relative to 2025 (§3.2, §4.5).",
+        "gdp_end",
+        "GDP at the horizon: hard power (§3.2, §4.5).",
         "higher",
-        HARD_POWER,
-        label="hard power",
+        GDP,
+        label="GDP",
+    ),
+    Metric(
+        "consumption_per_capita_end",
+        "Final consumption per person at the horizon (households and government).",
+        "higher",
+        CONSUMPTION,
+        label="consumption/person",
+    ),
+    Metric(
+        "npv_consumption",
+        _npv_text(DISCOUNT_RATE),
+        "higher",
+        CONSUMPTION,
+        "times Year",
+        label="NPV consumption",
+    ),
+    Metric(
+        "population_end",
+        "Population at the horizon: people vote with their feet (migration follows "
+        "consumption, soft power and congestion).",
+        "higher",
+        POPULATION,
+        label="population",
     ),
     Metric(
         "human_quality_end",
-        "Human Quality at the horizon (1 = 2025): skills and knowledge of the people (§4.3).",
+        "Mean years of schooling of adults at the horizon (§4.3).",
         "higher",
         HUMAN_QUALITY,
-        label="human quality",
-    ),
-    Metric(
-        "npv_output",
-        _npv_text(DISCOUNT_RATE),
-        "higher",
-        OUTPUT,
-        "times Year",
-        label="NPV output",
+        label="schooling",
     ),
     Metric(
         "cumulative_spending",
-        "Soft-power money spent from the start to the horizon (the model's accounting "
-        "stock). Equal-budget strategies share one budget rule, so theirs differ only "
-        "through output (loop R1).",
+        "Money spent on the four elements over the projection (budget lines plus any "
+        "programme). Strategies with the same programme budget spend the same programme "
+        "money; the budget lines still follow each strategy's own GDP.",
         None,
         CUMULATIVE_SPENDING,
         label="spent",
@@ -116,15 +152,17 @@ METRICS: tuple[Metric, ...] = (
         "lower",
         "INITIAL TIME",
         label=_threshold_label(THRESHOLD),
+        needs=(THRESHOLD_VARIABLE,),
     ),
     Metric(
         "soft_power_per_money",
-        "Dominant Soft Power gained over the horizon per 1000 units of soft-power money "
-        "spent: the efficiency of the spending.",
+        "Dominant soft power gained over the projection per 1000 units of money spent on "
+        "the four elements: the efficiency of the spending.",
         "higher",
         SOFT_POWER,
         "per money",
         label="SP gain/money",
+        needs=(SOFT_POWER, CUMULATIVE_SPENDING),
     ),
 )
 METRIC_NAMES = tuple(m.name for m in METRICS)
@@ -134,7 +172,7 @@ def describe(
     name: str, *, discount_rate: float = DISCOUNT_RATE, threshold: float = THRESHOLD
 ) -> str:
     """The description of metric `name` for the discount rate and threshold actually used."""
-    if name == "npv_output":
+    if name == "npv_consumption":
         return _npv_text(discount_rate)
     if name == "threshold_year":
         return _threshold_text(threshold)
@@ -148,13 +186,35 @@ def label(name: str, *, threshold: float = THRESHOLD) -> str:
     return next(m.label or m.name for m in METRICS if m.name == name)
 
 
-REQUIRED_VARIABLES = (SOFT_POWER, HARD_POWER, HUMAN_QUALITY, OUTPUT, CUMULATIVE_SPENDING)
+_BY_NAME = {m.name: m for m in METRICS}
 
 
-def metric_units(units: Mapping[str, str]) -> dict[str, str]:
-    """Units of each metric, derived from the model's units (`Catalogue.units()`)."""
+def _metrics(names: Iterable[str] | None) -> list[Metric]:
+    """The Metric of each name (every metric for None); an unknown name is a KeyError."""
+    if names is None:
+        return list(METRICS)
+    if isinstance(names, str):
+        names = [names]
+    unknown = [n for n in names if n not in _BY_NAME]
+    if unknown:
+        raise KeyError(f"unknown metrics {unknown}; known: {', '.join(METRIC_NAMES)}")
+    return [_BY_NAME[n] for n in dict.fromkeys(names)]
+
+
+def required_variables(names: Iterable[str] | None = None) -> tuple[str, ...]:
+    """The model variables the metrics `names` (default: every metric) are computed from."""
+    return tuple(dict.fromkeys(v for m in _metrics(names) for v in m.variables))
+
+
+REQUIRED_VARIABLES = required_variables()
+"""The model variables every metric together needs."""
+
+
+def metric_units(units: Mapping[str, str], names: Iterable[str] | None = None) -> dict[str, str]:
+    """Units of the metrics `names` (default: every metric), derived from the model's units
+    (`Catalogue.units()`)."""
     out = {}
-    for m in METRICS:
+    for m in _metrics(names):
         u = units[m.variable]
         if m.unit_rule == "times Year":
             u = u[: -len("/Year")] if u.endswith("/Year") else f"{u}*Year"
@@ -208,27 +268,49 @@ def compute_metrics(
     times: np.ndarray,
     series: Mapping[str, np.ndarray],
     *,
+    names: Iterable[str] | None = None,
     discount_rate: float = DISCOUNT_RATE,
     threshold: float = THRESHOLD,
+    start: float = PROJECTION_START,
 ) -> dict[str, np.ndarray]:
-    """Every metric in METRICS for one run (arrays (T,)) or N runs (arrays (T, N)).
+    """The metrics `names` (default: every metric in METRICS) for one run (arrays (T,))
+    or N runs (arrays (T, N)), in the order asked.
 
-    `series` must hold REQUIRED_VARIABLES, keyed by model name. Results are
-    scalars (0-d arrays) for one run and (N,) arrays for N runs.
+    `series` must hold `required_variables(names)`, keyed by model name; other
+    variables may be absent. Sums, gains and discounting run over the projection
+    (`times >= start`); if no saved time lies before `start`, the whole run
+    counts. Results are scalars (0-d arrays) for one run and (N,) arrays for N runs.
     """
-    missing = [v for v in REQUIRED_VARIABLES if v not in series]
+    chosen = _metrics(names)
+    needed = required_variables([m.name for m in chosen])
+    missing = [v for v in needed if v not in series]
     if missing:
         raise KeyError(f"compute_metrics needs the variables {missing}")
-    soft = np.asarray(series[SOFT_POWER], dtype=float)
-    spent = value_at_end(series[CUMULATIVE_SPENDING])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_money = (soft[-1] - soft[0]) / spent * 1000.0
-    return {
-        "dominant_soft_power_end": value_at_end(soft),
-        "hard_power_index_end": value_at_end(series[HARD_POWER]),
-        "human_quality_end": value_at_end(series[HUMAN_QUALITY]),
-        "npv_output": npv(times, series[OUTPUT], discount_rate),
-        "cumulative_spending": spent,
-        "threshold_year": np.asarray(threshold_year(times, series[THRESHOLD_VARIABLE], threshold)),
-        "soft_power_per_money": np.asarray(per_money),
+    t = np.asarray(times, dtype=float)
+    proj = t >= start - 1e-9
+    if not proj.any():
+        proj[:] = True
+    i0 = int(np.argmax(proj))
+
+    def arr(name: str) -> np.ndarray:
+        return np.asarray(series[name], dtype=float)
+
+    def per_money() -> np.ndarray:
+        soft = arr(SOFT_POWER)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.asarray((soft[-1] - soft[i0]) / value_at_end(arr(CUMULATIVE_SPENDING)) * 1e3)
+
+    formulas = {
+        "dominant_soft_power_end": lambda: value_at_end(arr(SOFT_POWER)),
+        "gdp_end": lambda: value_at_end(arr(GDP)),
+        "consumption_per_capita_end": lambda: value_at_end(arr(CONSUMPTION)),
+        "npv_consumption": lambda: npv(t[proj], arr(CONSUMPTION)[proj], discount_rate),
+        "population_end": lambda: value_at_end(arr(POPULATION)),
+        "human_quality_end": lambda: value_at_end(arr(HUMAN_QUALITY)),
+        "cumulative_spending": lambda: value_at_end(arr(CUMULATIVE_SPENDING)),
+        "threshold_year": lambda: np.asarray(
+            threshold_year(t[proj], arr(THRESHOLD_VARIABLE)[proj], threshold)
+        ),
+        "soft_power_per_money": per_money,
     }
+    return {m.name: formulas[m.name]() for m in chosen}

@@ -7,8 +7,8 @@ and notebooks alike (a notebook shows a Figure a cell returns, once
 
 What every figure here does (see `regionsoft_sd.style`): a scenario keeps its
 colour in every figure; the baseline is black, thicker and drawn on top; axes
-carry readable units ("billion yuan per year", "index, 2025 = 1"), never the
-model's `Dmnl` or `Money`; long names are wrapped, not cut. Variable names may be
+carry readable units ("billion yuan at 2005 prices per year", "index, rest of China =
+1"), never the model's `Dmnl` or `Byuan`; long names are wrapped, not cut. Variable names may be
 spelled any way the model accepts (case, spaces and underscores ignored).
 """
 

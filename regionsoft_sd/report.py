@@ -199,7 +199,7 @@ def params_text(entries: Sequence[Entry]) -> str:
         ("Policy levers (set them under [policy.<lever>] in a scenario)", lambda e: e.is_lever),
         ("Policy timing (start/ramp of each lever group)", _is_timing),
         (
-            "Calibration: the 2025 status quo",
+            "Calibration: the 2005 start and the status quo policies start from",
             lambda e: e.kind == "constant" and e.name.startswith("Initial "),
         ),
         ("Parameters", lambda e: e.kind == "constant"),

@@ -24,9 +24,11 @@ time series (pandas Series indexed by year) that PySD interpolates.
 
 Levers of one policy group share one start year and ramp time (the model has
 one `<Group> policy progress` per group), so different timings within a group
-are rejected. A lever given as a series takes effect from INITIAL TIME: its
-group's start is set to INITIAL TIME and its ramp to 0, so the series *is* the
-policy path. The four budget-split shares must sum to 1 within SPLIT_TOLERANCE.
+are rejected. A lever given as a series takes effect from the first projection
+year (`Catalogue.policy_start`, so history stays the same in every scenario):
+its group's start is set to that year and its ramp to 0, so the series *is* the
+policy path from then on. The shares of each split group (the budget split and
+the programme split) must sum to 1 within SPLIT_TOLERANCE.
 
 With `based_on`, timing a parent's series only implied is derived again for the
 child (a child that gives the lever as a value gets the `.mdl`'s timing back);
@@ -50,8 +52,10 @@ from regionsoft_sd.errors import InputError, load_toml, unknown_name
 from regionsoft_sd.fields import number, text
 
 SPLIT_GROUP = "Budget split"
+SPLIT_GROUPS = (SPLIT_GROUP, "Programme split")
+"""Lever groups whose shares split one amount of money, so they must sum to 1."""
 SPLIT_TOLERANCE = 1e-6
-"""Largest allowed |sum of the four budget-split shares - 1| (absorbs decimal rounding)."""
+"""Largest allowed |sum of the shares of a split group - 1| (absorbs decimal rounding)."""
 MAX_CHAIN = 32
 """Longest `based_on` chain (files), so that inheritance can never exhaust the stack."""
 MAX_NAME = 100
@@ -209,12 +213,12 @@ def _inherited_timing(
 ) -> None:
     """Reconcile timing the parent chain set explicitly with this file's series levers.
 
-    A series applies from INITIAL TIME with no ramp. If a lever of the group is
+    A series applies from the policy start with no ramp. If a lever of the group is
     still given as a value, the parent's start/ramp applies to it and conflicts:
     that is an error. If every lever of the group set in the chain is now a
     series, the parent's timing applies to nothing and is dropped.
     """
-    t0 = cat.horizon[0]
+    t0 = cat.policy_start
     for group, levers in cat.lever_groups().items():
         in_series = [e for e in levers if e.name in series and e.name in where]
         if not group or not in_series:
@@ -433,12 +437,20 @@ def _value(value: Any, key: str, file: Any, entry: Entry, cat: Catalogue) -> flo
 
 
 def _check_year(year: float, key: str, file: Any, cat: Catalogue) -> None:
-    t0, t1 = cat.horizon
+    """A policy year (a start, a series point) must lie in the projection: from the
+    policy start (`Catalogue.policy_start`) to the final time; no policy changes history."""
+    t0, t1 = cat.policy_start, cat.horizon[1]
     if not t0 <= year <= t1:
+        where = (
+            f"the simulation horizon {t0:g}-{t1:g}"
+            if t0 == cat.horizon[0]
+            else f"the policy years {t0:g}-{t1:g} (history before {t0:g} is the same "
+            "in every scenario)"
+        )
         raise InputError(
             file,
             key,
-            f"year {year:g} is outside the simulation horizon {t0:g}-{t1:g}",
+            f"year {year:g} is outside {where}",
             f"use a year from {t0:g} to {t1:g}",
         )
 
@@ -461,11 +473,11 @@ def _time_series_levers(
     file: Any,
     cat: Catalogue,
 ) -> set[str]:
-    """Make a lever given as a series take effect from INITIAL TIME, without a ramp.
+    """Make a lever given as a series take effect from the policy start, without a ramp.
 
     Returns the timing constants it set.
     """
-    t0 = cat.horizon[0]
+    t0 = cat.policy_start
     done: set[str] = set()
     for name in series:
         entry = cat[name]
@@ -493,8 +505,21 @@ def _time_series_levers(
 def _check_split(
     consts: dict[str, float], series: dict[str, pd.Series], file: Any, cat: Catalogue
 ) -> None:
-    """The budget-split shares, policy and initial, must each sum to 1."""
-    levers = cat.lever_groups().get(SPLIT_GROUP, [])
+    """The shares of every split group, policy and initial, must each sum to 1."""
+    for group in SPLIT_GROUPS:
+        levers = cat.lever_groups().get(group, [])
+        if levers:
+            _check_one_split(group, levers, consts, series, file, cat)
+
+
+def _check_one_split(
+    group: str,
+    levers: list[Entry],
+    consts: dict[str, float],
+    series: dict[str, pd.Series],
+    file: Any,
+    cat: Catalogue,
+) -> None:
     for prefix, names in (
         ("policy", [e.name for e in levers]),
         ("initial", [f"Initial {e.lever}" for e in levers]),
@@ -521,7 +546,7 @@ def _check_split(
             when = f" in {years[i]:g}" if len(years) > 1 or any(n in series for n in names) else ""
             raise InputError(
                 file,
-                f"{prefix} budget split",
+                f"{prefix} {group.lower()}",
                 f"the shares sum to {total[i]:.12g}{when}, not 1 (off by {total[i] - 1:+.3g}): "
                 f"{parts}",
                 f"change them so they sum to 1 (tolerance {SPLIT_TOLERANCE:g})",

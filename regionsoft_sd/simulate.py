@@ -78,7 +78,11 @@ def run_metrics(
     """The outcome metrics of one `run()` result, as plain floats."""
     series = {v: df[v].to_numpy() for v in REQUIRED_VARIABLES}
     values = compute_metrics(
-        df.index.to_numpy(), series, discount_rate=discount_rate, threshold=threshold
+        df.index.to_numpy(),
+        series,
+        discount_rate=discount_rate,
+        threshold=threshold,
+        start=catalogue().policy_start,
     )
     return {k: float(v) for k, v in values.items()}
 

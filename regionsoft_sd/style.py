@@ -15,11 +15,14 @@ import re
 import textwrap
 from collections.abc import Iterable, Mapping
 
-CURRENCY = "billion yuan"
-"""What one `Money` unit of the model stands for (constant prices; see docs/model.md)."""
+CURRENCY = "billion yuan at 2005 prices"
+"""What one `Byuan` of the model stands for (see docs/model.md, Units)."""
 
 UNIT_WORDS: dict[str, str] = {
+    "Byuan": CURRENCY,
     "Money": CURRENCY,
+    "Mperson": "million people",
+    "Schoolyear": "years of schooling",
     "Year": "year",
     "Index": "index points",
     "Person": "people",
@@ -28,10 +31,16 @@ UNIT_WORDS: dict[str, str] = {
     "Yuan": "yuan",
 }
 """Words for the model's unit names inside compound units (`Money/Year` -> per year)."""
-UNIT_PHRASES: dict[str, str] = {"1000 Money": "trillion yuan"}
+UNIT_PHRASES: dict[str, str] = {
+    "Byuan/Mperson/Year": "thousand yuan per person per year",
+    "Byuan/Mperson": "thousand yuan per person",
+    "Mperson*Schoolyear": "million person-years of schooling",
+    "1000 Byuan": "trillion yuan",
+    "1000 Money": "trillion yuan",
+}
 """Scaled units replaced before single words (metrics per 1000 Money)."""
 
-INDEX_TEXT = "index, 2025 = 1"
+INDEX_TEXT = "index, rest of China = 1"
 SHARE_TEXT = "share"
 
 BASELINE = "baseline"
@@ -51,21 +60,24 @@ PALETTE = (
 )
 """Colour-blind-safe first (Okabe and Ito), then distinct extras; none is near black."""
 
-_RELATIVE = re.compile(r"relative to 2025|1 (in|=) (the )?2025|2025 = 1|1 = 2025", re.I)
+_RELATIVE = re.compile(r"relative to (the rest of|the reference)|1 = par", re.I)
 _SHARE = re.compile(r"\b(share|fraction|proportion)\b", re.I)
 
 
 def readable_units(units: str, name: str = "", documentation: str = "") -> str:
     """A unit as a reader says it: `Money/Year` -> `billion yuan per year`.
 
-    A dimensionless unit (`Dmnl`, `1`, empty) becomes `index, 2025 = 1` when the
-    variable is an index or is relative to 2025 (by its name or documentation),
-    `share` when it is a share or fraction, and "" otherwise. `Index` alone is
-    the model's index of a soft-power element, 1 = its 2025 level.
+    A dimensionless unit (`Dmnl`, `1`, empty) becomes `index, rest of China = 1`
+    when the variable is an index or is relative to the rest of the country (by its
+    name or documentation), `share` when it is a share or fraction, and ""
+    otherwise. `Index` alone is the model's soft-power index, 1 = par with the rest
+    of China.
     """
     u = (units or "").strip()
     if u in ("", "Dmnl", "dmnl", "1"):
         text = f"{name} {documentation}"
+        if re.search(r"relative to 2005|2005 = 1", text, re.I):
+            return "index, 2005 = 1"
         if re.search(r"\bindex\b", name, re.I) or _RELATIVE.search(text):
             return INDEX_TEXT
         if _SHARE.search(name) or documentation.lower().startswith(("share", "fraction")):
@@ -114,8 +126,9 @@ def metric_title(metric: str) -> str:
     """A metric's name as a reader says it, from its description.
 
     The description's first clause (up to `:`, `(`, `,` or the end of the first
-    sentence), with the horizon spelled out in years: `npv_output` ->
-    `Net present value of Output 2025-2075`. Unknown names are returned unchanged.
+    sentence), with the horizon and the projection spelled out in years: `gdp_end` ->
+    `GDP in 2075`, `npv_consumption` -> `Present value of consumption per person
+    2024-2075`. Unknown names are returned unchanged.
     """
     from regionsoft_sd.catalogue import catalogue
     from regionsoft_sd.metrics import METRICS, describe
@@ -126,10 +139,13 @@ def metric_title(metric: str) -> str:
     cut = min(
         (i for i in (text.find(c) for c in (":", " (", ",", ". ")) if i > 0), default=len(text)
     )
-    start, end = catalogue().horizon
+    cat = catalogue()
+    start, end = cat.horizon
     text = text[:cut].strip().rstrip(".")
-    return text.replace("at the horizon", f"in {end:g}").replace(
-        "over the horizon", f"{start:g}-{end:g}"
+    return (
+        text.replace("at the horizon", f"in {end:g}")
+        .replace("over the horizon", f"{start:g}-{end:g}")
+        .replace("over the projection", f"{cat.policy_start:g}-{end:g}")
     )
 
 

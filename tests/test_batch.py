@@ -14,14 +14,14 @@ from regionsoft_sd.batch.cbackend import compiler
 from regionsoft_sd.model import load_model
 from tests.test_batch_builtins import MODELS, ranged_samples
 
-RUNS = 200
+RUNS = 12
 BACKENDS = [
     "numpy",
     pytest.param(
         "c", marks=pytest.mark.skipif(compiler() is None, reason="no C compiler on this machine")
     ),
 ]
-SHOWN = ["Dominant Soft Power", "Hard Power Index", "Graduating education effort"]
+SHOWN = ["Dominant Soft Power", "Hard Power Index", "Cohort schooling"]
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,8 @@ def recorded(compiled) -> list[str]:
 
 @pytest.fixture(scope="module")
 def pysd_reference(recorded) -> tuple[dict, list]:
-    """200 draws from the .mdl ranges and PySD's run of each (every variable)."""
+    """12 draws from the .mdl ranges and PySD's run of each (every variable); PySD takes
+    seconds a run of this model, and tests/test_model_engines.py adds 50 draws against pysimlin."""
     from regionsoft_sd.model import MODEL_PATH
 
     samples = ranged_samples(MODEL_PATH, RUNS, seed=42)
@@ -54,8 +55,8 @@ def pysd_reference(recorded) -> tuple[dict, list]:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_200_random_parameter_sets_match_pysd(recorded, pysd_reference, backend: str) -> None:
-    """Every variable, every saved time, 200 draws from the .mdl ranges: within 1e-9.
+def test_random_parameter_sets_match_pysd(recorded, pysd_reference, backend: str) -> None:
+    """Every variable, every saved time, 12 draws from the .mdl ranges: within 1e-9.
 
     Differences are measured against each trajectory's largest magnitude. NumPy
     repeats PySD's arithmetic, so it also agrees point by point. The C kernel
@@ -75,7 +76,9 @@ def test_200_random_parameter_sets_match_pysd(recorded, pysd_reference, backend:
             )
             diff = np.abs(got - want)
             worst_scaled = max(worst_scaled, float(np.max(diff)) / scale)
-            worst_point = max(worst_point, float(np.max(diff / np.maximum(np.abs(want), 1e-12))))
+            # flows that start at zero by construction (e.g. Image change) carry rounding
+            # noise of 1e-17; below 1e-6 a value is zero at this model's scale
+            worst_point = max(worst_point, float(np.max(diff / np.maximum(np.abs(want), 1e-6))))
     assert worst_scaled < 1e-9
     if backend == "numpy":
         assert worst_point < 1e-9
@@ -84,9 +87,9 @@ def test_200_random_parameter_sets_match_pysd(recorded, pysd_reference, backend:
 def test_default_run_records_stocks_on_saveper_grid(compiled) -> None:
     res = simulate()
     assert list(res.data) == compiled.stocks
-    assert res.times[0] == 2025 and res.times[-1] == 2075 and len(res.times) == 51
-    assert all(v.shape == (51, 1) for v in res.data.values())
-    assert res.units["Productive Capital"] == "Money"
+    assert res.times[0] == 2005 and res.times[-1] == 2075 and len(res.times) == 71
+    assert all(v.shape == (71, 1) for v in res.data.values())
+    assert res.units["Productive Capital"] == "Byuan"
 
 
 def test_names_are_vensim_insensitive_and_unknown_names_suggest(compiled) -> None:
@@ -126,7 +129,7 @@ def test_times_and_to_frame() -> None:
 
 def test_base_scenario_and_series_match_pysd() -> None:
     """A Scenario-like base (constants + pandas Series) matches PySD given the same params."""
-    series = pd.Series([0.05, 0.2, 0.1], index=[2025.0, 2040.0, 2060.0])
+    series = pd.Series([0.05, 0.2, 0.1], index=[2024.0, 2040.0, 2060.0])
     base = SimpleNamespace(
         name="test",
         constants={"Policy education share": 0.6},
@@ -189,7 +192,7 @@ def test_bad_inputs_raise_clear_errors() -> None:
     with pytest.raises(ValueError, match="same length"):
         simulate({"Policy tax share": [0.1, 0.2], "Policy image share": [0.1]})
     with pytest.raises(ValueError, match="stock"):
-        simulate({"Human Quality": [1.0]})
+        simulate({"Productive Capital": [1.0]})
     with pytest.raises(KeyError, match="control"):
         simulate({"TIME STEP": [0.5]})
 

@@ -52,11 +52,17 @@ def test_budget_split_group_has_four_shares():
     ]
 
 
-def test_seven_feedback_stocks_and_one_accounting_stock():
+def test_stocks_that_feed_the_model_and_the_accounting_stocks():
+    """The catalogue finds which stocks feed other equations; the validation battery's
+    hand-made lists say which should: the region's 13 state stocks and the 6 exogenous
+    reference and frontier stocks feed the model, the 2 spending sums feed nothing."""
+    from tests.model_helpers import ACCOUNTING_STOCKS, EXOGENOUS_STOCKS, STOCKS
+
     cat = catalogue()
-    assert len(cat.stocks()) == 7
+    assert sorted(e.name for e in cat.stocks()) == sorted(STOCKS + EXOGENOUS_STOCKS)
+    assert len(cat.stocks()) == 13 + 6
     accounting = [e.name for e in cat.stocks(include_accounting=True) if not e.feedback]
-    assert accounting == ["Cumulative soft power spending"]
+    assert accounting == ACCOUNTING_STOCKS
 
 
 def test_resolve_is_case_space_and_underscore_insensitive():
@@ -79,7 +85,7 @@ def test_resolve_rejects_computed_variables_when_constants_required():
 
 def test_horizon_and_documentation():
     cat = catalogue()
-    assert cat.horizon == (2025.0, 2075.0)
+    assert cat.horizon == (2005.0, 2075.0)  # history from 2005, projection to 2075
     assert all(e.documentation for e in cat.constants())
     frame = cat.to_frame(cat.levers())
     assert {"units", "low", "high", "documentation"} <= set(frame.columns)

@@ -27,7 +27,7 @@ BAD_INPUTS = {
     ),
     "out_of_range": (
         GOOD + "[policy.tax_share]\nvalue = 0.9\n",
-        "outside the model's range [0, 0.5]",
+        "outside the model's range [0.02, 0.3]",
         "policy.tax_share.value",
     ),
     "wrong_type": (
@@ -37,12 +37,12 @@ BAD_INPUTS = {
     ),
     "split_not_one": (
         GOOD + "[policy]\neducation_share = 0.6\n",
-        "sum to 1.1",
+        "sum to 1.334",  # 0.6 + the status quo's 0.701 + 0.03 + 0.003
         "policy budget split",
     ),
     "year_outside_horizon": (
         GOOD + "[policy.tax_share]\nvalue = 0.25\nstart = 2100\n",
-        "outside the simulation horizon 2025-2075",
+        "outside the policy years 2024-2075",
         "policy.tax_share.start",
     ),
     "non_increasing_series": (
@@ -203,7 +203,7 @@ def test_compare_writes_tables_plots_and_prints_the_table(tmp_path, capsys):
     ranking = pd.read_csv(out / "ranking.csv", index_col=0)
     assert list(ranking.index) == list(metrics.index)  # both in ranking order
     md = (out / "metrics.md").read_text()
-    assert "| balanced" in md and "## Metrics" in md and "npv_output" in md
+    assert "| balanced" in md and "## Metrics" in md and "npv_consumption" in md
     traj = pd.read_parquet(out / "trajectories.parquet")
     assert set(traj["scenario"]) == set(metrics.index)
     assert (out / "outcomes.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

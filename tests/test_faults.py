@@ -42,7 +42,7 @@ n = 16
 seed = 7
 chunk_size = 8
 model = "{(DATA / "one_knob.mdl").as_posix()}"
-metrics = ["dominant_soft_power_end", "hard_power_index_end"]
+metrics = ["dominant_soft_power_end", "gdp_end"]
 fan_variables = ["Dominant Soft Power"]
 fan_runs = 20
 

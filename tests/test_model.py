@@ -9,17 +9,17 @@ from regionsoft_sd import model as model_mod
 from tests.model_helpers import STOCKS
 
 
-def test_load_model_runs_and_has_the_seven_stocks():
+def test_load_model_runs_and_has_the_regions_stocks():
     result = regionsoft_sd.load_model().run(return_columns=STOCKS)
     assert list(result.columns) == STOCKS
-    assert result.index[0] == 2025 and result.index[-1] == 2075
+    assert result.index[0] == 2005 and result.index[-1] == 2075
 
 
 def test_each_call_returns_a_fresh_model():
     a = regionsoft_sd.load_model()
     a.run(params={"Policy culture share": 0.2})
     b = regionsoft_sd.load_model()
-    assert b.components.policy_culture_share() == pytest.approx(0.05)
+    assert b.components.policy_culture_share() == pytest.approx(0.03)
 
 
 def test_translation_is_cached_by_content(tmp_path, monkeypatch):

@@ -10,7 +10,7 @@ import simlin
 from regionsoft_sd.model import MODEL_PATH, abstract_model
 from tests.model_helpers import CONTROL, constants
 
-ALLOWED_UNITS = {"Year", "Money", "Index", "Dmnl"}
+ALLOWED_UNITS = {"Year", "Byuan", "Mperson", "Schoolyear", "Index", "Dmnl"}
 
 
 def test_simlin_check_reports_nothing():
@@ -19,11 +19,11 @@ def test_simlin_check_reports_nothing():
 
 
 def test_check_catches_a_planted_unit_error(tmp_path):
-    """The check above can fail: plant a Money term into a Index/Year flow."""
+    """The check above can fail: plant a money term into a flow of capital."""
     text = MODEL_PATH.read_text()
     bad = text.replace(
-        "Human Quality * Obsolescence rate\n",
-        "Human Quality * Obsolescence rate * Reference output\n",
+        "Productive Capital * Capital depreciation rate\n",
+        "Productive Capital * Capital depreciation rate * Initial GDP\n",
     )
     assert bad != text
     path = tmp_path / "bad.mdl"
@@ -46,11 +46,13 @@ def test_every_constant_has_a_range_holding_its_value():
 
 
 def test_every_constant_cites_a_source_or_says_assumed():
-    """A section of the article, a literature value (author and year), an explicit
-    "assumed", or a declared non-estimate (policy lever, switch, normalisation, scale)."""
+    """A section of the article, a literature value (author and year), a data source, a
+    calibration to data, an explicit "assumed", or a declared non-estimate (policy lever,
+    switch, guard)."""
     source = re.compile(
-        r"§\d|assumed|[A-Z][a-z]+( et al\.?| and [A-Z][a-z]+)? \(?(19|20)\d\d|OECD|Bass "
-        r"|Policy lever|Structural switch|Normalisation|A scale only"
+        r"§\d|assumed|[A-Z][a-z]+( et al\.?| and [A-Z][a-z]+)? \(?(19|20)\d\d|OECD|"
+        r"Source:|Calibrated to|Derived|Policy lever|declared non-estimate",
+        re.IGNORECASE,
     )
     for el in abstract_model().sections[0].elements:
         if isinstance(el.components[0].ast, (int, float)) and el.name not in CONTROL:

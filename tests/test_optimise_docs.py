@@ -52,7 +52,7 @@ def test_generated_blocks_and_figures_are_there():
         "frontier",
         "robust_split",
         "robust_fails",
-        "balanced_vs_culture",
+        "culture_vs_education",
         "bench_optimise",
     ],
 )

@@ -10,6 +10,7 @@ from regionsoft_sd.catalogue import catalogue
 from regionsoft_sd.errors import InputError
 from regionsoft_sd.optimise.levers import share_groups
 from regionsoft_sd.optimise.spec import parse_spec
+from regionsoft_sd.scenario import SPLIT_GROUPS
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = str(ROOT / "scenarios" / "baseline.toml")
@@ -35,11 +36,35 @@ def parse(data):
 def test_minimal_spec():
     spec = parse(minimal())
     split = share_groups(catalogue())
-    (group,) = split
-    assert [s.group for s in spec.space.simplexes] == [group]
-    assert spec.space.unit_dim == len(split[group]) - 1
+    assert set(split) == set(SPLIT_GROUPS)  # the model's split groups, none hard-coded here
+    assert [s.group for s in spec.space.simplexes] == ["Budget split"]
+    assert spec.space.unit_dim == len(split["Budget split"]) - 1 == 3
     assert spec.algorithm == "de" and spec.uncertainty is None
     assert spec.objectives[0].better == "higher"
+
+
+def test_every_split_group_is_a_decision():
+    """The programme split is a share group like the budget split: decided as a simplex,
+    its shares never alone, its timing through the group's own start and ramp."""
+    spec = parse(
+        minimal(
+            decisions={
+                "programme_split": {"programme_image_share": [0, 0.2], "ramp": 3},
+                "programme_budget": {"range": [0, 100]},
+            }
+        )
+    )
+    (simplex,) = spec.space.simplexes
+    assert simplex.group == "Programme split"
+    assert simplex.levers == tuple(e.name for e in share_groups(catalogue())["Programme split"])
+    assert simplex.high[simplex.levers.index("Policy programme image share")] == 0.2
+    assert spec.space.fixed == {"Programme split policy ramp time": 3.0}
+    assert [(s.name, s.low, s.high) for s in spec.space.scalars] == [
+        ("Policy programme budget", 0.0, 100.0)
+    ]
+    with pytest.raises(InputError, match="cannot be decided alone") as err:
+        parse(minimal(decisions={"programme_culture_share": {}}))
+    assert "[decisions.programme_split]" in str(err.value)
 
 
 def test_decisions_with_bounds_timing_and_scalars():
@@ -62,9 +87,9 @@ def test_decisions_with_bounds_timing_and_scalars():
 
 
 def test_several_objectives_choose_nsga():
-    two = [{"metric": "dominant_soft_power_end"}, {"metric": "hard_power_index_end"}]
+    two = [{"metric": "dominant_soft_power_end"}, {"metric": "gdp_end"}]
     assert parse(minimal(objectives=two)).algorithm == "nsga2"
-    three = [*two, {"metric": "npv_output"}]
+    three = [*two, {"metric": "npv_consumption"}]
     assert parse(minimal(objectives=three)).algorithm == "nsga3"
 
 
@@ -101,7 +126,7 @@ def test_uncertainty_reuses_the_sweep_distributions():
         ),
         ({"objectives": [{"metric": "soft_power"}]}, "objectives[0].metric", "unknown metric"),
         (
-            {"constraints": [{"metric": "hard_power_index_end", "min": 3, "max": 2}]},
+            {"constraints": [{"metric": "gdp_end", "min": 3, "max": 2}]},
             "constraints[0]",
             "infeasible",
         ),

@@ -12,16 +12,18 @@ from matplotlib.figure import Figure
 from regionsoft_sd.catalogue import catalogue
 from regionsoft_sd.plots import key_variables, plot_outcomes, plot_stocks, plot_trajectories
 from regionsoft_sd.resources import load_scenario
-from regionsoft_sd.simulate import run
-from regionsoft_sd.style import BASELINE_COLOUR, readable_units, scenario_colours
+from regionsoft_sd.style import BASELINE_COLOUR, readable_units, scenario_colours, variable_units
+from tests.model_helpers import batch_run
 
 MODELLER_UNITS = re.compile(r"\b(Dmnl|Money|Index)\b")
 
 
 @pytest.fixture(scope="module")
 def runs():
+    """Runs shaped as `simulate.run()` returns them, from the batch engine (these tests are
+    about figures, not about PySD)."""
     names = ("baseline", "balanced", "culture_first", "image_campaign")
-    return {n: run(load_scenario(n)) for n in names}
+    return {n: batch_run(load_scenario(n)) for n in names}
 
 
 def visible(fig: Figure):
@@ -37,13 +39,13 @@ def all_labels(fig: Figure) -> list[str]:
 
 def test_overlay_has_one_line_per_scenario_and_readable_units(runs):
     two = {k: runs[k] for k in ("baseline", "balanced")}
-    fig = plot_trajectories(two, ["Dominant Soft Power", "Output"])
+    fig = plot_trajectories(two, ["Dominant Soft Power", "GDP"])
     assert isinstance(fig, Figure)
     axes = visible(fig)
     assert len(axes) == 2
     assert all(len(ax.get_lines()) == 2 for ax in axes)
-    # Output is Money/Year in the model: a reader sees the currency per year
-    assert axes[1].get_ylabel().replace("\n", " ") == "billion yuan per year"
+    # GDP is Byuan/Year in the model: a reader sees the currency per year
+    assert axes[1].get_ylabel().replace("\n", " ") == "billion yuan at 2005 prices per year"
     assert axes[0].get_shared_x_axes().joined(axes[0], axes[1])
     assert {t.get_text() for t in fig.legends[0].get_texts()} == {
         "baseline (reference)",
@@ -53,9 +55,9 @@ def test_overlay_has_one_line_per_scenario_and_readable_units(runs):
 
 
 def test_any_spelling_of_a_variable_is_accepted(runs):
-    fig = plot_trajectories(runs, ["dominant_soft_power", "OUTPUT", "hard power index"])
+    fig = plot_trajectories(runs, ["dominant_soft_power", "gdp", "hard power index"])
     titles = [ax.get_title() for ax in visible(fig)]
-    assert titles == ["Dominant Soft Power", "Output", "Hard Power Index"]
+    assert titles == ["Dominant Soft Power", "GDP", "Hard Power Index"]
 
 
 def test_unknown_variable_names_the_closest_one(runs):
@@ -111,7 +113,7 @@ def colours_by_label(fig: Figure) -> dict[str, str]:
 def test_a_scenario_keeps_its_colour_in_every_figure(runs):
     a = colours_by_label(plot_outcomes(runs))
     b = colours_by_label(plot_stocks({k: runs[k] for k in ("culture_first", "balanced")}))
-    c = colours_by_label(plot_trajectories({"balanced": runs["balanced"]}, ["Output"]))
+    c = colours_by_label(plot_trajectories({"balanced": runs["balanced"]}, ["GDP"]))
     assert a["balanced"] == b["balanced"] == c["balanced"]
     assert a["culture_first"] == b["culture_first"]
     assert len(set(a.values())) == len(a)  # all different within one figure
@@ -128,7 +130,7 @@ def test_shipped_scenarios_have_distinct_fixed_colours():
 
 
 def test_baseline_is_highlighted(runs):
-    fig = plot_trajectories(runs, ["Output"])
+    fig = plot_trajectories(runs, ["GDP"])
     lines = {ln.get_label(): ln for ln in visible(fig)[0].get_lines()}
     base = lines["baseline (reference)"]
     others = [ln for k, ln in lines.items() if k != "baseline (reference)"]
@@ -166,23 +168,35 @@ def test_end_labels_name_every_strategy_without_overlapping(runs):
 @pytest.mark.parametrize(
     ("units", "name", "doc", "expected"),
     [
-        ("Money/Year", "Output", "", "billion yuan per year"),
-        ("Money", "Productive Capital", "", "billion yuan"),
-        ("Dmnl", "Hard Power Index", "", "index, 2025 = 1"),
+        ("Byuan/Year", "GDP", "", "billion yuan at 2005 prices per year"),
+        ("Byuan", "Productive Capital", "", "billion yuan at 2005 prices"),
+        ("Dmnl", "Hard Power Index", "GDP relative to 2005.", "index, 2005 = 1"),
         (
             "Dmnl",
-            "Relative culture spending",
-            "Culture spending relative to 2025.",
-            "index, 2025 = 1",
+            "Income relative",
+            "GDP per person relative to the rest of China.",
+            "index, rest of China = 1",
         ),
+        # a year other than 2005 is not the rest of China
+        ("Dmnl", "Culture growth", "Culture relative to 2025.", ""),
         ("Dmnl", "Tax share", "", "share"),
-        ("Dmnl", "Carrier elasticity", "", ""),
-        ("Index", "Human Quality", "", "index, 2025 = 1"),
+        ("Dmnl", "Carrier income scale", "", ""),
+        ("Index", "Regional Image", "", "index, rest of China = 1"),
+        ("Schoolyear", "Human Quality", "", "years of schooling"),
+        ("Byuan/Mperson/Year", "Consumption per capita", "", "thousand yuan per person per year"),
         ("Index/Year", "Talent inflow", "", "index points per year"),
         ("1/Year", "Obsolescence rate", "", "per year"),
         ("Year", "Conversion time", "", "years"),
-        ("Index/(1000 Money)", "soft_power_per_money", "", "index points per trillion yuan"),
+        ("Index/(1000 Byuan)", "soft_power_per_money", "", "index points per trillion yuan"),
     ],
 )
 def test_readable_units(units, name, doc, expected):
     assert readable_units(units, name, doc) == expected
+
+
+def test_the_models_own_indices_say_what_they_are_relative_to():
+    """From the .mdl's documentation: the Hard Power Index is GDP against 2005, soft power
+    against the rest of China."""
+    assert variable_units("Hard Power Index") == "index, 2005 = 1"
+    assert variable_units("Dominant Soft Power") == "index, rest of China = 1"
+    assert variable_units("Human Quality") == "years of schooling"

@@ -33,8 +33,8 @@ def fake() -> Comparison:
 def test_format_value():
     assert format_value("threshold_year", math.nan) == "never"
     assert format_value("threshold_year", 2064.37) == "2064.4"
-    assert format_value("npv_output", 34964.6) == "34,965"
-    assert format_value("hard_power_index_end", 2.4436) == "2.444"
+    assert format_value("gdp_end", 16166.98) == "16,167"
+    assert format_value("dominant_soft_power_end", 0.60902) == "0.609"
 
 
 def test_markdown_table_is_well_formed_and_in_ranking_order():
@@ -72,18 +72,18 @@ def test_markdown_and_metrics_frame_state_the_rate_and_threshold_used():
     c.discount_rate, c.threshold = 0.05, 3.0
     md = comparison_markdown(c, {"a": "first", "b": "second"})
     assert "5 %/yr" in md and "3 %/yr" not in md
-    assert "reaches 3 (3 times its 2025 level)" in md and "reaches 2" not in md
-    assert "year SP>=3" in metrics_table(c)
+    assert "reaches 3 times the rest of China's" in md and "reaches par" not in md
+    assert "year SP rel>=3" in metrics_table(c)
     frame = metrics_frame(
         dict.fromkeys(METRIC_NAMES, 1.0), c.units, discount_rate=0.035, threshold=1.5
     )
-    assert "3.5 %/yr" in frame.at["npv_output", "description"]
-    assert "reaches 1.5" in frame.at["threshold_year", "description"]
+    assert "3.5 %/yr" in frame.at["npv_consumption", "description"]
+    assert "1.5 times the rest of China's" in frame.at["threshold_year", "description"]
 
 
 def test_default_markdown_states_the_defaults():
     md = comparison_markdown(fake(), {"a": "first", "b": "second"})
-    assert "3 %/yr" in md and "reaches 2 (twice its 2025 level)" in md
+    assert "3 %/yr" in md and "reaches par with the rest of China" in md
 
 
 # --- the HTML report --------------------------------------------------------
@@ -209,8 +209,13 @@ def test_html_report_renders_its_figures_in_a_headless_browser(html_out, tmp_pat
     assert without < 1000 < with_figures, (without, with_figures)
 
 
-def test_reused_out_folder_loses_the_files_a_new_compare_does_not_write(tmp_path, capsys):
+def test_reused_out_folder_loses_the_files_a_new_compare_does_not_write(
+    tmp_path, capsys, monkeypatch
+):
     from regionsoft_sd import cli
+    from tests.model_helpers import use_batch_engine
+
+    use_batch_engine(monkeypatch)  # about the folder, not the engine
 
     out = tmp_path / "out"
     assert cli.main(["compare", "baseline", "balanced", "--out", str(out), "--html"]) == 0
@@ -223,8 +228,11 @@ def test_reused_out_folder_loses_the_files_a_new_compare_does_not_write(tmp_path
     assert "trajectories.csv" not in names and "report.html" not in names
 
 
-def test_a_stale_file_someone_changed_is_kept(tmp_path, capsys):
+def test_a_stale_file_someone_changed_is_kept(tmp_path, capsys, monkeypatch):
     from regionsoft_sd import cli
+    from tests.model_helpers import use_batch_engine
+
+    use_batch_engine(monkeypatch)  # about the folder, not the engine
 
     out = tmp_path / "out"
     assert cli.main(["compare", "baseline", "--out", str(out), "--html"]) == 0

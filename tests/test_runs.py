@@ -24,7 +24,8 @@ from regionsoft_sd.runs import (
 DATA = Path(__file__).parent / "sweep_data"
 ONE_KNOB = DATA / "one_knob.mdl"
 FAULTY = DATA / "faulty.mdl"
-METRICS = ["dominant_soft_power_end", "hard_power_index_end"]
+# the two metrics these small models support (they define no population or consumption)
+METRICS = ["dominant_soft_power_end", "gdp_end"]
 
 
 def values(n: int, seed: int = 1) -> pd.DataFrame:
@@ -43,13 +44,13 @@ def test_plan_covers_every_row_once():
 
 
 def test_in_memory_evaluation_gives_the_analytic_answer():
-    """one_knob: soft power = 1 + 0.02 A t, output index = 1 + 0.01 B t (Euler, constant flows)."""
+    """one_knob: soft power = 1 + 0.02 A t, GDP = 1000 (1 + 0.01 B t) (Euler, constant flows)."""
     v = values(25)
     df = evaluate(v, metrics=METRICS, mdl_path=ONE_KNOB, chunk_size=7, progress=False)
     assert list(df.columns) == ["run", "strategy", *METRICS, "fault", "fault_time"]
     assert df.run.tolist() == v.index.tolist() and (df.fault == "").all()
     np.testing.assert_allclose(df.dominant_soft_power_end, 1 + 0.2 * v["Knob A"], rtol=1e-12)
-    np.testing.assert_allclose(df.hard_power_index_end, 1 + 0.1 * v["Knob B"], rtol=1e-12)
+    np.testing.assert_allclose(df.gdp_end, 1000 * (1 + 0.1 * v["Knob B"]), rtol=1e-12)
 
 
 def test_results_do_not_depend_on_where_chunk_boundaries_fall_for_metrics():
@@ -107,7 +108,7 @@ def soft_gain(times: np.ndarray, data: dict) -> np.ndarray:
 
 def test_runs_with_nan_or_a_negative_stock_are_reported_and_blanked():
     """faulty.mdl: soft power 1 + 0.3 (1 - A) t turns negative when A > 4/3;
-    output is sqrt(B - 0.5), NaN from the start when B < 0.5."""
+    GDP is sqrt(B - 0.5), NaN from the start when B < 0.5."""
     a = np.array([0.5, 1.2, 2.0, 1.9, 0.7])
     b = np.array([1.0, 1.0, 1.0, 0.2, 0.3])
     v = pd.DataFrame({"Knob A": a, "Knob B": b})

@@ -13,7 +13,9 @@ from regionsoft_sd.scenario import SPLIT_TOLERANCE, Scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 STRATEGIES = ["education_first", "services_first", "culture_first", "image_campaign", "balanced"]
+STRATEGIES += ["current_mix"]
 SPLIT = ["education share", "public service share", "culture share", "image share"]
+PROGRAMME_SPLIT = [f"programme {x}" for x in SPLIT]
 
 
 def scen(**extra):
@@ -44,11 +46,15 @@ def test_parameters_accept_any_spelling_and_shorthand_levers():
     assert s.constants == {"Capital depreciation rate": 0.07, "Policy tax share": 0.25}
 
 
-def test_series_lever_applies_from_initial_time_without_ramp():
+def test_series_lever_applies_from_the_policy_start_without_ramp():
+    """A series is the policy path from the first projection year, which the .mdl
+    declares as `Projection start year` (2024): history stays the same."""
+    start = catalogue()["Projection start year"].default
+    assert start == 2024
     s = Scenario.from_dict(scen(policy={"tax_share": [[2025, 0.2], [2040, 0.25]]}))
     series = s.series["Policy tax share"]
     assert list(series.index) == [2025.0, 2040.0] and list(series) == [0.2, 0.25]
-    assert s.constants == {"Tax policy start year": 2025.0, "Tax policy ramp time": 0.0}
+    assert s.constants == {"Tax policy start year": start, "Tax policy ramp time": 0.0}
     assert isinstance(s.pysd_params()["Policy tax share"], pd.Series)
 
 
@@ -84,21 +90,30 @@ def test_shipped_scenarios_are_valid_and_documented():
 
 
 def test_strategies_share_the_budget_rule_and_split_sums_to_one():
+    """The programme strategies keep the baseline's budget and its split, spend the same
+    programme money, and differ only in the programme's split, which sums to 1."""
     cat = catalogue()
     base = Scenario.from_file(SCENARIOS / "baseline.toml")
 
     def effective(s, name):
         return s.constants.get(name, cat[name].default)
 
+    budgets = set()
     for name in STRATEGIES:
         s = Scenario.from_file(SCENARIOS / f"{name}.toml")
-        for lever in ("Policy tax share", "Policy soft power budget share"):
+        levers = ["Policy tax share", "Policy soft power budget share"]
+        levers += [f"Policy {x}" for x in SPLIT]
+        for lever in levers:
             assert effective(s, lever) == effective(base, lever), (name, lever)
-        total = sum(effective(s, f"Policy {x}") for x in SPLIT)
+        for x in (*SPLIT, *PROGRAMME_SPLIT):
+            assert f"Policy {x}" not in s.series, (name, x)
+        total = sum(effective(s, f"Policy {x}") for x in PROGRAMME_SPLIT)
         assert abs(total - 1) <= SPLIT_TOLERANCE
+        budgets.add(effective(s, "Policy programme budget"))
+    assert len(budgets) == 1 and budgets.pop() > effective(base, "Policy programme budget") == 0
     austerity = Scenario.from_file(SCENARIOS / "austerity.toml")
-    cut = austerity.series["Policy soft power budget share"]
-    assert cut.iloc[-1] < effective(base, "Policy soft power budget share")
+    cut = effective(austerity, "Policy tax share")
+    assert cut < effective(base, "Policy tax share")
 
 
 # --- bad input: each case names the file, the key and the fix ------------------------
@@ -132,7 +147,7 @@ def test_value_outside_declared_range():
     msg = bad(
         scen(policy={"tax_share": 0.9}), "outside the model's range", "policy.tax_share.value"
     )
-    assert "[0, 0.5]" in msg
+    assert "[0.02, 0.3]" in msg  # the range the .mdl declares: `Dmnl [0.02,0.3]`
 
 
 def test_wrong_type():
@@ -159,16 +174,24 @@ def test_budget_split_must_sum_to_one():
 
 
 def test_year_outside_horizon():
+    """Policy years run from the first projection year (2024) to the final time (2075):
+    neither after the end nor in the shared history (2005-2023)."""
     bad(
         scen(policy={"tax_share": {"value": 0.3, "start": 2080}}),
-        "outside the simulation horizon",
+        "outside the policy years 2024-2075",
         "policy.tax_share.start",
     )
     bad(
         scen(policy={"tax_share": [[2020, 0.2], [2030, 0.3]]}),
-        "2025-2075",
+        "2024-2075",
         "policy.tax_share.series[0]",
     )
+    msg = bad(
+        scen(policy={"tax_share": {"value": 0.2, "start": 2010}}),
+        "history",
+        "policy.tax_share.start",
+    )
+    assert "use a year from 2024 to 2075" in msg
 
 
 def test_non_increasing_series():
@@ -211,7 +234,7 @@ def test_malformed_toml(tmp_path):
 
 def test_missing_name_and_computed_variable():
     bad({"description": "d"}, "missing", "name")
-    bad(scen(parameters={"Output": 3}), "computes", "parameters.Output")
+    bad(scen(parameters={"GDP": 3}), "computes", "parameters.GDP")
 
 
 def test_readme_scenario_example_is_valid(tmp_path):
@@ -219,28 +242,38 @@ def test_readme_scenario_example_is_valid(tmp_path):
     block = readme.split("### Writing a scenario", 1)[1].split("```toml\n", 1)[1].split("```")[0]
     write(tmp_path, "baseline", (SCENARIOS / "baseline.toml").read_text(encoding="utf-8"))
     s = Scenario.from_file(write(tmp_path, "example", block))
-    assert s.constants["Policy culture share"] == 0.17
-    assert "Policy soft power budget share" in s.series
+    assert s.constants["Policy culture share"] == 0.10
+    assert s.constants["Budget split policy start year"] == 2027.0
+    assert "Policy cultural openness" in s.series
+
+
+# Parents written for these tests: `shift` starts the budget split group in 2027 with a
+# 5-year ramp (explicit timing); `cut` gives the soft-power budget share as a series.
+PARENTS = {
+    "shift": 'name="shift"\ndescription="d"\nbased_on="baseline"\n'
+    "[policy.culture_share]\nvalue = 0.1\nstart = 2027\nramp = 5\n"
+    "[policy]\neducation_share = 0.25\npublic_service_share = 0.647\nimage_share = 0.003\n",
+    "cut": 'name="cut"\ndescription="d"\nbased_on="baseline"\n'
+    "[policy]\nsoft_power_budget_share = [[2024, 0.574], [2030, 0.5], [2075, 0.5]]\n",
+}
 
 
 def child_of(tmp_path: Path, parent: str, body: str) -> Path:
-    """A child of a shipped scenario; the parent (and baseline, its own parent) copied beside it."""
-    for name in {parent, "baseline"}:
-        write(tmp_path, name, (SCENARIOS / f"{name}.toml").read_text(encoding="utf-8"))
+    """A child of a parent scenario; the parent (and baseline, its own parent) beside it."""
+    write(tmp_path, parent, PARENTS[parent])
+    write(tmp_path, "baseline", (SCENARIOS / "baseline.toml").read_text(encoding="utf-8"))
     return write(tmp_path, "child", f'name="c"\ndescription="d"\nbased_on="{parent}"\n{body}')
 
 
 def test_child_series_conflicting_with_parent_timing_is_rejected(tmp_path, monkeypatch):
-    # culture_first starts the split group in 2027 with a 5-year ramp; a series
+    # shift starts the split group in 2027 with a 5-year ramp; a series
     # for one share would silently drop that timing for the other three.
     monkeypatch.chdir(tmp_path)  # relative paths, as a user types them: the line has room
-    child = child_of(
-        Path("."), "culture_first", "[policy]\nimage_share = [[2025,0.03],[2075,0.03]]\n"
-    )
+    child = child_of(Path("."), "shift", "[policy]\nimage_share = [[2025,0.003],[2075,0.003]]\n")
     with pytest.raises(InputError, match="give the other levers of the group as series") as exc:
         Scenario.from_file(child)
     assert "policy.image_share.series" in str(exc.value) and "child.toml" in str(exc.value)
-    assert "culture_first.toml" in str(exc.value) and "\n" not in str(exc.value)
+    assert "shift.toml" in str(exc.value) and "\n" not in str(exc.value)
 
 
 def test_child_giving_the_whole_group_as_series_drops_parent_timing(tmp_path):
@@ -249,27 +282,26 @@ def test_child_giving_the_whole_group_as_series_drops_parent_timing(tmp_path):
         for k, v in [("education_share", 0.45), ("public_service_share", 0.35)]
         + [("culture_share", 0.17), ("image_share", 0.03)]
     )
-    s = Scenario.from_file(child_of(tmp_path, "culture_first", body))
-    assert s.constants["Budget split policy start year"] == 2025.0
+    s = Scenario.from_file(child_of(tmp_path, "shift", body))
+    assert s.constants["Budget split policy start year"] == 2024.0  # the projection's start
     assert s.constants["Budget split policy ramp time"] == 0.0
 
 
 def test_child_value_drops_timing_implied_by_parent_series(tmp_path):
-    # austerity gives soft_power_budget_share as a series (start 2025, ramp 0
+    # cut gives soft_power_budget_share as a series (start 2024, ramp 0
     # implied); a child giving a value gets the .mdl's default timing back.
-    parent = Scenario.from_file(SCENARIOS / "austerity.toml")
+    child = child_of(tmp_path, "cut", "[policy]\nsoft_power_budget_share = 0.5\n")
+    parent = Scenario.from_file(tmp_path / "cut.toml")
     entry = catalogue()["Policy soft power budget share"]
-    assert parent.constants[entry.start_param] == 2025.0
-    s = Scenario.from_file(
-        child_of(tmp_path, "austerity", "[policy]\nsoft_power_budget_share = 0.25\n")
-    )
-    assert s.constants["Policy soft power budget share"] == 0.25
+    assert parent.constants[entry.start_param] == 2024.0
+    s = Scenario.from_file(child)
+    assert s.constants["Policy soft power budget share"] == 0.5
     assert entry.start_param not in s.constants and entry.ramp_param not in s.constants
 
 
 def test_child_keeps_explicit_parent_timing_for_values(tmp_path):
     s = Scenario.from_file(
-        child_of(tmp_path, "culture_first", "[policy]\nimage_share = 0.04\nculture_share = 0.16\n")
+        child_of(tmp_path, "shift", "[policy]\nimage_share = 0.013\nculture_share = 0.09\n")
     )
     assert s.constants["Budget split policy start year"] == 2027.0
     assert s.constants["Budget split policy ramp time"] == 5.0
@@ -306,26 +338,26 @@ def test_fields_number_rejects_what_is_not_a_usable_float(value):
 
 
 def test_initial_value_alone_is_carried_forward_as_the_policy():
-    s = Scenario.from_dict(scen(parameters={"Initial tax share": 0.3}))
-    assert s.constants == {"Initial tax share": 0.3, "Policy tax share": 0.3}
+    s = Scenario.from_dict(scen(parameters={"Initial tax share": 0.15}))
+    assert s.constants == {"Initial tax share": 0.15, "Policy tax share": 0.15}
     # an explicit policy is kept
-    s = Scenario.from_dict(scen(parameters={"Initial tax share": 0.3}, policy={"tax_share": 0.25}))
-    assert s.constants["Policy tax share"] == 0.25
+    s = Scenario.from_dict(scen(parameters={"Initial tax share": 0.15}, policy={"tax_share": 0.12}))
+    assert s.constants["Policy tax share"] == 0.12
 
 
 def test_carried_forward_policy_follows_the_child_initial_value(tmp_path):
-    write(tmp_path, "parent", 'name="p"\ndescription="d"\n[parameters]\n"Initial tax share"=0.3\n')
+    write(tmp_path, "parent", 'name="p"\ndescription="d"\n[parameters]\n"Initial tax share"=0.15\n')
     child = write(
         tmp_path,
         "child",
-        'name="c"\ndescription="d"\nbased_on="parent"\n[parameters]\n"Initial tax share"=0.35\n',
+        'name="c"\ndescription="d"\nbased_on="parent"\n[parameters]\n"Initial tax share"=0.18\n',
     )
-    assert Scenario.from_file(child).constants["Policy tax share"] == 0.35
+    assert Scenario.from_file(child).constants["Policy tax share"] == 0.18
     child.write_text(
-        'name="c"\ndescription="d"\nbased_on="parent"\n[policy]\ntax_share=0.25\n', encoding="utf-8"
+        'name="c"\ndescription="d"\nbased_on="parent"\n[policy]\ntax_share=0.12\n', encoding="utf-8"
     )
     s = Scenario.from_file(child)
-    assert s.constants["Policy tax share"] == 0.25 and s.constants["Initial tax share"] == 0.3
+    assert s.constants["Policy tax share"] == 0.12 and s.constants["Initial tax share"] == 0.15
 
 
 # --- input errors that used to crash or mislead ------------------------------------------

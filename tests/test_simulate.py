@@ -1,4 +1,8 @@
-"""run() and compare() on the shipped scenarios: conservation, directions, no state leaks."""
+"""run() and compare() on the shipped scenarios: conservation, directions, no state leaks.
+
+PySD takes seconds a run of this model, so the tests share three sets of runs: the shipped
+scenarios (`shipped`), the baseline once more after them (`baseline_again`) and one
+scenario with a series lever (`with_series`)."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from regionsoft_sd.simulate import compare, rank, run
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 STRATEGIES = ["education_first", "services_first", "culture_first", "image_campaign", "balanced"]
+PROGRAMMES = [*STRATEGIES, "current_mix"]
 
 
 def load(name: str) -> Scenario:
@@ -27,44 +32,66 @@ def shipped():
     return compare([load(f.stem) for f in sorted(SCENARIOS.glob("*.toml"))])
 
 
+@pytest.fixture(scope="module")
+def baseline_again(shipped):
+    """The baseline run once more, after every shipped scenario has run in the same model,
+    asking for its variables in other spellings and twice."""
+    return run(
+        load("baseline"),
+        variables=["hard_power_index", "dominant soft POWER", "Hard Power Index", "GDP", "gdp"],
+    )
+
+
+# A tax share path from the first projection year, interpolated between its points
+TAX_PATH = [[2024, 0.1], [2030, 0.13], [2040, 0.12], [2075, 0.12]]
+
+
+@pytest.fixture(scope="module")
+def with_series():
+    s = Scenario.from_dict({"name": "path", "description": "d", "policy": {"tax_share": TAX_PATH}})
+    return compare(
+        [s],
+        variables=["hard_power_index", "dominant soft POWER", "Tax share"],
+        discount_rate=0.05,
+        threshold=0.9,
+    )
+
+
 def test_run_returns_time_by_variable_with_units(shipped):
     df = shipped.trajectories["baseline"]
     t0, t1 = catalogue().horizon
+    assert (t0, t1) == (2005, 2075)
     assert df.index.name == "time" and df.index[0] == t0 and df.index[-1] == t1
+    assert len(df) == 71  # saved yearly
     assert {e.name for e in catalogue().stocks()} <= set(df.columns)
-    assert df.attrs["units"]["Output"] == catalogue()["Output"].units
+    assert df.attrs["units"]["GDP"] == catalogue()["GDP"].units == "Byuan/Year"
     assert np.isfinite(df.to_numpy()).all()
 
 
-def test_run_selects_variables_in_any_spelling():
-    df = run(load("baseline"), variables=["hard_power_index", "dominant soft POWER"])
-    assert list(df.columns) == ["Hard Power Index", "Dominant Soft Power"]
+def test_run_selects_variables_in_any_spelling(baseline_again):
+    assert list(baseline_again.columns) == ["Hard Power Index", "Dominant Soft Power", "GDP"]
 
 
 def test_cumulative_spending_is_the_integral_of_the_budget(shipped):
+    """Conservation: what the metric counts is the budget lines plus the programme, summed
+    over the projection only (2024 on), for every scenario."""
+    start = catalogue()["Projection start year"].default
     for name, df in shipped.trajectories.items():
-        integral = npv(df.index.to_numpy(), df["Soft power budget"].to_numpy(), 0.0)
+        proj = df.loc[start:]
+        flow = (proj["Soft power budget"] + proj["Programme spending"]).to_numpy()
+        integral = npv(proj.index.to_numpy(), flow, 0.0)
         assert shipped.metrics.at[name, "cumulative_spending"] == pytest.approx(integral, rel=2e-3)
 
 
-def test_equal_budget_strategies_spend_equally_when_the_budget_is_frozen():
-    # With loop R1 cut, the budget is tax share x budget share x reference output,
-    # whatever the split: 0.2 * 0.3 * 1000 per year over 50 years.
-    cat = catalogue()
-    frozen = []
-    for name in ["baseline", *STRATEGIES]:
-        s = load(name)
-        s.constants["R1 feedback switch"] = 0.0
-        frozen.append(s)
-    spent = compare(frozen).metrics["cumulative_spending"]
-    t0, t1 = cat.horizon
-    expected = (
-        cat["Initial tax share"].default
-        * cat["Initial soft power budget share"].default
-        * cat["Reference output"].default
-        * (t1 - t0)
-    )
-    assert spent.to_numpy() == pytest.approx(expected, rel=1e-9)
+def test_programme_strategies_spend_the_same_programme_money(shipped):
+    """By hand: the programme ramps from 0 in 2024 to 40 a year in 2027 and stays there;
+    Euler (step 1/8) sums 40 * (k / 24) / 8 over the 24 ramp steps (57.5) and 40 / 8 over
+    the 384 steps from 2027 to 2075 (1,920). The baseline has no programme."""
+    spent = {
+        n: shipped.trajectories[n]["Cumulative programme spending"].iloc[-1] for n in PROGRAMMES
+    }
+    assert spent == pytest.approx(dict.fromkeys(PROGRAMMES, 57.5 + 1920.0), rel=1e-9)
+    assert shipped.trajectories["baseline"]["Cumulative programme spending"].iloc[-1] == 0
 
 
 def test_austerity_spends_less_and_ends_weaker(shipped):
@@ -75,40 +102,68 @@ def test_austerity_spends_less_and_ends_weaker(shipped):
     )
 
 
-def test_series_input_drives_the_effective_lever(shipped):
-    df = shipped.trajectories["austerity"]
-    path = load("austerity").series["Policy soft power budget share"]
-    years = np.array([2026.0, 2028.0, 2029.5, 2040.0])
-    expected = np.interp(years, path.index, path.to_numpy())
-    got = np.interp(years, df.index, df["Soft power budget share"].to_numpy())
-    assert got == pytest.approx(expected, abs=1e-9)
+def test_series_input_drives_the_effective_lever(with_series):
+    """The effective tax share follows the path from 2024 (interpolated linearly between
+    its points) and is the status quo before."""
+    df = with_series.trajectories["path"]
+    years = np.array([2024.0, 2027.0, 2030.0, 2035.0, 2050.0])
+    path = np.array(TAX_PATH, dtype=float)
+    expected = np.interp(years, path[:, 0], path[:, 1])
+    assert df.loc[years, "Tax share"].to_numpy() == pytest.approx(expected, abs=1e-9)
+    assert (df.loc[:2023, "Tax share"] == catalogue()["Initial tax share"].default).all()
 
 
 def test_strategies_give_distinguishable_trajectories(shipped):
-    soft = {n: shipped.trajectories[n]["Dominant Soft Power"] for n in ["baseline", *STRATEGIES]}
-    names = list(soft)
-    for i, a in enumerate(names):
-        for b in names[i + 1 :]:
-            gap = (soft[a] - soft[b]).abs().max() / soft[a].abs().max()
-            assert gap > 0.01, (a, b)
+    """Each programme strategy puts the money where it says: the line it favours gets more
+    in 2075 than under any other strategy, and the three elements that are stocks of money
+    or schooling end highest under their own strategy."""
+    end = {n: shipped.trajectories[n].iloc[-1] for n in ["baseline", *PROGRAMMES]}
+    favours = {
+        "education_first": ("Education spending", "Human Quality"),
+        "services_first": ("Service spending", "Public Service Capacity"),
+        "culture_first": ("Culture spending", "Regional Culture"),
+        "image_campaign": ("Image spending", None),
+    }
+    for name, (line, element) in favours.items():
+        for var in filter(None, (line, element)):
+            best = max(end, key=lambda n: end[n][var])
+            assert best == name, (var, best)
+    soft = {n: end[n]["Dominant Soft Power"] for n in end}
+    assert all(soft[n] != soft["baseline"] for n in PROGRAMMES)
 
 
 def test_ranking_explained_in_the_readme_holds(shipped):
-    # Diminishing returns: the small culture and image lines have the highest marginal
-    # return, and the geometric composite rewards balance (README, "Why this ranking").
-    soft = shipped.metrics["dominant_soft_power_end"]
-    assert soft.idxmax() == "balanced" and soft.idxmin() == "austerity"
-    for name in ["culture_first", "image_campaign"]:
-        assert soft[name] > soft["baseline"]
-    hard = shipped.metrics["hard_power_index_end"]
-    assert hard.idxmax() == "education_first"
+    """Each claim of README "Why this ranking", on the shipped scenarios."""
+    m = shipped.metrics
+    soft, npv_c, cons = (
+        m["dominant_soft_power_end"],
+        m["npv_consumption"],
+        m["consumption_per_capita_end"],
+    )
+    # 1, 2: culture buys the most soft power, and the highest GDP and population, and
+    # reaches par about seven years before the baseline
+    assert soft.idxmax() == "culture_first"
+    assert m["gdp_end"].idxmax() == "culture_first" == m["population_end"].idxmax()
+    gain = m.at["baseline", "threshold_year"] - m.at["culture_first", "threshold_year"]
+    assert round(gain) == 7
+    # 3: every programme costs present consumption; austerity gives the most, and the
+    # least soft power; culture and image lower consumption per person in 2075
+    assert all(npv_c[n] < npv_c["baseline"] for n in PROGRAMMES)
+    assert npv_c.idxmax() == "austerity" and soft.idxmin() == "austerity"
+    assert all(cons[n] < cons["baseline"] for n in ["culture_first", "image_campaign"])
+    # 4: education buys little soft power but the highest consumption per person in 2075
+    assert cons.idxmax() == "education_first"
+    assert soft["education_first"] < soft[["culture_first", "balanced", "services_first"]].min()
+    # 5: services and the current mix cost households least of the programmes
+    assert set(npv_c[PROGRAMMES].nlargest(2).index) == {"services_first", "current_mix"}
+    # 6: image is the most wasteful: the lowest present value of consumption
+    assert npv_c.idxmin() == "image_campaign"
 
 
-def test_runs_do_not_leak_parameters():
-    first = run(load("baseline"), variables=["Dominant Soft Power"])
-    run(load("balanced"), variables=["Dominant Soft Power"])
-    again = run(load("baseline"), variables=["Dominant Soft Power"])
-    pd.testing.assert_frame_equal(first, again)
+def test_runs_do_not_leak_parameters(shipped, baseline_again):
+    """The baseline run after seven other scenarios equals its run among them."""
+    first = shipped.trajectories["baseline"][list(baseline_again.columns)]
+    pd.testing.assert_frame_equal(first, baseline_again, check_exact=True)
 
 
 def test_comparison_tables(shipped):
@@ -141,22 +196,27 @@ def test_compare_rejects_duplicates_bad_rank_and_nothing():
         compare([])
 
 
-def test_run_drops_repeated_variables():
-    df = run(load("baseline"), variables=["Output", "output", "OUTPUT"])
-    assert list(df.columns) == ["Output"]
+def test_run_drops_repeated_variables(baseline_again):
+    assert list(baseline_again.columns).count("GDP") == 1
+    assert list(baseline_again.columns).count("Hard Power Index") == 1
 
 
-def test_compare_variables_in_any_spelling_keep_their_order():
-    res = compare([load("baseline")], variables=["hard_power_index", "dominant soft POWER"])
-    cols = list(res.trajectories["baseline"].columns)
-    assert cols[:2] == ["Hard Power Index", "Dominant Soft Power"]
+def test_compare_variables_in_any_spelling_keep_their_order(with_series):
+    cols = list(with_series.trajectories["path"].columns)
+    assert cols[:3] == ["Hard Power Index", "Dominant Soft Power", "Tax share"]
     assert len(cols) == len(set(cols))
-    assert not res.metrics.isna().all(axis=None)
+    assert not with_series.metrics.isna().all(axis=None)
 
 
-def test_compare_keeps_the_rate_and_threshold_it_used():
-    res = compare([load("baseline")], variables=["Output"], discount_rate=0.05, threshold=1.5)
-    assert (res.discount_rate, res.threshold) == (0.05, 1.5)
+def test_compare_keeps_the_rate_and_threshold_it_used(with_series):
+    assert (with_series.discount_rate, with_series.threshold) == (0.05, 0.9)
+    proj = with_series.trajectories["path"].loc[2024:]
+    c = proj["Consumption per capita"]
+    rate_5 = npv(c.index.to_numpy(), c.to_numpy(), 0.05)
+    assert with_series.metrics.at["path", "npv_consumption"] == pytest.approx(rate_5, rel=1e-12)
+    rel = proj["Dominant soft power relative"]
+    first = rel.index[np.argmax(rel.to_numpy() >= 0.9)]  # first saved year at or above 0.9
+    assert first - 1 <= with_series.metrics.at["path", "threshold_year"] <= first
 
 
 def test_no_unused_helpers_remain():

@@ -120,17 +120,17 @@ def test_metric_axes_use_round_ticks_with_separators():
     tornado = pd.DataFrame(
         {
             "strategy": "baseline",
-            "metric": "npv_output",
+            "metric": "cumulative_spending",
             "parameter": ["p1", "p2"],
-            "base_outcome": 34_965.0,
-            "outcome_at_low": [27_000.0, 34_000.0],
-            "outcome_at_high": [77_000.0, 36_000.0],
+            "base_outcome": 59_960.0,
+            "outcome_at_low": [52_000.0, 59_000.0],
+            "outcome_at_high": [102_000.0, 61_000.0],
             "swing": [50_000.0, 2_000.0],
         }
     )
-    fig = plots.tornado_plot(tornado, "baseline", {"npv_output": "Money"})
+    fig = plots.tornado_plot(tornado, "baseline", {"cumulative_spending": "Byuan"})
     ax = fig.axes[0]
     FigureCanvasAgg(fig).draw()
     ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
     assert 2 <= len(ticks) <= 6 and all("," in t for t in ticks if len(t) > 4)
-    assert ax.get_xlabel() == "billion yuan"
+    assert ax.get_xlabel().replace("\n", " ") == "billion yuan at 2005 prices"

@@ -30,13 +30,13 @@ n = 40
 seed = 3
 chunk_size = 16
 fan_runs = 20
-metrics = ["dominant_soft_power_end", "hard_power_index_end", "threshold_year"]
+metrics = ["dominant_soft_power_end", "gdp_end", "threshold_year"]
 strategies = ["{SCENARIOS / "baseline.toml"}", "{SCENARIOS / "culture_first.toml"}"]
 
 [parameters]
-"Initial tax share" = {{ distribution = "uniform", low = 0.15, high = 0.25 }}
-"Carrier elasticity" = "triangular"
-"Exogenous productivity growth" = {{ distribution = "normal", sd = 0.005 }}
+"Initial tax share" = {{ distribution = "uniform", low = 0.08, high = 0.15 }}
+"Carrier income scale" = "triangular"
+"Long run reference income growth" = {{ distribution = "normal", sd = 0.005 }}
 """
 
 OUTPUTS = [
@@ -102,9 +102,9 @@ def test_known_answer_through_the_batch_engine(tmp_path):
     res = run_sweep(DATA / "known.toml", tmp_path, progress=False, figures=False)
     st = res.sobol.set_index(["metric", "parameter"]).ST
     assert st["dominant_soft_power_end"].idxmax() == "Knob A"
-    assert st["hard_power_index_end"].idxmax() == "Knob B"
+    assert st["gdp_end"].idxmax() == "Knob B"
     assert st["dominant_soft_power_end"].drop("Knob A").abs().max() < 1e-9
-    assert st["hard_power_index_end"].drop("Knob B").abs().max() < 1e-9
+    assert st["gdp_end"].drop("Knob B").abs().max() < 1e-9
     assert (st["human_quality_end"] == 0).all()  # an outcome nothing moves
     swing = res.tornado.set_index(["metric", "parameter"]).swing
     assert swing["dominant_soft_power_end"].idxmax() == "Knob A"
@@ -335,7 +335,7 @@ n = 60
 seed = 5
 chunk_size = 16
 model = "{(DATA / "faulty.mdl").as_posix()}"
-metrics = ["dominant_soft_power_end", "hard_power_index_end"]
+metrics = ["dominant_soft_power_end", "gdp_end"]
 fan_variables = ["Dominant Soft Power"]
 fan_runs = 60
 
@@ -347,7 +347,7 @@ fan_runs = 60
 
 def test_runs_with_nan_or_a_negative_stock_are_reported_never_averaged(tmp_path):
     """faulty.mdl, by hand: soft power 1 + 0.3 (1 - A) (t - 2025) is negative from the first
-    whole year after 2025 + 1 / (0.3 (A - 1)) when A > 4/3 (the horizon is 2035); output is
+    whole year after 2025 + 1 / (0.3 (A - 1)) when A > 4/3 (the horizon is 2035); GDP is
     sqrt(B - 0.5), NaN from 2025 when B < 0.5. Values all inside the declared ranges."""
     import math
 

@@ -21,29 +21,29 @@ metrics = ["dominant_soft_power_end"]
 strategies = ["{SCENARIOS / "baseline.toml"}", "{SCENARIOS / "culture_first.toml"}"]
 
 [parameters]
-"Capital depreciation rate" = {{ distribution = "uniform", low = 0.05, high = 0.08 }}
-"Carrier elasticity" = "triangular"
+"Capital depreciation rate" = {{ distribution = "uniform", low = 0.06, high = 0.08 }}
+"Carrier income scale" = "triangular"
 """
 
 # (what to change, the key the error must name, a word the message or fix must hold)
 BAD = {
     "unknown parameter": (
-        ('"Carrier elasticity"', '"Carrier elastcity"'),
-        "parameters.Carrier elastcity",
-        "did you mean 'Carrier elasticity'",
+        ('"Carrier income scale"', '"Carrier incme scale"'),
+        "parameters.Carrier incme scale",
+        "did you mean 'Carrier income scale'",
     ),
     "bad distribution": (
         ('"triangular"', '"gaussian"'),
-        "parameters.Carrier elasticity.distribution",
+        "parameters.Carrier income scale.distribution",
         "uniform",
     ),
     "bounds outside the declared range": (
-        ("low = 0.05", "low = 0.01"),
+        ("low = 0.06", "low = 0.01"),
         "parameters.Capital depreciation rate.low",
-        "[0.04, 0.1]",
+        "[0.05, 0.12]",
     ),
     "low above high": (
-        ("high = 0.08", "high = 0.045"),
+        ("high = 0.08", "high = 0.055"),
         "parameters.Capital depreciation rate",
         "below high",
     ),
@@ -69,35 +69,40 @@ BAD = {
     "malformed TOML": (("seed = 1", "seed = = 1"), None, "line"),
     "unknown method": (('method = "sobol"', 'method = "sobel"'), "method", "did you mean 'sobol'"),
     "lever a strategy sets": (
-        ('"Carrier elasticity" = "triangular"', '"Budget split policy ramp time" = "uniform"'),
-        "parameters.Budget split policy ramp time",
+        ('"Carrier income scale" = "triangular"', '"Policy programme budget" = "uniform"'),
+        "parameters.Policy programme budget",
         "culture_first",
     ),
     "budget-split share": (
-        ('"Carrier elasticity" = "triangular"', '"Initial image share" = "uniform"'),
+        ('"Carrier income scale" = "triangular"', '"Initial image share" = "uniform"'),
         "parameters.Initial image share",
         "sum to 1",
     ),
+    "programme-split share": (
+        ('"Carrier income scale" = "triangular"', '"Initial programme culture share" = "uniform"'),
+        "parameters.Initial programme culture share",
+        "programme split",
+    ),
     "normal without sd": (
         ('"triangular"', '{ distribution = "normal" }'),
-        "parameters.Carrier elasticity.sd",
+        "parameters.Carrier income scale.sd",
         "sd =",
     ),
     "unknown top-level key": (("seed = 1", "seed = 1\nsamples = 3"), "samples", "top-level"),
     "a computed variable": (
-        ('"Carrier elasticity"', '"Output"'),
-        "parameters.Output",
+        ('"Carrier income scale"', '"GDP"'),
+        "parameters.GDP",
         "not a parameter",
     ),
     "no seed": (("seed = 1", ""), "seed", "missing"),
     "normal with an sd so large it is a uniform (it used to collapse to the mean)": (
         ('"triangular"', '{ distribution = "normal", sd = 1e15 }'),
-        "parameters.Carrier elasticity.sd",
+        "parameters.Carrier income scale.sd",
         'distribution = "uniform"',
     ),
     "normal with an sd so small every sample is the mean": (
         ('"triangular"', '{ distribution = "normal", sd = 1e-12 }'),
-        "parameters.Carrier elasticity.sd",
+        "parameters.Carrier income scale.sd",
         "widen sd",
     ),
     "odd Morris levels": (
@@ -117,7 +122,7 @@ BAD = {
     ),
     "status quo and its lever both sampled": (
         (
-            '"Carrier elasticity" = "triangular"',
+            '"Carrier income scale" = "triangular"',
             '"Initial tax share" = "uniform"\n"Policy tax share" = "uniform"',
         ),
         "parameters.Policy tax share",
@@ -134,11 +139,12 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 def test_good_spec(tmp_path):
     spec = load_spec(_write(tmp_path, GOOD))
-    assert spec.names == ["Capital depreciation rate", "Carrier elasticity"]
+    assert spec.names == ["Capital depreciation rate", "Carrier income scale"]
     assert [s.name for s in spec.strategies] == ["baseline", "culture_first"]
     assert spec.n_main == 8 * 6 and spec.n_runs == 48 + 5
     p = spec.parameters[1]
-    assert (p.low, p.high, p.mode) == (0.0, 0.6, 0.3)  # declared range, peak at the model value
+    # the range the .mdl declares, `Dmnl [0.2,1]`, peaking at its value 0.5
+    assert (p.low, p.high, p.mode) == (0.2, 1.0, 0.5)
 
 
 @pytest.mark.parametrize("case", list(BAD))
@@ -182,7 +188,8 @@ def test_resume_refuses_another_spec(tmp_path):
 
 
 def test_a_model_without_the_metrics_variables_is_bad_input(tmp_path, capsys):
-    """The metrics read five model variables; a model lacking them failed deep in a run."""
+    """A metric reads model variables; a model lacking them failed deep in a run. Only the
+    spec's own metrics count: no_metrics.mdl defines soft power but no GDP."""
     model = Path(__file__).parent / "sweep_data" / "no_metrics.mdl"
     text = f"""
 name = "t"
@@ -190,7 +197,7 @@ method = "lhs"
 n = 4
 seed = 1
 model = "{model.as_posix()}"
-metrics = ["dominant_soft_power_end"]
+metrics = ["dominant_soft_power_end", "gdp_end"]
 [parameters]
 "Knob A" = "uniform"
 """
@@ -198,7 +205,13 @@ metrics = ["dominant_soft_power_end"]
     with pytest.raises(InputError) as info:
         load_spec(path)
     msg = str(info.value)
-    assert info.value.key == "metrics" and "'Hard Power Index'" in msg and "Output" in msg
+    assert info.value.key == "metrics" and "lacks 'GDP'," in msg and "gdp_end" in msg
+    assert "Dominant Soft Power" not in msg and "Population" not in msg
+    # the metric it supports is fine on its own
+    assert load_spec(_write(tmp_path, text.replace(', "gdp_end"', ""))).metrics == (
+        "dominant_soft_power_end",
+    )
+    path = _write(tmp_path, text)
     assert main([str(path), "--out", str(tmp_path / "out"), "--no-progress"]) == 2
     assert not (tmp_path / "out").exists()
 

@@ -23,7 +23,7 @@ threshold::
     mass_min = 0.05
 
     [parameters]                          # the uncertain parameters, as in a sweep spec
-    "Exogenous productivity growth" = "uniform"
+    "Long run reference income growth" = "uniform"
 
 The same failure keys, without the sample and strategy keys, form the
 `[discover]` table of an optimisation spec, where `against = "runner-up"`

@@ -3,7 +3,7 @@
 Decisions come in two kinds, both named by the model's catalogue (never by this
 module):
 
-- a `Simplex`: the levers of a share group (the budget split), which must sum
+- a `Simplex`: the levers of a share group (a budget or programme split), which must sum
   to 1, each within its own bounds;
 - a `Scalar`: one continuous constant between two bounds: a lever such as the
   tax share, or a group's start year or ramp time.

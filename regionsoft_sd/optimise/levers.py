@@ -2,14 +2,15 @@
 
 Each key names a share group or one lever, spelt as in scenario files::
 
-    [decisions.budget_split]            # a share group: its levers sum to 1
+    [decisions.budget_split]            # a share group: its levers sum to 1 (also
+                                        # programme_split, the programme's shares)
     education_share = [0.2, 0.8]        # optional bounds of a share (default: its range)
     start = 2027                        # the group's start year: fixed ...
     ramp = [0, 10]                      # ... or decided within [low, high]
 
     [decisions.tax_share]               # one lever, decided within `range`
-    range = [0.15, 0.30]                # default: the range the model declares
-    start = [2026, 2035]
+    range = [0.05, 0.15]                # default: the range the model declares
+    start = [2024, 2035]
 
 Groups, levers and their timing constants come from the model's catalogue; the
 share groups are the groups whose levers must sum to 1 (`share_groups`). Every
@@ -26,14 +27,15 @@ from regionsoft_sd.errors import InputError, normalise, unknown_name
 from regionsoft_sd.fields import number
 from regionsoft_sd.optimise.decisions import Scalar, Simplex, Space
 from regionsoft_sd.optimise.simplex import feasible
-from regionsoft_sd.scenario import SPLIT_GROUP
+from regionsoft_sd.scenario import SPLIT_GROUPS
 
 _TIMING = ("start", "ramp")
 
 
 def share_groups(cat: Catalogue) -> dict[str, list[Entry]]:
-    """Lever groups whose levers are shares that must sum to 1 (the budget split)."""
-    return {g: ls for g, ls in cat.lever_groups().items() if g == SPLIT_GROUP and len(ls) > 1}
+    """Lever groups whose levers are shares that must sum to 1 (`scenario.SPLIT_GROUPS`:
+    the budget split and the programme split), as the model declares them."""
+    return {g: ls for g, ls in cat.lever_groups().items() if g in SPLIT_GROUPS and len(ls) > 1}
 
 
 def parse_decisions(data: dict[str, Any], file: Any, cat: Catalogue) -> Space:
@@ -44,7 +46,8 @@ def parse_decisions(data: dict[str, Any], file: Any, cat: Catalogue) -> Space:
             file,
             "decisions",
             "no decisions to optimise",
-            "add [decisions.budget_split] (shares) or [decisions.<lever>] with range = [low, high]",
+            "add [decisions.programme_split] (shares) or [decisions.<lever>] with range = "
+            "[low, high]",
         )
     shares = share_groups(cat)
     groups = {normalise(g): g for g in shares}

@@ -4,21 +4,21 @@ A spec says what to decide, what to aim for, under which constraints and which
 uncertainty (see `scenarios/optimise/` for commented examples)::
 
     name = "best_split"
-    description = "The budget split that maximises soft power at equal money."
-    base = "../baseline.toml"          # decisions apply on top of this scenario
+    description = "The programme split that maximises soft power at equal money."
+    base = "../current_mix.toml"       # decisions apply on top of this scenario
     compare = ["../balanced.toml"]     # shipped strategies: marked, seeded, re-evaluated
     seed = 1
 
-    [decisions.budget_split]           # see `levers.py`
-    image_share = [0, 0.3]
+    [decisions.programme_split]        # see `levers.py`
+    programme_image_share = [0, 0.3]
 
     [[objectives]]
     metric = "dominant_soft_power_end"  # any metric; sense defaults to its direction
     robustness = "mean"                 # mean | percentile | regret | satisficing
 
     [[constraints]]
-    metric = "hard_power_index_end"
-    min = 2.5
+    metric = "consumption_per_capita_end"
+    min = 30
 
     [search]                           # algorithm = "auto" | "de" | "nsga2" | "nsga3"
     population = 40
@@ -28,7 +28,7 @@ uncertainty (see `scenarios/optimise/` for commented examples)::
     futures = 200                      # shared sample every candidate is scored on
     fresh = 1000                       # new sample for the re-evaluation
     [parameters]                       # exactly as in a sweep spec
-    "Exogenous productivity growth" = "uniform"
+    "Long run reference income growth" = "uniform"
 
 Validation happens here, once; downstream code trusts the spec.
 """

@@ -3,9 +3,9 @@
 >>> import pandas as pd
 >>> from regionsoft_sd.runs import evaluate
 >>> values = pd.DataFrame({"Capital depreciation rate": [0.04, 0.06]})
->>> df = evaluate(values, metrics=["hard_power_index_end"], progress=False)
+>>> df = evaluate(values, metrics=["gdp_end"], progress=False)
 >>> list(df.columns)
-['run', 'strategy', 'hard_power_index_end', 'fault', 'fault_time']
+['run', 'strategy', 'gdp_end', 'fault', 'fault_time']
 
 `evaluate` returns per-run metrics; `stream` yields `ChunkResult`s as chunks
 finish (trajectories included); `Checkpoints` keeps verified checkpoints for

@@ -98,10 +98,11 @@ def run_chunk(task: Task, chunk: int, start: int, values: pd.DataFrame) -> Chunk
     Pure: the output depends only on the arguments.
     """
     from regionsoft_sd.batch import simulate
-    from regionsoft_sd.metrics import REQUIRED_VARIABLES, compute_metrics
+    from regionsoft_sd.metrics import compute_metrics, required_variables
 
     stop = start + len(values)
-    needed = list(REQUIRED_VARIABLES) if task.metrics else []
+    # only what the task's metrics read: a small model need not define the others
+    needed = list(required_variables(task.metrics)) if task.metrics else []
     stocks, nonneg = _checked_stocks(str(Path(task.mdl_path).resolve())) if task.check else ((), ())
     record = list(dict.fromkeys([*needed, *task.record, *stocks]))
     runs = values.index.to_numpy(dtype=np.int64)
@@ -118,7 +119,7 @@ def run_chunk(task: Task, chunk: int, start: int, values: pd.DataFrame) -> Chunk
         )
         df = pd.DataFrame({"run": runs, "strategy": strategy.name})
         if task.metrics:
-            m = compute_metrics(res.times, {v: res.data[v] for v in REQUIRED_VARIABLES})
+            m = compute_metrics(res.times, {v: res.data[v] for v in needed}, names=task.metrics)
             for name in task.metrics:
                 df[name] = np.asarray(m[name], dtype=float).reshape(-1)
         for name, fn in task.custom.items():

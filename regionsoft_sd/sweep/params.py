@@ -1,9 +1,10 @@
 """Uncertain parameters of a sweep spec: the `Parameter` record and its validation.
 
 Bounds default to the range the `.mdl` declares and may only narrow it. A spec may
-not sample what a strategy sets (a decision is not an uncertainty), nor one
-budget-split share alone (the four sum to 1). A sampled `Initial X` drags its lever
-`Policy X` along in strategies that leave the lever alone (see `Parameter.linked`).
+not sample what a strategy sets (a decision is not an uncertainty), nor one share
+of a split group alone (`scenario.SPLIT_GROUPS`: the shares sum to 1). A sampled
+`Initial X` drags its lever `Policy X` along in strategies that leave the lever
+alone (see `Parameter.linked`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from regionsoft_sd.catalogue import Catalogue, Entry
 from regionsoft_sd.errors import InputError, unknown_name
 from regionsoft_sd.fields import choice, number
 from regionsoft_sd.runs.types import Strategy
-from regionsoft_sd.scenario import SPLIT_GROUP
+from regionsoft_sd.scenario import SPLIT_GROUPS
 
 DISTRIBUTIONS = ("uniform", "triangular", "normal", "loguniform")
 MAX_SD_RATIO = 1e3
@@ -67,9 +68,11 @@ def parse_parameters(
             "no uncertain parameters",
             'add [parameters."Capital depreciation rate"] with distribution = "uniform"',
         )
+    groups = cat.lever_groups()
     split = {
-        n
-        for e in cat.lever_groups().get(SPLIT_GROUP, [])
+        n: group
+        for group in SPLIT_GROUPS
+        for e in groups.get(group, [])
         for n in (e.name, f"Initial {e.lever}")
         if n in cat
     }
@@ -83,8 +86,8 @@ def parse_parameters(
             raise InputError(
                 file,
                 key,
-                f"{canon!r} is a budget-split share; the four shares must sum to 1, "
-                "so one cannot vary alone",
+                f"{canon!r} is a share of the {split[canon].lower()}; the shares of a split "
+                "must sum to 1, so one cannot vary alone",
                 "sample other parameters, or compare split strategies instead",
             )
         for s in strategies:

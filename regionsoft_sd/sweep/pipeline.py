@@ -368,7 +368,7 @@ def assemble(
     head = rows.rows(0, min(spec.n_runs, KEEP_RUNS))
     head.insert(0, "design", np.where(head.index < spec.n_main, "main", "oat"))
     faults = _read_faults(folder)
-    units = metric_units(catalogue(spec.model).units())
+    units = metric_units(catalogue(spec.model).units(), spec.metrics)
     return SweepResult(
         spec,
         folder.path,

@@ -9,14 +9,14 @@ files) to evaluate under every sample::
     method = "sobol"          # sobol | morris | lhs | montecarlo | oat
     n = 256                   # base samples (Sobol: a power of 2), trajectories (Morris)
     seed = 20250
-    metrics = ["dominant_soft_power_end", "hard_power_index_end"]
+    metrics = ["dominant_soft_power_end", "consumption_per_capita_end"]
     strategies = ["../baseline.toml", "../culture_first.toml"]   # relative to this file
 
-    [parameters."Capital share of output"]
+    [parameters."Capital share"]
     distribution = "triangular"   # uniform | triangular | normal | loguniform
     low = 0.35                    # optional: the model's declared range by default
-    high = 0.6
-    mode = 0.45                   # triangular: the model's value by default
+    high = 0.45
+    mode = 0.4                    # triangular: the model's value by default
 
 Bounds default to the range the `.mdl` declares, and may only narrow it; a
 normal is truncated to [low, high]. Validation happens here, once: everything
@@ -43,9 +43,9 @@ from regionsoft_sd.sweep.params import Parameter, parse_parameters
 METHODS = ("sobol", "morris", "lhs", "montecarlo", "oat")
 DEFAULT_FAN_VARIABLES = (
     "Dominant Soft Power",
-    "Hard Power Index",
+    "GDP",
+    "Consumption per capita",
     "Human Quality",
-    "Regional Culture",
 )
 DEFAULT_FAN_RUNS = 2000
 """Runs (the first ones, in run order) whose trajectories are kept for fan charts."""
@@ -184,7 +184,7 @@ def parse_spec(data: dict[str, Any], *, source: str | Path | None = None) -> Swe
     strategies = _strategies(data, file, base, model_path)
     params = parse_parameters(data, file, cat, strategies)
     metrics = _metrics(data, file)
-    _check_metric_variables(cat, file, model_path)
+    _check_metric_variables(cat, file, model_path, metrics)
     fan = _fan_variables(data, file, cat)
     q = _quantiles(data, file)
     spec = SweepSpec(
@@ -254,9 +254,12 @@ def _catalogue(model_path: Path, file: Any) -> Catalogue:
         ) from exc
 
 
-def _check_metric_variables(cat: Catalogue, file: Any, model_path: Path) -> None:
-    """Every metric is computed from REQUIRED_VARIABLES: the model must define them."""
-    from regionsoft_sd.metrics import REQUIRED_VARIABLES
+def _check_metric_variables(
+    cat: Catalogue, file: Any, model_path: Path, metrics: tuple[str, ...]
+) -> None:
+    """The model must define the variables the spec's metrics are computed from (and only
+    those: a small model may be swept on the metrics it supports)."""
+    from regionsoft_sd.metrics import required_variables
 
     if Path(model_path).resolve() != Path(MODEL_PATH).resolve():
         from regionsoft_sd.batch import UnsupportedConstructError, compile_model
@@ -267,15 +270,15 @@ def _check_metric_variables(cat: Catalogue, file: Any, model_path: Path) -> None
             raise InputError(
                 file, "model", f"the batch engine cannot run it: {exc}", "simplify that equation"
             ) from exc
-    missing = [v for v in REQUIRED_VARIABLES if v not in cat]
+    missing = [v for v in required_variables(metrics) if v not in cat]
     if missing:
         raise InputError(
             file,
             "metrics",
             f"the model {Path(model_path).name!r} lacks "
             + ", ".join(repr(v) for v in missing)
-            + ", which the outcome metrics are computed from",
-            "use a model that defines them",
+            + f", which the metrics {', '.join(metrics)} are computed from",
+            "use a model that defines them, or ask for other metrics",
         )
 
 

@@ -199,3 +199,25 @@ def test_calibrate_a_province_end_to_end(tmp_path, capsys):
     plan = Scenario.from_file(out / "plan.toml")
     assert plan.constants["Initial population"] == region.constants["Initial population"]
     assert plan.constants["Policy programme budget"] == 5
+
+
+def test_posterior_sampling_runs_the_walkers_as_batches():
+    pytest.importorskip("emcee")
+    spec = spec_with(
+        **{
+            **LIGHT,
+            "holdout": {"enabled": False},
+            "intervals": {"samples": 20},
+            "mcmc": {"walkers": 22, "steps": 12, "burn": 2},
+        }
+    )
+    result = calibrate(spec, prepare(spec, "hubei"), progress=False)
+    post = result.posterior
+    assert post.samples.shape == (22 * 10, 10)
+    assert (
+        (post.samples >= result.uncertainty.low) & (post.samples <= result.uncertainty.high)
+    ).all()
+    assert 0 < post.acceptance < 1
+    assert any(n.startswith("posterior:") for n in result.notes)  # 10 steps is a short chain
+    cols = result.parameters.columns
+    assert {"posterior_lower", "posterior_median", "posterior_upper"} <= set(cols)

@@ -214,3 +214,46 @@ def test_a_user_region_from_own_data(tmp_path):
     setting = prepare(spec, "my province")
     assert setting.base.name == "my_province"
     assert setting.constants.values["Initial population"] == pytest.approx(83.248955)
+
+
+# -- shipped files ----------------------------------------------------------------------------
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_REGIONS = sorted((ROOT / "scenarios" / "regions").glob("*.toml"))
+
+
+def test_the_docs_region_constant_table_is_current():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "make_calibration", ROOT / "docs" / "make_calibration.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.mapping_table() in (ROOT / "docs" / "calibration.md").read_text(
+        encoding="utf-8"
+    ), "run `make calibration`"
+
+
+def test_shipped_region_files_hold_their_data_constants():
+    from regionsoft_sd.scenario import Scenario
+
+    assert len(SHIPPED_REGIONS) >= 3
+    spec = parse_spec(DEFAULT, source=default_spec())
+    for path in SHIPPED_REGIONS:
+        region = Scenario.from_file(path)
+        data = prepare(spec, path.stem).constants.values
+        for name, value in data.items():
+            assert region.constants[name] == pytest.approx(value, rel=1e-5, abs=1e-6), name
+        for name in spec.names:  # every fitted constant is set, inside the model's range
+            assert name in region.constants
+
+
+def test_shipped_regions_are_found_by_name(tmp_path):
+    from regionsoft_sd.resources import scenario_file, shipped_regions
+    from regionsoft_sd.scenario import Scenario
+
+    name = SHIPPED_REGIONS[0].stem
+    assert scenario_file(name) == shipped_regions()[name]
+    child = tmp_path / "plan.toml"  # no region file beside it: the shipped one is used
+    child.write_text(f'name = "plan"\ndescription = "x"\nbased_on = "{name}"\n', encoding="utf-8")
+    assert Scenario.from_file(child).constants == Scenario.from_file(SHIPPED_REGIONS[0]).constants

@@ -12,6 +12,7 @@ The walkers start in a small ball around the estimate; `burn` steps are dropped.
 
 from __future__ import annotations
 
+import logging
 import sys
 from dataclasses import dataclass
 
@@ -21,6 +22,8 @@ from regionsoft_sd.calibrate.fit import Fit
 from regionsoft_sd.calibrate.spec import Mcmc
 from regionsoft_sd.calibrate.uncertainty import Uncertainty
 
+LONG_ENOUGH = 50
+"""emcee's rule of thumb: keep at least this many autocorrelation times."""
 BALL = 1e-3
 """Spread of the starting ball in unit coordinates."""
 
@@ -38,6 +41,22 @@ class Posterior:
 
     def quantiles(self, qs: tuple[float, ...]) -> np.ndarray:
         return np.quantile(self.samples, qs, axis=0)
+
+    def notes(self) -> list[str]:
+        """Warnings about the chain: too short for its autocorrelation, or walkers stuck."""
+        kept = self.steps - self.burn
+        out = []
+        if not np.isfinite(self.tau).all():
+            out.append(
+                "posterior: some walkers never moved in some parameters (no autocorrelation "
+                "time): run more steps"
+            )
+        elif kept < LONG_ENOUGH * float(np.max(self.tau)):
+            out.append(
+                f"posterior: {kept} kept steps are fewer than {LONG_ENOUGH} autocorrelation "
+                f"times ({float(np.max(self.tau)):.0f} steps): run a longer chain"
+            )
+        return out
 
 
 def sample_posterior(
@@ -66,7 +85,14 @@ def sample_posterior(
     sampler.random_state = np.random.RandomState(settings.seed).get_state()  # reproducible moves
     sampler.run_mcmc(start, settings.steps, progress=progress and sys.stderr.isatty())
     chain = sampler.get_chain(discard=settings.burn, flat=True)
-    tau = sampler.get_autocorr_time(discard=settings.burn, quiet=True)
+    quiet = logging.getLogger("emcee")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # a short chain is reported in the notes, not logged
+    try:
+        with np.errstate(all="ignore"):
+            tau = sampler.get_autocorr_time(discard=settings.burn, quiet=True)
+    finally:
+        quiet.setLevel(level)
     return Posterior(
         prob.to_x(chain),
         float(np.mean(sampler.acceptance_fraction)),

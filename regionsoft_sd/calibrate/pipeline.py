@@ -222,6 +222,7 @@ def calibrate(
         post = None
         if spec.mcmc is not None:
             post = sample_posterior(fit, unc, spec.mcmc, progress=progress)
+            notes.extend(post.notes())
         seed = spec.search.seed + BAND_SEED_OFFSET
         band: Band | None = None
         if spec.band_samples and post is not None:

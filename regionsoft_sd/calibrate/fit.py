@@ -28,6 +28,8 @@ from regionsoft_sd.calibrate.spec import Search
 AGREE_RTOL = 1e-3
 """Starts whose final cost is within this fraction of the best count as reaching it."""
 DEFAULT_ORIGIN = "model values"
+SNAP = 1e-9
+"""An estimate this close to a bound (as a share of the range) is reported on it."""
 
 
 @dataclass
@@ -132,7 +134,13 @@ def _best(prob: Problem, sols: list[Solution]) -> Fit:
     table = pd.DataFrame(rows).sort_values("final_cost", kind="stable").reset_index(drop=True)
     best = min((s for s in sols if np.isfinite(s.cost)), key=lambda s: s.cost)
     agree = int(np.sum(table["final_cost"] <= best.cost * (1 + AGREE_RTOL) + 1e-12))
-    return Fit(prob, best.u, prob.to_x(best.u), best.cost, best.fun, best.jac, table, agree)
+    u = snap(best.u)
+    return Fit(prob, u, prob.to_x(u), best.cost, best.fun, best.jac, table, agree)
+
+
+def snap(u: np.ndarray) -> np.ndarray:
+    """Unit coordinates within SNAP of a bound put on it (least squares stops just inside)."""
+    return np.where(u < SNAP, 0.0, np.where(u > 1 - SNAP, 1.0, u))
 
 
 class _rounds:

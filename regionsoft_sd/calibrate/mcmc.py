@@ -7,7 +7,8 @@ emcee's stretch move updates the ensemble in two halves (each half moves against
 the other, which keeps the chain's balance), so each step is two batches of
 walkers / 2 runs through the shared runner (`vectorize=True`).
 
-The walkers start in a small ball around the estimate; `burn` steps are dropped.
+The walkers start in a small ball around the estimate (a tenth of the Jacobian
+standard errors); `burn` steps are dropped.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from regionsoft_sd.calibrate.uncertainty import Uncertainty
 
 LONG_ENOUGH = 50
 """emcee's rule of thumb: keep at least this many autocorrelation times."""
-BALL = 1e-3
-"""Spread of the starting ball in unit coordinates."""
+BALL = 0.1
+"""The walkers start within this many Jacobian standard errors of the estimate ..."""
+MIN_SPREAD, MAX_SPREAD = 1e-4, 0.05
+"""... but at least and at most this far in unit coordinates."""
 
 
 @dataclass
@@ -80,7 +83,8 @@ def sample_posterior(
         return out
 
     rng = np.random.default_rng(settings.seed)
-    start = np.clip(fit.u + BALL * rng.standard_normal((settings.walkers, p)), 0.0, 1.0)
+    spread = np.clip(BALL * unc.se / (prob.high - prob.low), MIN_SPREAD, MAX_SPREAD)
+    start = np.clip(fit.u + spread * rng.standard_normal((settings.walkers, p)), 0.0, 1.0)
     sampler = emcee.EnsembleSampler(settings.walkers, p, log_prob, vectorize=True)
     sampler.random_state = np.random.RandomState(settings.seed).get_state()  # reproducible moves
     sampler.run_mcmc(start, settings.steps, progress=progress and sys.stderr.isatty())

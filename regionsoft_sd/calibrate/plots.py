@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from regionsoft_sd.style import BASELINE_COLOUR, PALETTE, thousands, variable_units, wrap
 
@@ -219,12 +219,16 @@ def posterior_figure(result: CalibrationResult) -> Figure:
     unc = result.uncertainty
     fig, axes = _grid(len(unc.names), 3.2, 2.4, 4)
     for i, (ax, name) in enumerate(zip(axes, unc.names, strict=True)):
-        ax.hist(post.samples[:, i], bins=40, color=BAND, range=(unc.low[i], unc.high[i]))
+        lo = min(float(post.samples[:, i].min()), unc.estimate[i])
+        hi = max(float(post.samples[:, i].max()), unc.estimate[i])
+        pad = 0.05 * (hi - lo) or 1e-3 * (unc.high[i] - unc.low[i])
+        ax.hist(post.samples[:, i], bins=40, color=BAND, range=(lo - pad, hi + pad))
         ax.axvline(unc.estimate[i], color=BASELINE_COLOUR, lw=1.5)
+        ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.set_title(wrap(name, 30), fontsize=9)
         ax.set_yticks([])
     fig.suptitle(
-        f"{_title(result.region)}: posterior over the bounds (emcee, {post.walkers} walkers x "
+        f"{_title(result.region)}: posterior (emcee, {post.walkers} walkers x "
         f"{post.steps - post.burn} kept steps; line: least squares)",
         fontsize=11,
     )

@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 RUNTIME := $(VENV)/.runtime-stamp
 DEV := $(VENV)/.dev-stamp
 
-.PHONY: install test lint format demo figures notebook decisions bench wheel clean
+.PHONY: install test lint format demo figures notebook decisions calibration bench wheel clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ figures: $(DEV)
 
 decisions: $(DEV)
 	$(PY) docs/make_decisions.py
+
+# calibrate all 31 provinces; rewrite docs/calibration.md and scenarios/regions/ (about 15 min)
+calibration: $(DEV)
+	$(PY) docs/make_calibration.py
 
 # re-execute the tutorial in place (its outputs are what readers see on the page)
 notebook: $(DEV)

@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from regionsoft_sd.calibrate.cli import add_calibrate_parser, cmd_calibrate
 from regionsoft_sd.discover.cli import add_discover_parser, cmd_discover
 from regionsoft_sd.errors import InputError
 from regionsoft_sd.optimise.cli import add_optimise_parser, cmd_optimise
@@ -116,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_sweep_parser(sub, parents=[debug])
     add_optimise_parser(sub, parents=[debug])
     add_discover_parser(sub, parents=[debug])
+    add_calibrate_parser(sub, parents=[debug])
     _add_scenarios_parser(sub, debug)
     _add_export_parser(sub, debug)
     return p
@@ -407,6 +409,7 @@ _COMMANDS = {
     "sweep": cmd_sweep,
     "optimise": cmd_optimise,
     "discover": cmd_discover,
+    "calibrate": cmd_calibrate,
     "scenarios": _cmd_scenarios,
     "export": _cmd_export,
 }

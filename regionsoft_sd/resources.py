@@ -76,6 +76,16 @@ def sweeps_dir() -> Path:
     return scenarios_dir() / "sweeps"
 
 
+def regions_dir() -> Path:
+    """The folder of the shipped calibrated regions (`scenarios/regions/`)."""
+    return scenarios_dir() / "regions"
+
+
+def shipped_regions() -> dict[str, Path]:
+    """Shipped region files by name (file stem): scenarios a strategy can be based on."""
+    return {p.stem: p for p in sorted(regions_dir().glob("*.toml"))}
+
+
 def data_dir() -> Path:
     """The folder of the shipped data with its provenance (`data/`); may not exist yet."""
     return root() / "data"
@@ -101,13 +111,14 @@ def scenario_file(name_or_path: str | Path) -> Path:
     """A scenario file: an existing path as given, else the shipped scenario of that name.
 
     A bare name (no folder, no `.toml`) that is not a file in the current folder
-    names a shipped scenario; anything else is returned unchanged, so the usual
-    file-not-found message names the user's own path.
+    names a shipped scenario or a shipped region (`scenarios/regions/`); anything
+    else is returned unchanged, so the usual file-not-found message names the
+    user's own path.
     """
     path = Path(name_or_path)
     if path.exists() or not is_bare_name(name_or_path):
         return path
-    shipped = shipped_scenarios()
+    shipped = {**shipped_regions(), **shipped_scenarios()}
     if str(name_or_path) in shipped:
         return shipped[str(name_or_path)]
     raise unknown_name(

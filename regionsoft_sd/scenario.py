@@ -298,9 +298,9 @@ def _parent_path(based_on: str, src: Path | None, file: Any) -> Path:
         found = False
     if not found:
         # a bare name with no file beside: the shipped scenario of that name
-        from regionsoft_sd.resources import shipped_scenarios
+        from regionsoft_sd.resources import shipped_regions, shipped_scenarios
 
-        path = shipped_scenarios().get(path.stem, path)
+        path = {**shipped_regions(), **shipped_scenarios()}.get(path.stem, path)
         try:
             found = path.is_file()
         except OSError:

@@ -1,0 +1,145 @@
+"""`regionsoft calibrate`: the command-line face of `run_calibrate` (parse, call, print).
+
+`add_calibrate_parser(subparsers)` adds the subcommand to the main parser and
+`cmd_calibrate(args)` runs it; InputError propagates so that the main CLI prints
+its one line and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_OK = 0
+DEFAULT_SPEC = "default"
+SPEC_FOLDER = "calibrate"
+"""Folder of the shipped calibration specs inside the shipped scenarios."""
+
+
+def shipped_specs() -> dict[str, Path]:
+    """Shipped calibration specs by name (`scenarios/calibrate/*.toml`)."""
+    from regionsoft_sd.resources import scenarios_dir
+
+    return {p.stem: p for p in sorted((scenarios_dir() / SPEC_FOLDER).glob("*.toml"))}
+
+
+def default_spec() -> Path:
+    """The shipped default spec (what `regionsoft calibrate --region NAME` fits)."""
+    return shipped_specs()[DEFAULT_SPEC]
+
+
+def spec_file(name_or_path: str | Path | None) -> Path:
+    """A spec path as given, else the shipped spec of that bare name (default: `default`)."""
+    from regionsoft_sd.errors import unknown_name
+    from regionsoft_sd.resources import is_bare_name
+
+    if name_or_path is None:
+        return default_spec()
+    path = Path(name_or_path)
+    if path.exists() or not is_bare_name(name_or_path):
+        return path
+    shipped = shipped_specs()
+    if str(name_or_path) in shipped:
+        return shipped[str(name_or_path)]
+    raise unknown_name(
+        path,
+        None,
+        str(name_or_path),
+        shipped,
+        "calibration spec file or shipped spec",
+        "give a .toml path, or one of " + ", ".join(shipped),
+    )
+
+
+def add_calibrate_parser(subparsers, parents: Sequence[argparse.ArgumentParser] = ()):
+    """Add `calibrate` to an argparse subparsers object; return its parser."""
+    p = subparsers.add_parser(
+        "calibrate",
+        parents=list(parents),
+        help="fit the model to a region's history (intervals, fit, identifiability)",
+        description="Set a region's 2005 constants from its data, fit the uncertain "
+        "parameters to its observed series (multi-start least squares on the batch "
+        "engine), and report intervals (Jacobian, profile likelihood, optionally emcee), "
+        "R², MAPE and Theil statistics, identifiability and the out-of-sample error. "
+        "Writes CSV tables, a region scenario file usable as based_on, figures and "
+        "summary.md. Without SPEC, the shipped default spec is used.",
+    )
+    p.add_argument(
+        "spec",
+        nargs="?",
+        default=None,
+        metavar="SPEC.toml",
+        help="calibration spec file, or the name of a shipped one (default: default)",
+    )
+    p.add_argument("--region", metavar="NAME", help="region to calibrate (e.g. zhejiang)")
+    p.add_argument(
+        "--out", type=Path, default=None, help="output folder (default: out/calibrate-<region>)"
+    )
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS", help="existing Dask scheduler, tcp://…")
+    where.add_argument("--workers", type=int, metavar="N", help="local Dask cluster of N workers")
+    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    return p
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Run the calibration the arguments describe and print a short summary."""
+    from regionsoft_sd.calibrate.pipeline import run_calibrate
+    from regionsoft_sd.calibrate.spec import load_spec
+
+    spec = load_spec(spec_file(args.spec))
+    region = args.region or spec.region or ""
+    out = args.out if args.out is not None else Path("out") / f"calibrate-{region or 'region'}"
+    if args.workers is not None or args.scheduler is not None:
+        from regionsoft_sd.cli import _require_extra
+
+        _require_extra("distributed", "distributed", "--workers/--scheduler")
+    result = run_calibrate(
+        spec,
+        out,
+        region=args.region,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not args.no_progress,
+        figures=not args.no_figures,
+    )
+    print(summary(result))
+    return EXIT_OK
+
+
+def summary(result) -> str:
+    """A few lines: fit per series, estimates with intervals, what is not identifiable."""
+    spec = result.spec
+    fit = result.fit
+    pct = round(spec.level * 100)
+    lines = [
+        f"calibrate {result.region!r} ({spec.name}): {len(spec.names)} parameters, "
+        f"{fit.problem.n_obs} observations {spec.start}-{spec.end}; {len(fit.starts)} starts, "
+        f"{fit.agree} reached the best; {result.runs:,} model runs in {result.seconds:.0f} s",
+        "fit per series:",
+    ]
+    st = result.fit_stats.set_index("series")
+    lines.append(
+        st[["r2", "mape", "um", "us", "uc", "flag"]].to_string(float_format=lambda v: f"{v:.3f}")
+    )
+    lines.append(
+        f"parameters ({pct} % intervals: profile likelihood where profiled, else Jacobian):"
+    )
+    for r in result.parameters.itertuples():
+        mark = " (at a bound)" if r.at_bound else ""
+        lines.append(
+            f"  {r.parameter}: {r.estimate:.4g} [{r.lower:.4g}, {r.upper:.4g}] "
+            f"identifiable: {r.identifiable}{mark}"
+        )
+    if result.holdout is not None and len(result.holdout):
+        h = result.holdout
+        lines.append(
+            f"out of sample (fit to {spec.holdout.cut}, {h['years'].iloc[0]}): MAPE "
+            + ", ".join(f"{r.series} {100 * r.mape:.1f} %" for r in h.itertuples())
+        )
+    for note in result.notes:
+        lines.append(f"note: {note}")
+    lines.append(f"wrote {len(result.files)} files in {result.out_dir}/")
+    return "\n".join(lines)

@@ -1,0 +1,259 @@
+"""Bad calibration input: one line naming the file, the key and the fix; exit 2; nothing written.
+
+Each case is a real mistake a user makes: a data file without a column, an
+unknown region or series, a value that is not a number, a fit window outside the
+data, bounds outside the model's range. They are all caught before anything runs.
+"""
+
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from regionsoft_sd import cli
+from regionsoft_sd.calibrate.cli import default_spec
+from regionsoft_sd.calibrate.pipeline import prepare
+from regionsoft_sd.calibrate.spec import parse_spec
+from regionsoft_sd.errors import InputError
+from regionsoft_sd.observed import data_path, read_tidy
+
+DEFAULT = tomllib.loads(default_spec().read_text(encoding="utf-8"))
+
+
+def spec_file(tmp_path: Path, **changes) -> Path:
+    """The default spec with `changes` (top-level keys; None removes one), as a file."""
+    data = {**DEFAULT, **changes}
+    data = {k: v for k, v in data.items() if v is not None}
+    path = tmp_path / "spec.toml"
+    path.write_text(_toml(data), encoding="utf-8")
+    return path
+
+
+def _toml(data: dict) -> str:
+    def value(v):
+        if isinstance(v, str):
+            return '"' + v + '"'
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        if isinstance(v, dict):
+            return "{" + ", ".join(f'"{k}" = {value(x)}' for k, x in v.items()) + "}"
+        return repr(v)
+
+    lines = []
+    for k, v in data.items():
+        if isinstance(v, dict) or (isinstance(v, list) and v and isinstance(v[0], dict)):
+            continue
+        lines.append(f"{k} = {value(v)}")
+    for k, v in data.items():
+        if isinstance(v, dict):
+            lines.append(f"[{k}]")
+            lines += [f'"{kk}" = {value(vv)}' for kk, vv in v.items()]
+        elif isinstance(v, list) and v and isinstance(v[0], dict):
+            for item in v:
+                lines.append(f"[[{k}]]")
+                lines += [f"{kk} = {value(vv)}" for kk, vv in item.items()]
+    return "\n".join(lines) + "\n"
+
+
+def region_csv(tmp_path: Path, region: str = "sichuan", edit=None) -> Path:
+    """One province's rows of the shipped data (and China's), optionally edited, as a file."""
+    df = pd.read_csv(data_path())
+    df = df[df["region"].isin([region, "china"])].copy()
+    if edit is not None:
+        df = edit(df)
+    path = tmp_path / "data.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def run_cli(argv, tmp_path, capsys) -> tuple[int, str, Path]:
+    out = tmp_path / "out"
+    code = cli.main(["calibrate", *[str(a) for a in argv], "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    return code, err, out
+
+
+def assert_refused(code: int, err: str, out: Path, *words: str) -> None:
+    assert code == 2, err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert "Fix:" in err, err
+    for w in words:
+        assert w in err, err
+    assert not out.exists(), "bad input must write nothing"
+
+
+def test_the_shipped_default_spec_is_valid():
+    spec = parse_spec(DEFAULT, source=default_spec())
+    assert len(spec.names) == 10 and len(spec.targets) == 7
+    assert spec.holdout is not None and (spec.holdout.cut, spec.holdout.end) == (2016, 2019)
+
+
+def test_missing_column(tmp_path, capsys):
+    data = region_csv(tmp_path, edit=lambda d: d.drop(columns=["series"]))
+    spec = spec_file(tmp_path, data="data.csv")
+    code, err, out = run_cli([spec, "--region", "sichuan"], tmp_path, capsys)
+    assert_refused(code, err, out, "data.csv", "columns", "series")
+    assert data.exists()
+
+
+def test_unknown_region(tmp_path, capsys):
+    code, err, out = run_cli(["--region", "sichaun"], tmp_path, capsys)
+    assert_refused(code, err, out, "region", "sichaun", "sichuan")
+
+
+def test_no_region_at_all(tmp_path, capsys):
+    code, err, out = run_cli([], tmp_path, capsys)
+    assert_refused(code, err, out, "region", "--region")
+
+
+def test_unknown_series(tmp_path, capsys):
+    series = [dict(s) for s in DEFAULT["series"]]
+    series[0]["data"] = "gpd"
+    spec = spec_file(tmp_path, series=series)
+    code, err, out = run_cli([spec, "--region", "henan"], tmp_path, capsys)
+    assert_refused(code, err, out, "series[0].data", "gpd", "gdp")
+
+
+def test_unknown_model_variable(tmp_path, capsys):
+    series = [dict(s) for s in DEFAULT["series"]]
+    series[1]["variable"] = "Total capitol"
+    spec = spec_file(tmp_path, series=series)
+    code, err, out = run_cli([spec, "--region", "henan"], tmp_path, capsys)
+    assert_refused(code, err, out, "series[1].variable", "Total capital")
+
+
+def test_nan_value_in_the_data(tmp_path, capsys):
+    def blank(d):
+        i = d.index[(d["series"] == "gdp") & (d["year"] == 2010) & (d["region"] == "sichuan")]
+        d.loc[i, "value"] = float("nan")
+        return d
+
+    region_csv(tmp_path, edit=blank)
+    spec = spec_file(tmp_path, data="data.csv")
+    code, err, out = run_cli([spec, "--region", "sichuan"], tmp_path, capsys)
+    assert_refused(code, err, out, "data.csv", "value", "sichuan gdp 2010", "NaN")
+
+
+def test_a_value_the_region_constants_need_is_missing(tmp_path, capsys):
+    def drop(d):
+        return d[~((d["series"] == "population") & (d["year"] == 2005))]
+
+    region_csv(tmp_path, edit=drop)
+    spec = spec_file(tmp_path, data="data.csv")
+    code, err, out = run_cli([spec, "--region", "sichuan"], tmp_path, capsys)
+    assert_refused(code, err, out, "population 2005", "Initial population")
+
+
+def test_window_outside_the_data(tmp_path, capsys):
+    # the budget series start in 2010: a window ending in 2009 has none of them
+    spec = spec_file(tmp_path, window={"start": 2005, "end": 2009}, holdout={"enabled": False})
+    code, err, out = run_cli([spec, "--region", "gansu"], tmp_path, capsys)
+    assert_refused(code, err, out, "gansu: budget_total", "2005-2009", "2010-2022")
+
+
+def test_window_before_the_model_starts(tmp_path, capsys):
+    spec = spec_file(tmp_path, window={"start": 1995, "end": 2019})
+    code, err, out = run_cli([spec, "--region", "gansu"], tmp_path, capsys)
+    assert_refused(code, err, out, "window.start", "1995", "2005")
+
+
+def test_bounds_outside_the_model_range(tmp_path, capsys):
+    params = dict(DEFAULT["parameters"])
+    params["Transfer ratio"] = {"low": 0.0, "high": 0.8}
+    spec = spec_file(tmp_path, parameters=params)
+    code, err, out = run_cli([spec, "--region", "xizang"], tmp_path, capsys)
+    assert_refused(code, err, out, "Transfer ratio", "0.8", "[0, 0.3]")
+
+
+def test_a_budget_share_cannot_be_fitted_alone(tmp_path, capsys):
+    params = {**DEFAULT["parameters"], "Initial culture share": {}}
+    spec = spec_file(tmp_path, parameters=params)
+    code, err, out = run_cli([spec, "--region", "hubei"], tmp_path, capsys)
+    assert_refused(code, err, out, "Initial culture share")
+
+
+def test_sigma_must_be_positive(tmp_path, capsys):
+    series = [dict(s) for s in DEFAULT["series"]]
+    series[2]["sigma"] = 0
+    spec = spec_file(tmp_path, series=series)
+    code, err, out = run_cli([spec, "--region", "hubei"], tmp_path, capsys)
+    assert_refused(code, err, out, "series[2].sigma")
+
+
+def test_unknown_key_and_unknown_shipped_spec(tmp_path, capsys):
+    spec = spec_file(tmp_path, windwo={"start": 2005})
+    code, err, out = run_cli([spec, "--region", "hubei"], tmp_path, capsys)
+    assert_refused(code, err, out, "windwo", "window")
+    code, err, out = run_cli(["defualt", "--region", "hubei"], tmp_path, capsys)
+    assert_refused(code, err, out, "defualt", "default")
+
+
+def test_read_tidy_refuses_repeated_values_and_bad_years(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("region,year,series,value\nx,2005,gdp,1\nx,2005,gdp,2\n", encoding="utf-8")
+    with pytest.raises(InputError, match="given twice"):
+        read_tidy(path)
+    path.write_text("region,year,series,value\nx,20o5,gdp,1\n", encoding="utf-8")
+    with pytest.raises(InputError, match="row 2: year"):
+        read_tidy(path)
+
+
+def test_a_user_region_from_own_data(tmp_path):
+    """Own data under another region name works: the constants come from that file."""
+
+    def rename(d):
+        d = d.copy()
+        d.loc[d["region"] == "sichuan", "region"] = "My Province"
+        return d
+
+    path = region_csv(tmp_path, edit=rename)
+    spec = parse_spec({**DEFAULT, "data": str(path)}, source=tmp_path / "spec.toml")
+    setting = prepare(spec, "my province")
+    assert setting.base.name == "my_province"
+    assert setting.constants.values["Initial population"] == pytest.approx(83.248955)
+
+
+# -- shipped files ----------------------------------------------------------------------------
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_REGIONS = sorted((ROOT / "scenarios" / "regions").glob("*.toml"))
+
+
+def test_the_docs_region_constant_table_is_current():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "make_calibration", ROOT / "docs" / "make_calibration.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.mapping_table() in (ROOT / "docs" / "calibration.md").read_text(
+        encoding="utf-8"
+    ), "run `make calibration`"
+
+
+def test_shipped_region_files_hold_their_data_constants():
+    from regionsoft_sd.scenario import Scenario
+
+    assert len(SHIPPED_REGIONS) >= 3
+    spec = parse_spec(DEFAULT, source=default_spec())
+    for path in SHIPPED_REGIONS:
+        region = Scenario.from_file(path)
+        data = prepare(spec, path.stem).constants.values
+        for name, value in data.items():
+            assert region.constants[name] == pytest.approx(value, rel=1e-5, abs=1e-6), name
+        for name in spec.names:  # every fitted constant is set, inside the model's range
+            assert name in region.constants
+
+
+def test_shipped_regions_are_found_by_name(tmp_path):
+    from regionsoft_sd.resources import scenario_file, shipped_regions
+    from regionsoft_sd.scenario import Scenario
+
+    name = SHIPPED_REGIONS[0].stem
+    assert scenario_file(name) == shipped_regions()[name]
+    child = tmp_path / "plan.toml"  # no region file beside it: the shipped one is used
+    child.write_text(f'name = "plan"\ndescription = "x"\nbased_on = "{name}"\n', encoding="utf-8")
+    assert Scenario.from_file(child).constants == Scenario.from_file(SHIPPED_REGIONS[0]).constants

@@ -127,18 +127,18 @@ class ExplorerApp:
     def _build_controls(self) -> None:
         regions = {r.label: r.name for r in self.config.regions.values()}
         self.region_select = pn.widgets.Select(
-            name="Region", options=regions, value=self.region.name, width=SIDEBAR_WIDTH - 30
+            label="Region", options=regions, value=self.region.name, width=SIDEBAR_WIDTH - 30
         )
         self.region_select.param.watch(self._guarded(self._on_region), "value")
         self.strategy_select = pn.widgets.Select(
-            name="Strategy (applies its policy to the region)",
+            label="Strategy (applies its policy to the region)",
             options=self._strategy_options(),
             value="",
             width=SIDEBAR_WIDTH - 30,
         )
         self.strategy_select.param.watch(self._guarded(self._on_strategy), "value")
         self.name_input = pn.widgets.TextInput(
-            name="Name of these settings", value=self.settings.name, width=SIDEBAR_WIDTH - 30
+            label="Name of these settings", value=self.settings.name, width=SIDEBAR_WIDTH - 30
         )
         self.name_input.param.watch(self._guarded(self._on_name), "value")
         self.sliders: dict[str, pn.widgets.FloatSlider] = {}
@@ -178,14 +178,14 @@ class ExplorerApp:
             )
         self.cards = cards
         self.reset_button = pn.widgets.Button(
-            name="Back to the region's status quo", button_type="default", width=SIDEBAR_WIDTH - 30
+            label="Back to the region's status quo", color="default", width=SIDEBAR_WIDTH - 30
         )
         self.reset_button.on_click(self._guarded(self._on_reset))
         self.download = pn.widgets.FileDownload(
             callback=self._guarded(self._download, fallback=io.BytesIO(b"")),
             filename=f"{self.settings.name}.toml",
             label="Save these settings as a scenario file (TOML)",
-            button_type="primary",
+            color="primary",
             embed=False,
             width=SIDEBAR_WIDTH - 30,
         )
@@ -204,7 +204,7 @@ class ExplorerApp:
             )
         step = _step(hi - lo)
         w = pn.widgets.FloatSlider(
-            name=label,
+            label=label,
             start=float(lo),
             end=float(hi),
             step=step,
@@ -220,7 +220,7 @@ class ExplorerApp:
 
     def _slider(self, entry, label: str, step: float, fmt: str) -> pn.widgets.FloatSlider:
         return pn.widgets.FloatSlider(
-            name=label.capitalize(),
+            label=label.capitalize(),
             start=float(entry.low),
             end=float(entry.high),
             step=step,
@@ -249,7 +249,7 @@ class ExplorerApp:
         self.legend = pn.pane.HTML("", sizing_mode="stretch_width")
         self.figures, self.sources = self._fan_figures()
         self.rank_select = pn.widgets.Select(
-            name="Rank strategies by",
+            label="Rank strategies by",
             options={metric_title(m): m for m in rankable()},
             value=RANK_BY,
             width=360,
@@ -257,7 +257,7 @@ class ExplorerApp:
         self.rank_select.param.watch(self._guarded(lambda ev: self._update_table()), "value")
         self.table = pn.pane.HTML("", sizing_mode="stretch_width")
         self.loop_button = pn.widgets.Button(
-            name="Analyse the feedback loops for these settings (about 1 s)", button_type="primary"
+            label="Analyse the feedback loops for these settings (about 1 s)", color="primary"
         )
         self.loop_button.on_click(self._guarded(self._on_loops))
         self.loop_note = pn.pane.Markdown("", sizing_mode="stretch_width")
@@ -587,12 +587,11 @@ class ExplorerApp:
         self._syncing = True
         try:
             for name, w in self.sliders.items():
-                v = float(self.settings.levers[name])
-                if w.value != v:
-                    w.value = v
+                _show(w, self.settings.levers[name])
             for group, (start, ramp) in self.timing_sliders.items():
                 s, r = self.settings.timing[group]
-                start.value, ramp.value = float(s), float(r)
+                _show(start, s)
+                _show(ramp, r)
             self.name_input.value = self.settings.name
             self.region_select.value = self.settings.region
             self.download.filename = f"{self.settings.name}.toml"
@@ -645,14 +644,17 @@ class ExplorerApp:
         return io.BytesIO(text.encode("utf-8"))
 
     def _on_upload(self, event) -> None:
-        values = self.upload.value
-        names = self.upload.filename
+        values, names = self.upload.value, self.upload.filename
         if values is None:
             return
         if not isinstance(values, list):
             values, names = [values], [names]
+        self._on_upload_files(list(zip(names, values, strict=True)))
+
+    def _on_upload_files(self, files: list[tuple[str, bytes]]) -> None:
+        """Check each uploaded file; offer the good ones as strategies, apply the last one."""
         errors, notes, last = [], [], None
-        for data, filename in zip(values, names, strict=True):
+        for filename, data in files:
             try:
                 sf = self._read_upload(filename or "uploaded.toml", data)
             except InputError as exc:
@@ -667,9 +669,8 @@ class ExplorerApp:
             self._syncing = False
         if last is not None:
             settings, notes = state.from_scenario(last.scenario, self.config.regions)
-            region = self.config.regions[settings.region]
             old = self.region
-            self.region = region
+            self.region = self.config.regions[settings.region]
             try:
                 self._set(settings)
             except Exception:
@@ -730,6 +731,17 @@ class ExplorerApp:
             "The model's stock-and-flow diagram (drawn by Simlin from the Vensim file) with its "
             "named feedback loops: R reinforcing, B balancing."
         )
+
+
+def _show(widget: pn.widgets.FloatSlider, value: float) -> None:
+    """Put a value on a slider, the throttled value too: otherwise, after a refused change,
+    moving the slider back to the refused value would not count as a change."""
+    import param
+
+    value = float(value)
+    if widget.value != value or widget.value_throttled != value:
+        with param.edit_constant(widget):
+            widget.param.update(value=value, value_throttled=value)
 
 
 def _legend_html(colour: str, n: int, start: float) -> str:

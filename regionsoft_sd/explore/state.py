@@ -222,7 +222,7 @@ def default_settings(region: Region, name: str = DEFAULT_NAME) -> Settings:
         g: (float(consts.get(s, _default(s))), float(consts.get(r, _default(r))))
         for g, (s, r) in timing_params().items()
     }
-    return Settings(region.name, levers, timing, name=name)
+    return Settings(region.name, levers, timing, name=name, description=_made_in(region))
 
 
 def apply_strategy(
@@ -305,10 +305,12 @@ def _lever_key(e: Entry) -> str:
     return (e.lever or e.name).replace(" ", "_")
 
 
-def _description(settings: Settings, region: Region) -> str:
-    if settings.description:
-        return settings.description
+def _made_in(region: Region) -> str:
     return f"Settings made in the explorer ({region.label})."
+
+
+def _description(settings: Settings, region: Region) -> str:
+    return settings.description or _made_in(region)
 
 
 def scenario(settings: Settings, region: Region) -> Scenario:

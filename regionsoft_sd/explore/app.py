@@ -366,7 +366,8 @@ class ExplorerApp:
         p.yaxis.axis_label = "share of loop score"
         p.xaxis.axis_label = "year"
         src = ColumnDataSource({"x": [], **{i: [] for i in ids}}, name="loops")
-        colours = [*PALETTE, "#BBBBBB"][: len(ids) - 1] + ["#BBBBBB"]
+        more = ("#F0E442", "#555555", "#999933", "#882255", "#44AA99")  # after the palette
+        colours = [*PALETTE, *more][: len(ids) - 1] + ["#DDDDDD"]  # 'other' light grey
         renderers = p.varea_stack(ids, x="x", source=src, color=colours)
         names = {lp.id: f"{lp.id} {lp.name}" for lp in loops} | {"other": "other loops"}
         legend = Legend(

@@ -9,6 +9,7 @@ own Bokeh models. A screenshot is saved (set EXPLORE_SCREENSHOT=path to keep it)
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import socket
@@ -23,9 +24,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
     pytest.mark.skipif(
-        pytest.importorskip.__module__
-        and __import__("importlib").util.find_spec("playwright") is None,
-        reason="needs playwright (the test extra)",
+        importlib.util.find_spec("playwright") is None, reason="needs playwright (the test extra)"
     ),
 ]
 ARGS = [

@@ -17,6 +17,7 @@ from pathlib import Path
 from regionsoft_sd.calibrate.cli import add_calibrate_parser, cmd_calibrate
 from regionsoft_sd.discover.cli import add_discover_parser, cmd_discover
 from regionsoft_sd.errors import InputError
+from regionsoft_sd.explore.cli import add_explore_parser, cmd_explore
 from regionsoft_sd.optimise.cli import add_optimise_parser, cmd_optimise
 from regionsoft_sd.outdir import OutputFolder
 from regionsoft_sd.sweep.cli import add_sweep_parser, cmd_sweep
@@ -118,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_optimise_parser(sub, parents=[debug])
     add_discover_parser(sub, parents=[debug])
     add_calibrate_parser(sub, parents=[debug])
+    add_explore_parser(sub, parents=[debug])
     _add_scenarios_parser(sub, debug)
     _add_export_parser(sub, debug)
     return p
@@ -410,6 +412,7 @@ _COMMANDS = {
     "optimise": cmd_optimise,
     "discover": cmd_discover,
     "calibrate": cmd_calibrate,
+    "explore": cmd_explore,
     "scenarios": _cmd_scenarios,
     "export": _cmd_export,
 }

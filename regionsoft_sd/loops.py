@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import tempfile
 import tomllib
 import warnings
@@ -336,7 +337,9 @@ def scenario_model(scenario: Scenario | None, mdl_path: str | Path = MODEL_PATH)
     """A temporary copy of the `.mdl` (and its loop file) holding the scenario's constants.
 
     Simlin's loop analysis runs a model's base configuration, so a scenario is
-    written into the model; time-series levers cannot be and are refused.
+    written into the model; time-series levers cannot be and are refused. The copy
+    sits alone in a new temporary folder, which the caller removes when done
+    (`loop_dominance` does).
     """
     source = Path(mdl_path)
     text = source.read_text(encoding="utf-8")
@@ -374,8 +377,12 @@ def loop_dominance(
 
     loops = named_loops(mdl_path)
     path = scenario_model(scenario, mdl_path)
-    model = simlin.load(str(path))
-    analysis = model.analyze(timeout=timeout)
+    try:
+        model = simlin.load(str(path))
+        analysis = model.analyze(timeout=timeout)
+    finally:
+        # the folder was made by scenario_model and holds only its copies
+        shutil.rmtree(path.parent, ignore_errors=True)
     if analysis.analysis_error:
         raise RuntimeError(f"loop analysis failed: {analysis.analysis_error}")
     times = model.run(analyze_loops=False).results.index.to_numpy(dtype=float)

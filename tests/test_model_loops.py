@@ -6,6 +6,8 @@ exactly constant or exactly equal with the link cut) and that the cut changes th
 outcome the loop drives.
 """
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -116,8 +118,22 @@ def test_with_constants_rewrites_only_the_named_constant():
 
 
 @pytest.fixture(scope="module")
-def dominance():
-    return loop_dominance()
+def dominance(tmp_path_factory):
+    """The baseline's loop shares, with temporary files sent to a folder of the test's own."""
+    import tempfile
+
+    scratch = tmp_path_factory.mktemp("scratch")
+    saved, tempfile.tempdir = tempfile.tempdir, str(scratch)
+    try:
+        shares = loop_dominance()
+    finally:
+        tempfile.tempdir = saved
+    shares.attrs["left_behind"] = sorted(p.name for p in scratch.iterdir())
+    return shares
+
+
+def test_loop_analysis_leaves_no_temporary_model_behind(dominance):
+    assert dominance.attrs["left_behind"] == []
 
 
 def test_loop_analysis_enumerates_every_loop_and_shares_sum_to_one(dominance):
@@ -137,7 +153,11 @@ def test_a_strategy_analysed_by_pysimlin_matches_pysd():
     import simlin
 
     sc = Scenario.from_file("scenarios/culture_first.toml")
-    res = simlin.load(str(scenario_model(sc))).run(analyze_loops=False).results
+    path = scenario_model(sc)
+    try:
+        res = simlin.load(str(path)).run(analyze_loops=False).results
+    finally:
+        shutil.rmtree(path.parent)
     ref = run_pysd(sc.pysd_params(), return_columns=["Dominant Soft Power", "GDP"])
     for name in ("Dominant Soft Power", "GDP"):
         col = name.lower().replace(" ", "_")

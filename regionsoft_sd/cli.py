@@ -351,6 +351,22 @@ def _require_extra(module: str, extra: str, what: str) -> None:
         )
 
 
+def _files_in(folder: Path) -> dict[str, Path]:
+    """TOML files of a shipped folder by stem, in name order (empty if it is missing)."""
+    return {p.stem: p for p in sorted(folder.glob("*.toml"))}
+
+
+def _describe(path: Path, load_toml) -> str:
+    """A file's `description`, else its first comment line (specs open with one)."""
+    text = " ".join(str(load_toml(path).get("description", "")).split())
+    if text:
+        return text
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#") and line.strip("# "):
+            return line.strip("# ").strip()
+    return ""
+
+
 def _cmd_scenarios(args: argparse.Namespace) -> int:
     from regionsoft_sd import resources
     from regionsoft_sd.errors import load_toml
@@ -361,15 +377,20 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
             f"copied {len(files)} files into {args.copy_to}/ (edit them, then `regionsoft check`)"
         )
         return EXIT_OK
+    root = resources.scenarios_dir()
     for title, found in (
         ("Scenarios", resources.shipped_scenarios()),
+        ("Calibrated regions (based_on = NAME)", resources.shipped_regions()),
         ("Sweep specs", resources.shipped_specs()),
+        ("Optimisation and discovery specs", _files_in(root / "optimise")),
+        ("Calibration specs", _files_in(root / "calibrate")),
     ):
+        if not found:
+            continue
         print(title)
         width = max(map(len, found), default=0)
         for name, path in found.items():
-            description = " ".join(str(load_toml(path).get("description", "")).split())
-            print(f"  {name.ljust(width)}  {description}")
+            print(f"  {name.ljust(width)}  {_describe(path, load_toml)}")
         print()
     print(f"files: {resources.scenarios_dir()}")
     return EXIT_OK

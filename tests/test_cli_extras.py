@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from regionsoft_sd import __version__, cli
-from regionsoft_sd.resources import shipped_scenarios, shipped_specs
+from regionsoft_sd.resources import shipped_regions, shipped_scenarios, shipped_specs
 
 ROOT = Path(__file__).resolve().parent.parent
 CONSOLE = Path(sys.executable).with_name("regionsoft")
@@ -102,8 +102,11 @@ def test_a_file_in_the_current_folder_wins_over_a_shipped_name(tmp_path, capsys,
 def test_scenarios_lists_and_copies_the_shipped_files(tmp_path, capsys):
     code, out, _ = call(capsys, "scenarios")
     assert code == 0
-    for name in [*shipped_scenarios(), *shipped_specs()]:
+    for name in [*shipped_scenarios(), *shipped_specs(), *shipped_regions()]:
         assert name in out
+    # the optimisation and calibration specs are listed too, with their descriptions
+    assert "Optimisation and discovery specs\n  best_split " in out
+    assert "Calibration specs\n  default  Ten growth" in out
     dest = tmp_path / "mine"
     code, out, _ = call(capsys, "scenarios", "--copy-to", dest)
     assert code == 0

@@ -356,17 +356,6 @@ def _files_in(folder: Path) -> dict[str, Path]:
     return {p.stem: p for p in sorted(folder.glob("*.toml"))}
 
 
-def _describe(path: Path, load_toml) -> str:
-    """A file's `description`, else its first comment line (specs open with one)."""
-    text = " ".join(str(load_toml(path).get("description", "")).split())
-    if text:
-        return text
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("#") and line.strip("# "):
-            return line.strip("# ").strip()
-    return ""
-
-
 def _cmd_scenarios(args: argparse.Namespace) -> int:
     from regionsoft_sd import resources
     from regionsoft_sd.errors import load_toml
@@ -390,7 +379,8 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
         print(title)
         width = max(map(len, found), default=0)
         for name, path in found.items():
-            print(f"  {name.ljust(width)}  {_describe(path, load_toml)}")
+            description = " ".join(str(load_toml(path).get("description", "")).split())
+            print(f"  {name.ljust(width)}  {description}")
         print()
     print(f"files: {resources.scenarios_dir()}")
     return EXIT_OK

@@ -15,7 +15,7 @@ from regionsoft_sd.model import MODEL_PATH
 from tests.test_batch_builtins import MODELS, ranged_samples
 
 needs_cc = pytest.mark.skipif(cbackend.compiler() is None, reason="no C compiler")
-SHOWN = ["Dominant Soft Power", "Hard Power Index", "Output"]
+SHOWN = ["Dominant Soft Power", "Hard Power Index", "GDP"]
 
 
 def test_without_a_compiler_auto_runs_numpy_with_a_one_line_note(monkeypatch, tmp_path) -> None:

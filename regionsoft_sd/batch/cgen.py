@@ -114,6 +114,7 @@ INL double rs_interp(double x, const double *xs, const double *ys, const int n) 
        slope * (x - xs[j]) + ys[j] with xs[j] <= x < xs[j + 1]; NaN gives ys[0], as PySD */
     if (n == 1) return ys[0];
     int j = 0;
+    _Pragma("GCC unroll 128")  /* no inner loop left: the lane loop stays vectorised */
     for (int i = 1; i < n - 1; i++) j += (x >= xs[i]);
     const double x0 = xs[j], y0 = ys[j];
     const double slope = (ys[j + 1] - y0) / (xs[j + 1] - x0);
@@ -128,6 +129,7 @@ INL double rs_hold(double x, const double *xs, const double *ys, const int n) {
     /* hold backward: the last point at or before x (the first before xs[0]; NumPy's
        searchsorted puts NaN after every point) */
     int j = 0;
+    _Pragma("GCC unroll 128")
     for (int i = 1; i < n; i++) j += (x >= xs[i]);
     return ys[x != x ? n - 1 : j];
 }
@@ -377,9 +379,11 @@ class _Writer:
             f"    for (int i = 0; i < {len(self.params)}; i++)",
             "      for (int l = 0; l < LANES; l++) PAR[i][l] = par[i][run[l] * par_rs[i]];",
             "    {",
-            "      const double t = evt[0];",
+            "      double TT[1][LANES];  /* time, one per lane: see _step_loop */",
+            "      for (int l = 0; l < LANES; l++) TT[0][l] = evt[0];",
             "      #pragma omp simd",
             "      for (int l = 0; l < LANES; l++) {",
+            "        const double t = TT[0][l];",
             *("        " + s for s in self._param_loads()),
             *("        " + s for s in self._series_loads("0")),
             "        int err = 0;",
@@ -514,8 +518,19 @@ class _Writer:
             disc.append(f"Q[{qi}][l] = {p.nodes[sf.parts['input']].ident};")
             qi += 1
         common = [*loads, *tloads, *floads, *self._param_loads()]
-        out = ["const double t = evt[k * " + ("3" if self.rk4 else "1") + "];"]
-        out += ["#pragma omp simd", "for (int l = 0; l < LANES; l++) {"]
+        # Time is copied into one value per lane: an expression of time alone (a lookup
+        # of Time) would otherwise be loop-invariant inside the lane loop, and gcc cannot
+        # vectorise a select on an invariant condition, so the whole step would run scalar.
+        n_t = 3 if self.rk4 else 1
+        out = [
+            f"double TT[{n_t}][LANES];",
+            "for (int l = 0; l < LANES; l++) {",
+            *(f"  TT[{i}][l] = evt[k * {n_t} + {i}];" for i in range(n_t)),
+            "}",
+            "#pragma omp simd",
+            "for (int l = 0; l < LANES; l++) {",
+            "  const double t = TT[0][l];",
+        ]
         ind = "  "
         if not self.rk4:
             out += [ind + s for s in common + self._series_loads("k")]
@@ -534,7 +549,7 @@ class _Writer:
         stages.append(("k * 3 + 2", "DT", 3))
         for j, (e, h, prev) in enumerate(stages, start=1):
             out.append(ind + "{")
-            tt = "t" if j == 1 else f"evt[{e}]"
+            tt = "t" if j == 1 else f"TT[{ {'k * 3 + 1': 1, 'k * 3 + 2': 2}[e] }][l]"
             out.append(ind + f"  const double t_stage = {tt};")
             out.append(ind + "  {")
             out.append(ind + "    const double t = t_stage;")

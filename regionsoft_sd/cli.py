@@ -289,9 +289,10 @@ def _add_scenarios_parser(sub, debug: argparse.ArgumentParser) -> None:
     sc = sub.add_parser(
         "scenarios",
         parents=[debug],
-        help="list the shipped scenarios and sweep specs, or copy them to edit",
-        description="List the scenarios and sweep specs that come with the package "
-        "(usable by name, e.g. `regionsoft compare baseline balanced`), or copy "
+        help="list the shipped scenarios, regions and specs, or copy them to edit",
+        description="List the scenarios, calibrated regions and sweep, optimisation and "
+        "calibration specs that come with the package (usable by name, e.g. "
+        '`regionsoft compare baseline balanced`, `based_on = "henan"`), or copy '
         "them into a folder as a starting point for your own.",
     )
     sc.add_argument(

@@ -269,9 +269,9 @@ def main() -> None:
         f"{load_spec(SPECS / 'best_split.toml').search.population} runs, too few to fill "
         f"the batch engine's vectors), {ratio(rob):.1f}x with {robust.uncertainty.futures} "
         f"futures per candidate: {verdict(max(ratio(det), ratio(rob)) >= 100)}. The ratio "
-        "is the batch engine's speed per run over pysimlin's, which NumPy's vectorised "
-        "arithmetic limits (docs/performance.md: about 11x at N = 10,000 on a quiet "
-        "machine); it grows with the futures per batch and with the machine's load.",
+        "is bounded by the batch engine's speed per run over pysimlin's "
+        "(docs/performance.md: about 57x at N = 10,000 with the compiled backend); "
+        "it grows with the futures per batch.",
         f"- Objective values agree: DE's optimum {det['batch'][2]:.6f} (batch) and "
         f"{det['pysimlin'][2]:.6f} (pysimlin), negated soft power.",
         f"- Machine: {platform.machine()}, {os.cpu_count()} cores visible, Python "

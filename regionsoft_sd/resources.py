@@ -107,18 +107,17 @@ def is_bare_name(arg: str | Path) -> bool:
     return bool(text) and os.sep not in text and "/" not in text and not text.endswith(".toml")
 
 
-def scenario_file(name_or_path: str | Path) -> Path:
-    """A scenario file: an existing path as given, else the shipped scenario of that name.
+def named_file(name_or_path: str | Path, shipped: dict[str, Path], what: str) -> Path:
+    """An existing path as given, else the shipped file of that bare name.
 
     A bare name (no folder, no `.toml`) that is not a file in the current folder
-    names a shipped scenario or a shipped region (`scenarios/regions/`); anything
-    else is returned unchanged, so the usual file-not-found message names the
-    user's own path.
+    must be a key of `shipped`, or InputError names the closest ones; anything else
+    is returned unchanged, so the usual file-not-found message names the user's own
+    path. `what` says what was looked for ("sweep spec").
     """
     path = Path(name_or_path)
     if path.exists() or not is_bare_name(name_or_path):
         return path
-    shipped = {**shipped_regions(), **shipped_scenarios()}
     if str(name_or_path) in shipped:
         return shipped[str(name_or_path)]
     raise unknown_name(
@@ -126,27 +125,19 @@ def scenario_file(name_or_path: str | Path) -> Path:
         None,
         str(name_or_path),
         shipped,
-        "scenario file or shipped scenario",
+        f"{what} file or shipped {what.split()[-1]}",
         "give a .toml path, or one of " + ", ".join(shipped),
     )
+
+
+def scenario_file(name_or_path: str | Path) -> Path:
+    """A scenario file: an existing path, a shipped scenario or a shipped region by name."""
+    return named_file(name_or_path, {**shipped_regions(), **shipped_scenarios()}, "scenario")
 
 
 def spec_file(name_or_path: str | Path) -> Path:
     """A sweep spec file: an existing path as given, else the shipped spec of that name."""
-    path = Path(name_or_path)
-    if path.exists() or not is_bare_name(name_or_path):
-        return path
-    shipped = shipped_specs()
-    if str(name_or_path) in shipped:
-        return shipped[str(name_or_path)]
-    raise unknown_name(
-        path,
-        None,
-        str(name_or_path),
-        shipped,
-        "sweep spec file or shipped spec",
-        "give a .toml path, or one of " + ", ".join(shipped),
-    )
+    return named_file(name_or_path, shipped_specs(), "sweep spec")
 
 
 def load_scenario(name_or_path: str | Path):

@@ -31,25 +31,11 @@ def default_spec() -> Path:
 
 def spec_file(name_or_path: str | Path | None) -> Path:
     """A spec path as given, else the shipped spec of that bare name (default: `default`)."""
-    from regionsoft_sd.errors import unknown_name
-    from regionsoft_sd.resources import is_bare_name
+    from regionsoft_sd.resources import named_file
 
     if name_or_path is None:
         return default_spec()
-    path = Path(name_or_path)
-    if path.exists() or not is_bare_name(name_or_path):
-        return path
-    shipped = shipped_specs()
-    if str(name_or_path) in shipped:
-        return shipped[str(name_or_path)]
-    raise unknown_name(
-        path,
-        None,
-        str(name_or_path),
-        shipped,
-        "calibration spec file or shipped spec",
-        "give a .toml path, or one of " + ", ".join(shipped),
-    )
+    return named_file(name_or_path, shipped_specs(), "calibration spec")
 
 
 def add_calibrate_parser(subparsers, parents: Sequence[argparse.ArgumentParser] = ()):

@@ -15,8 +15,7 @@ Exports load lazily (PEP 562), so `regionsoft_sd.calibrate.cli` stays cheap to i
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from regionsoft_sd.lazy import lazy_exports
 
 _EXPORTS = {
     "CalibrationSpec": "regionsoft_sd.calibrate.spec",
@@ -34,11 +33,4 @@ _EXPORTS = {
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

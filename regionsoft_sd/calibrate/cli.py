@@ -11,6 +11,8 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
+from regionsoft_sd.cli_options import add_cluster_options
+
 EXIT_OK = 0
 DEFAULT_SPEC = "default"
 SPEC_FOLDER = "calibrate"
@@ -62,9 +64,7 @@ def add_calibrate_parser(subparsers, parents: Sequence[argparse.ArgumentParser] 
     p.add_argument(
         "--out", type=Path, default=None, help="output folder (default: out/calibrate-<region>)"
     )
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--scheduler", metavar="ADDRESS", help="existing Dask scheduler, tcp://…")
-    where.add_argument("--workers", type=int, metavar="N", help="local Dask cluster of N workers")
+    add_cluster_options(p)
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     return p

@@ -6,6 +6,8 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
+from regionsoft_sd.cli_options import add_cluster_options
+
 EXIT_OK = 0
 
 
@@ -24,9 +26,7 @@ def add_discover_parser(subparsers, parents: Sequence[argparse.ArgumentParser] =
     p.add_argument(
         "--out", type=Path, default=None, help="output folder (default: out/discover-<spec name>)"
     )
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--scheduler", metavar="ADDRESS", help="existing Dask scheduler, tcp://…")
-    where.add_argument("--workers", type=int, metavar="N", help="local Dask cluster of N workers")
+    add_cluster_options(p)
     return p
 
 

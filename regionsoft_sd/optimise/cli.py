@@ -11,6 +11,8 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
+from regionsoft_sd.cli_options import add_cluster_options
+
 EXIT_OK = 0
 
 
@@ -31,9 +33,7 @@ def add_optimise_parser(subparsers, parents: Sequence[argparse.ArgumentParser] =
     p.add_argument(
         "--out", type=Path, default=None, help="output folder (default: out/optimise-<spec name>)"
     )
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--scheduler", metavar="ADDRESS", help="existing Dask scheduler, tcp://…")
-    where.add_argument("--workers", type=int, metavar="N", help="local Dask cluster of N workers")
+    add_cluster_options(p)
     p.add_argument(
         "--resume",
         action="store_true",

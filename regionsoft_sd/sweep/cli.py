@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from regionsoft_sd.cli_options import add_cluster_options
 from regionsoft_sd.errors import InputError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -34,9 +35,7 @@ def add_sweep_parser(subparsers, parents: Sequence[argparse.ArgumentParser] = ()
     p.add_argument(
         "--out", type=Path, default=None, help="output folder (default: out/sweep-<spec name>)"
     )
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--scheduler", metavar="ADDRESS", help="existing Dask scheduler, tcp://…")
-    where.add_argument("--workers", type=int, metavar="N", help="local Dask cluster of N workers")
+    add_cluster_options(p)
     p.add_argument(
         "--resume", action="store_true", help="finish an interrupted sweep (missing chunks only)"
     )

@@ -167,6 +167,18 @@ def test_loop_dominance_on_demand_gives_shares_that_sum_to_one(page):
     assert active.any() and np.allclose(total[active], 1.0)
 
 
+def test_without_simlin_the_loops_and_diagram_say_how_to_get_them(page, monkeypatch):
+    """Panel comes with the package, Simlin with the `explore` extra: the rest of the page
+    must work without it, and the two views that need it say how to install it."""
+    monkeypatch.setattr(explore_app, "_simlin_installed", lambda: False)
+    page.loop_button.clicks += 1
+    assert page.last_error == "" and "regionsoft-sd[explore]" in page.loop_note.object
+    page._on_tab(type("Event", (), {"new": 3})())
+    assert page.diagram.object is None and "regionsoft-sd[explore]" in page.diagram_note.object
+    _move(page.sliders["Policy programme budget"], 10.0)
+    assert page.last_error == ""
+
+
 def test_unknown_region_is_an_input_error_naming_the_choices():
     from regionsoft_sd.errors import InputError
 

@@ -109,6 +109,13 @@ def test_installed_wheel_compares_the_shipped_scenarios_from_another_folder(whee
     # the README's Python import line works in the installed package
     code = "from regionsoft_sd import Scenario, catalogue; print(len(catalogue().levers()))"
     assert int(run([python, "-c", code], cwd=elsewhere, env=env).stdout) > 0
+    # the explorer comes with the package: its page builds from the installed copy
+    # (serving it is the browser test's job)
+    code = (
+        "from regionsoft_sd.explore.app import ExplorerApp, load_config; "
+        "page = ExplorerApp(load_config(n_futures=4)); print(repr(page.last_error))"
+    )
+    assert run([python, "-c", code], cwd=elsewhere, env=env).stdout.strip() == "''"
     size = wheel.stat().st_size / 1024
     print(f"\nwheel {size:.0f} KiB, install with dependencies {install_s:.0f} s")
 

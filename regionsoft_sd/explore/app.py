@@ -708,6 +708,9 @@ class ExplorerApp:
     def _on_loops(self, _event=None) -> None:
         from regionsoft_sd.loops import loop_dominance
 
+        if not _simlin_installed():
+            self.loop_note.object = SIMLIN_MISSING.format(what="The loop analysis")
+            return
         s = state.scenario(self.settings, self.region)
         self.loop_note.object = "Analysing the loops..."
         shares = loop_dominance(s)
@@ -727,11 +730,27 @@ class ExplorerApp:
     def _on_tab(self, event) -> None:
         if event.new != 3 or self.diagram.object is not None:
             return
+        if not _simlin_installed():
+            self.diagram_note.object = SIMLIN_MISSING.format(what="The diagram")
+            return
         self.diagram.object = self.config.cached("diagram", _diagram_png)
         self.diagram_note.object = (
             "The model's stock-and-flow diagram (drawn by Simlin from the Vensim file) with its "
             "named feedback loops: R reinforcing, B balancing."
         )
+
+
+SIMLIN_MISSING = (
+    "{what} needs Simlin, which is not installed here: "
+    "`pip install 'regionsoft-sd[explore]'`, then restart `regionsoft explore`."
+)
+
+
+def _simlin_installed() -> bool:
+    """Whether pysimlin (the diagram and the loop analysis) can be imported."""
+    import importlib.util
+
+    return importlib.util.find_spec("simlin") is not None
 
 
 def _show(widget: pn.widgets.FloatSlider, value: float) -> None:

@@ -76,8 +76,8 @@ def cmd_explore(args: argparse.Namespace) -> int:
         raise InputError(
             None,
             "explore",
-            "needs the optional dependency 'panel', which is not installed",
-            "pip install 'regionsoft-sd[explore]'",
+            "needs 'panel', a dependency of the package, which is not installed",
+            "pip install regionsoft-sd (or: pip install panel)",
         )
     from regionsoft_sd.explore.app import load_config
     from regionsoft_sd.explore.server import check_port, serve

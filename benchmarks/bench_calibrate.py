@@ -41,6 +41,7 @@ from regionsoft_sd.calibrate.lockstep import Job, solve_all  # noqa: E402
 from regionsoft_sd.calibrate.pipeline import calibrate, prepare  # noqa: E402
 from regionsoft_sd.calibrate.problem import Problem, Simulation  # noqa: E402
 from regionsoft_sd.calibrate.spec import parse_spec  # noqa: E402
+from regionsoft_sd.io import write_between  # noqa: E402
 
 DOC = ROOT / "docs" / "calibration.md"
 START, END = "<!-- bench_calibrate:start -->", "<!-- bench_calibrate:end -->"
@@ -175,12 +176,8 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if not args.no_doc and DOC.is_file():
-        doc = DOC.read_text(encoding="utf-8")
-        if START in doc and END in doc:
-            head, rest = doc.split(START, 1)
-            _, tail = rest.split(END, 1)
-            DOC.write_text(f"{head}{START}\n{text}\n{END}{tail}", encoding="utf-8")
-            print(f"wrote the table into {DOC.relative_to(ROOT)}")
+        write_between(DOC, START, END, text)
+        print(f"wrote the table into {DOC.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from regionsoft_sd.batch import cbackend, compile_model, simulate  # noqa: E402
+from regionsoft_sd.io import write_between  # noqa: E402
 from regionsoft_sd.model import MODEL_PATH, abstract_model, load_model  # noqa: E402
 
 DOC = ROOT / "docs" / "performance.md"
@@ -286,15 +287,8 @@ def million(dtype: str, backend: str) -> tuple[float, float, int]:
 
 
 def write_doc(text: str) -> None:
-    """Replace our section of docs/performance.md, keeping everything else."""
-    old = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Performance\n"
-    block = f"{START}\n{text.strip()}\n{END}"
-    if START in old and END in old:
-        new = old[: old.index(START)] + block + old[old.index(END) + len(END) :]
-    else:
-        new = old.rstrip() + "\n\n" + block + "\n"
-    DOC.parent.mkdir(exist_ok=True)
-    DOC.write_text(new, encoding="utf-8")
+    """Replace our section of docs/performance.md (added at its end if missing)."""
+    write_between(DOC, START, END, text, append=True)
 
 
 def _us(sec: float) -> str:

@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from regionsoft_sd.batch import simulate  # noqa: E402
 from regionsoft_sd.discover.futures import Evaluator, follow, sample  # noqa: E402
+from regionsoft_sd.io import write_between  # noqa: E402
 from regionsoft_sd.metrics import REQUIRED_VARIABLES, compute_metrics  # noqa: E402
 from regionsoft_sd.model import MODEL_PATH  # noqa: E402
 from regionsoft_sd.optimise import single  # noqa: E402
@@ -283,12 +284,8 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if not args.no_doc and DOC.is_file():
-        doc = DOC.read_text(encoding="utf-8")
-        if START in doc and END in doc:
-            head, rest = doc.split(START, 1)
-            _, tail = rest.split(END, 1)
-            DOC.write_text(f"{head}{START}\n{text}\n{END}{tail}", encoding="utf-8")
-            print(f"\nwrote the table into {DOC.relative_to(ROOT)}")
+        write_between(DOC, START, END, text)
+        print(f"\nwrote the table into {DOC.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

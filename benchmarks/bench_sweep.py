@@ -31,6 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from regionsoft_sd.io import write_between  # noqa: E402
 from regionsoft_sd.metrics import REQUIRED_VARIABLES, compute_metrics  # noqa: E402
 from regionsoft_sd.model import MODEL_PATH, load_model  # noqa: E402
 from regionsoft_sd.runs import CHUNK_DIR, Checkpoints, plan, run_chunk, stream  # noqa: E402
@@ -200,14 +201,8 @@ def million(folder: Path) -> tuple[float, float, int]:
 
 
 def write_doc(text: str) -> None:
-    """Replace our section of docs/performance.md, keeping everything else."""
-    old = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Performance\n"
-    block = f"{START}\n{text.strip()}\n{END}"
-    if START in old and END in old:
-        new = old[: old.index(START)] + block + old[old.index(END) + len(END) :]
-    else:
-        new = old.rstrip() + "\n\n" + block + "\n"
-    DOC.write_text(new, encoding="utf-8")
+    """Replace our section of docs/performance.md (added at its end if missing)."""
+    write_between(DOC, START, END, text, append=True)
 
 
 def targets(t_in: float, t_dask: float, t_sim: float, mc, run_speedup: float) -> list[str]:

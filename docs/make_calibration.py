@@ -35,6 +35,7 @@ from regionsoft_sd.calibrate.region import mapping  # noqa: E402
 from regionsoft_sd.calibrate.spec import load_spec  # noqa: E402
 from regionsoft_sd.calibrate.synthetic import recovery, synthetic_setting  # noqa: E402
 from regionsoft_sd.discover.outputs import markdown_table  # noqa: E402
+from regionsoft_sd.io import write_between  # noqa: E402
 from regionsoft_sd.observed import regions  # noqa: E402
 
 OUT = ROOT / "out" / "calibration"
@@ -65,13 +66,8 @@ def pct(v: float) -> str:
 
 def block(name: str, text: str) -> None:
     """Replace the block NAME of docs/calibration.md with `text`."""
-    doc = DOC.read_text(encoding="utf-8")
     start, end = f"<!-- calibration:{name}:start -->", f"<!-- calibration:{name}:end -->"
-    if start not in doc or end not in doc:
-        raise SystemExit(f"{DOC.name}: no block {name!r}")
-    head, rest = doc.split(start, 1)
-    _, tail = rest.split(end, 1)
-    DOC.write_text(f"{head}{start}\n{text.strip()}\n{end}{tail}", encoding="utf-8")
+    write_between(DOC, start, end, text)
 
 
 def mapping_table() -> str:

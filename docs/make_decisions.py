@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from regionsoft_sd.discover.outputs import markdown_table  # noqa: E402
 from regionsoft_sd.discover.pipeline import run_discover  # noqa: E402
+from regionsoft_sd.io import replace_between, write_text  # noqa: E402
 from regionsoft_sd.optimise.pipeline import OptimiseResult, run_optimise  # noqa: E402
 
 SPECS = ROOT / "scenarios" / "optimise"
@@ -197,15 +198,6 @@ def discover_block(res) -> str:
     )
 
 
-def replace_block(doc: str, name: str, text: str) -> str:
-    start, end = f"<!-- decisions:{name}:start -->", f"<!-- decisions:{name}:end -->"
-    if start not in doc or end not in doc:
-        raise SystemExit(f"docs/decisions.md lacks the markers of block {name!r}")
-    head, rest = doc.split(start, 1)
-    _, tail = rest.split(end, 1)
-    return f"{head}{start}\n{text}\n{end}{tail}"
-
-
 def main() -> None:
     blocks = {}
     best = run_optimise(SPECS / "best_split.toml", OUT / "best_split", progress=False)
@@ -230,8 +222,10 @@ def main() -> None:
     blocks["culture_vs_education"] = discover_block(disc)
     doc = DOC.read_text(encoding="utf-8")
     for name, text in blocks.items():
-        doc = replace_block(doc, name, text)
-    DOC.write_text(doc, encoding="utf-8")
+        doc = replace_between(
+            doc, f"<!-- decisions:{name}:start -->", f"<!-- decisions:{name}:end -->", text
+        )
+    write_text(DOC, doc)
     print(
         f"rewrote {len(blocks)} blocks of {DOC.relative_to(ROOT)}; figures in "
         f"{FIGS.relative_to(ROOT)}"

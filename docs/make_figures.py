@@ -20,7 +20,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from regionsoft_sd.catalogue import catalogue
-from regionsoft_sd.io import save_figure, write_text
+from regionsoft_sd.io import save_figure, write_between
 from regionsoft_sd.model import MODEL_PATH
 from regionsoft_sd.plots import plot_outcomes, plot_trajectories
 from regionsoft_sd.resources import load_scenario, shipped_scenarios, shipped_specs
@@ -229,7 +229,7 @@ def sweep_figures(dest: Path = OUT / "sensitivity") -> list[Path]:
             if name == "strategy_robustness":
                 table = decision_table(spec, Path(tmp) / name)
                 write_between(
-                    SENSITIVITY, ("<!-- decisions:start -->", "<!-- decisions:end -->"), table
+                    SENSITIVITY, "<!-- decisions:start -->", "<!-- decisions:end -->", table
                 )
     for old in dest.glob("*.png"):
         if old not in copied:
@@ -283,15 +283,7 @@ def parameter_table() -> str:
 
 def write_parameter_table(doc: Path = DOC) -> None:
     """Replace the table between the markers in docs/model.md (atomically)."""
-    write_between(doc, MARKERS, parameter_table())
-
-
-def write_between(doc: Path, markers: tuple[str, str], body: str) -> None:
-    """Replace what lies between two marker comments of a Markdown file (atomically)."""
-    start, end = markers
-    head, rest = doc.read_text().split(start)
-    _, tail = rest.split(end)
-    write_text(doc, f"{head}{start}\n{body}\n{end}{tail}")
+    write_between(doc, *MARKERS, parameter_table())
 
 
 def history_table() -> str:
@@ -341,8 +333,8 @@ def main(argv: list[str]) -> None:
     save_figure(loop_diagram(), OUT / "loops.png", dpi=100)
     save_figure(workflow_figure(), DOCS / "workflow" / "outcomes.png")
     write_parameter_table()
-    write_between(DOC, ("<!-- history-fit:start -->", "<!-- history-fit:end -->"), history_table())
-    write_between(DOC, ("<!-- returns:start -->", "<!-- returns:end -->"), returns_table())
+    write_between(DOC, "<!-- history-fit:start -->", "<!-- history-fit:end -->", history_table())
+    write_between(DOC, "<!-- returns:start -->", "<!-- returns:end -->", returns_table())
     print(
         "wrote base_run_stocks.png, history.png, loop_dominance.png, diagram.png, loops.png "
         f"in {OUT}"

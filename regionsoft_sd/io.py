@@ -90,6 +90,40 @@ def write_text(path: str | Path, text: str) -> Path:
     return _write(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
+def replace_between(text: str, start: str, end: str, body: str) -> str:
+    """`text` with what lies between the marker lines `start` and `end` replaced by `body`.
+
+    The markers stay; `body` sits on its own lines between them. A ValueError names
+    the markers when either is missing (generated blocks of the docs: a missing
+    marker means the page was edited by hand, and nothing must be overwritten).
+    """
+    if start not in text or end not in text:
+        raise ValueError(f"no block between {start!r} and {end!r}")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{body.strip()}\n{end}{tail}"
+
+
+def write_between(
+    path: str | Path, start: str, end: str, body: str, *, append: bool = False
+) -> Path:
+    """Replace the block between two marker lines of a text file, atomically.
+
+    With `append`, a file without the markers (or no file at all) gets the block
+    added at its end instead of a ValueError.
+    """
+    p = Path(path)
+    old = p.read_text(encoding="utf-8") if p.exists() else ""
+    if append and (start not in old or end not in old):
+        new = (old.rstrip() + "\n\n" if old.strip() else "") + f"{start}\n{body.strip()}\n{end}\n"
+    else:
+        try:
+            new = replace_between(old, start, end, body)
+        except ValueError as exc:
+            raise ValueError(f"{p}: {exc}") from None
+    return write_text(p, new)
+
+
 def write_csv(df: pd.DataFrame, path: str | Path, *, index: bool = True) -> Path:
     """Write a DataFrame as CSV atomically."""
     return _write(path, lambda p: df.to_csv(p, index=index))

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from regionsoft_sd.io import atomic_path, save_figure, write_table, write_text
+from regionsoft_sd.io import atomic_path, save_figure, write_between, write_table, write_text
 
 
 def test_failed_write_keeps_the_old_file_and_leaves_no_temp(tmp_path):
@@ -66,3 +66,17 @@ def _current_umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def test_write_between_replaces_only_the_block_and_refuses_a_page_without_markers(tmp_path):
+    doc = tmp_path / "page.md"
+    doc.write_text("# Title\n\n<!-- b:start -->\nold\n<!-- b:end -->\n\nhand text\n")
+    write_between(doc, "<!-- b:start -->", "<!-- b:end -->", "new\n")
+    assert doc.read_text() == "# Title\n\n<!-- b:start -->\nnew\n<!-- b:end -->\n\nhand text\n"
+    hand = "# Title\n\nno markers\n"
+    doc.write_text(hand)
+    with pytest.raises(ValueError, match="page.md: no block between"):
+        write_between(doc, "<!-- b:start -->", "<!-- b:end -->", "new")
+    assert doc.read_text() == hand
+    write_between(doc, "<!-- b:start -->", "<!-- b:end -->", "new", append=True)
+    assert doc.read_text() == "# Title\n\nno markers\n\n<!-- b:start -->\nnew\n<!-- b:end -->\n"

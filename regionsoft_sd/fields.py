@@ -3,9 +3,27 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from regionsoft_sd.errors import InputError, unknown_name
+
+
+def known_keys(
+    table: dict[str, Any],
+    allowed: Iterable[str],
+    file: Any,
+    what: str,
+    *,
+    prefix: str = "",
+    hint: str = "",
+) -> None:
+    """Refuse the first key of `table` not in `allowed`, naming it as `prefix + key` and
+    suggesting the closest allowed ones (else `hint`)."""
+    allowed = tuple(allowed)
+    for k in table:
+        if k not in allowed:
+            raise unknown_name(file, f"{prefix}{k}", k, allowed, what, hint)
 
 
 def text(data: dict[str, Any], key: str, file: Any, *, required: bool) -> str:

@@ -49,7 +49,7 @@ import pandas as pd
 
 from regionsoft_sd.catalogue import Catalogue, Entry, catalogue
 from regionsoft_sd.errors import InputError, load_toml, unknown_name
-from regionsoft_sd.fields import number, text
+from regionsoft_sd.fields import known_keys, number, text
 
 SPLIT_GROUP = "Budget split"
 SPLIT_GROUPS = (SPLIT_GROUP, "Programme split")
@@ -154,9 +154,7 @@ def _build(data: dict[str, Any], src: Path | None, chain: tuple[Path, ...]) -> S
     file = src if src is not None else "<scenario>"
     if not isinstance(data, dict):
         raise InputError(file, None, "a scenario must be a table of keys", "see scenarios/")
-    for key in data:
-        if key not in _TOP_KEYS:
-            raise unknown_name(file, key, key, _TOP_KEYS, "top-level key", "see the README")
+    known_keys(data, _TOP_KEYS, file, "top-level key", hint="see the README")
     name = text(data, "name", file, required=True)
     if not _NAME_RE.match(name):
         raise InputError(
@@ -353,9 +351,7 @@ def _parse_sections(
             if isinstance(spec, dict)
             else {"series" if isinstance(spec, list) else "value": spec}
         )
-        for k in spec:
-            if k not in _LEVER_KEYS:
-                raise unknown_name(file, f"{key}.{k}", k, _LEVER_KEYS, "lever key")
+        known_keys(spec, _LEVER_KEYS, file, "lever key", prefix=f"{key}.")
         if ("value" in spec) == ("series" in spec):
             raise InputError(file, key, "needs exactly one of value or series", "give one of them")
         sub = "value" if "value" in spec else "series"

@@ -59,7 +59,7 @@ from typing import Any
 
 from regionsoft_sd.catalogue import catalogue
 from regionsoft_sd.errors import InputError, load_toml, unknown_name
-from regionsoft_sd.fields import boolean, integer, listing, number, text
+from regionsoft_sd.fields import boolean, integer, known_keys, listing, number, text
 from regionsoft_sd.sweep.params import Parameter, parse_parameters
 
 TRANSFORMS = ("log", "none")
@@ -197,9 +197,7 @@ def parse_spec(data: dict[str, Any], *, source: str | Path | None = None) -> Cal
     src = None if source is None else Path(source)
     file: Any = src if src is not None else "<calibration spec>"
     folder = src.parent if src is not None else Path.cwd()
-    for key in data:
-        if key not in _TOP:
-            raise unknown_name(file, key, key, _TOP, "top-level key", "see scenarios/calibrate/")
+    known_keys(data, _TOP, file, "top-level key", hint="see scenarios/calibrate/")
     cat = catalogue()
     name = text(data, "name", file, required=True)
     description = text(data, "description", file, required=False)
@@ -262,9 +260,7 @@ def _table(data: dict[str, Any], key: str, file: Any, keys: tuple[str, ...]) -> 
     value = data.get(key, {})
     if not isinstance(value, dict):
         raise InputError(file, key, f"expected a table, got {value!r}", f"write it as [{key}]")
-    for k in value:
-        if k not in keys:
-            raise unknown_name(file, f"{key}.{k}", k, keys, f"key of [{key}]")
+    known_keys(value, keys, file, f"key of [{key}]", prefix=f"{key}.")
     return value
 
 
@@ -294,9 +290,7 @@ def _parameters(data: dict[str, Any], file: Any) -> tuple[Parameter, ...]:
                 f"expected a table, got {body!r}",
                 f'write "{name}" = {{}} (the .mdl range) or {{ low = ..., high = ... }}',
             )
-        for k in body:
-            if k not in _PARAM_KEYS:
-                raise unknown_name(file, f"{key}.{k}", k, _PARAM_KEYS, "bound")
+        known_keys(body, _PARAM_KEYS, file, "bound", prefix=f"{key}.")
         bodies[name] = {"distribution": "uniform", **body}
     return parse_parameters({"parameters": bodies}, file, catalogue(), ())
 
@@ -316,9 +310,7 @@ def _targets(data: dict[str, Any], file: Any) -> tuple[Target, ...]:
         key = f"series[{i}]"
         if not isinstance(item, dict):
             raise InputError(file, key, f"expected a table, got {item!r}", "write [[series]]")
-        for k in item:
-            if k not in _SERIES_KEYS:
-                raise unknown_name(file, f"{key}.{k}", k, _SERIES_KEYS, "series key")
+        known_keys(item, _SERIES_KEYS, file, "series key", prefix=f"{key}.")
         series = text(item, "data", file, required=True)
         raw_var = text(item, "variable", file, required=True)
         variable = cat.resolve(

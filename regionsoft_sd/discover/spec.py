@@ -40,7 +40,7 @@ from typing import Any
 
 from regionsoft_sd.catalogue import catalogue
 from regionsoft_sd.errors import InputError, load_toml, unknown_name
-from regionsoft_sd.fields import choice, integer, number, text
+from regionsoft_sd.fields import choice, integer, known_keys, number, text
 from regionsoft_sd.metrics import METRIC_NAMES, METRICS
 from regionsoft_sd.runs.types import Strategy
 from regionsoft_sd.scenario import Scenario
@@ -124,9 +124,7 @@ def parse_failure(
         return f"{key}.{name}" if key else name
 
     if key:
-        for name in raw:
-            if name not in _FAILURE_KEYS:
-                raise unknown_name(file, k(name), name, _FAILURE_KEYS, "key")
+        known_keys(raw, _FAILURE_KEYS, file, "key", prefix=k(""))
     metric = raw.get("metric", default_metric)
     if not isinstance(metric, str) or metric not in METRIC_NAMES:
         raise unknown_name(
@@ -172,9 +170,7 @@ def _prim(raw: dict, k, file: Any) -> PrimSettings:
     table = raw.get("prim", {})
     if not isinstance(table, dict):
         raise InputError(file, k("prim"), f"expected a table, got {table!r}", "write [prim]")
-    for name in table:
-        if name not in _PRIM_KEYS:
-            raise unknown_name(file, k(f"prim.{name}"), name, _PRIM_KEYS, "PRIM setting")
+    known_keys(table, _PRIM_KEYS, file, "PRIM setting", prefix=k("prim."))
     d = PrimSettings()
     vals = {n: number(table.get(n, getattr(d, n)), k(f"prim.{n}"), file) for n in _PRIM_KEYS}
     if not 0 < vals["threshold"] <= 1:
@@ -196,10 +192,7 @@ def parse_spec(data: dict[str, Any], *, source: str | Path | None = None) -> Dis
     src = None if source is None else Path(source)
     file: Any = src if src is not None else "<discover spec>"
     folder = src.parent if src is not None else Path.cwd()
-    for key in data:
-        if key not in (*_TOP, *_FAILURE_KEYS):
-            pool = (*_TOP, *_FAILURE_KEYS)
-            raise unknown_name(file, key, key, pool, "top-level key", "see scenarios/optimise/")
+    known_keys(data, (*_TOP, *_FAILURE_KEYS), file, "top-level key", hint="see scenarios/optimise/")
     name = text(data, "name", file, required=True)
     raw = data.get("strategy")
     if not isinstance(raw, str):

@@ -24,7 +24,7 @@ from typing import Any
 
 from regionsoft_sd.catalogue import Catalogue, Entry
 from regionsoft_sd.errors import InputError, normalise, unknown_name
-from regionsoft_sd.fields import number
+from regionsoft_sd.fields import known_keys, number
 from regionsoft_sd.optimise.decisions import Scalar, Simplex, Space
 from regionsoft_sd.optimise.simplex import feasible
 from regionsoft_sd.scenario import SPLIT_GROUPS
@@ -79,9 +79,7 @@ def parse_decisions(data: dict[str, Any], file: Any, cat: Catalogue) -> Space:
             if any(sc.name == entry.name for sc in scalars):
                 raise InputError(file, key, f"{entry.name!r} is decided twice", "keep one entry")
             scalars.append(_scalar(entry, body.get("range"), f"{key}.range", file))
-            extra = [k for k in body if k not in ("range", *_TIMING)]
-            if extra:
-                raise unknown_name(file, f"{key}.{extra[0]}", extra[0], ("range", *_TIMING), "key")
+            known_keys(body, ("range", *_TIMING), file, "key", prefix=f"{key}.")
             first = entry
         else:
             pool = [*shares, *(e.lever or "" for e in cat.levers())]

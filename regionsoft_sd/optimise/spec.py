@@ -44,7 +44,7 @@ from typing import Any
 from regionsoft_sd.catalogue import catalogue
 from regionsoft_sd.discover.spec import Failure, parse_failure
 from regionsoft_sd.errors import InputError, load_toml, unknown_name
-from regionsoft_sd.fields import boolean, choice, integer, listing, number, text
+from regionsoft_sd.fields import boolean, choice, integer, known_keys, listing, number, text
 from regionsoft_sd.metrics import METRIC_NAMES, METRICS
 from regionsoft_sd.optimise.decisions import Space
 from regionsoft_sd.optimise.levers import parse_decisions
@@ -182,9 +182,7 @@ def parse_spec(data: dict[str, Any], *, source: str | Path | None = None) -> Opt
     src = None if source is None else Path(source)
     file: Any = src if src is not None else "<optimise spec>"
     folder = src.parent if src is not None else Path.cwd()
-    for key in data:
-        if key not in _TOP:
-            raise unknown_name(file, key, key, _TOP, "top-level key", "see scenarios/optimise/")
+    known_keys(data, _TOP, file, "top-level key", hint="see scenarios/optimise/")
     cat = catalogue()
     name = text(data, "name", file, required=True)
     base = _strategy(data.get("base"), "base", file, folder)
@@ -251,9 +249,7 @@ def _items(data: dict[str, Any], key: str, file: Any, keys: tuple[str, ...]) -> 
     if not isinstance(raw, list) or not all(isinstance(r, dict) for r in raw):
         raise InputError(file, key, "expected a list of tables", f"write [[{key}]] sections")
     for i, item in enumerate(raw):
-        for k in item:
-            if k not in keys:
-                raise unknown_name(file, f"{key}[{i}].{k}", k, keys, "key")
+        known_keys(item, keys, file, "key", prefix=f"{key}[{i}].")
     return raw
 
 
@@ -327,9 +323,7 @@ def _search(data: dict[str, Any], file: Any, n_obj: int) -> Search:
     raw = data.get("search", {})
     if not isinstance(raw, dict):
         raise InputError(file, "search", f"expected a table, got {raw!r}", "write [search]")
-    for k in raw:
-        if k not in _SEARCH_KEYS:
-            raise unknown_name(file, f"search.{k}", k, _SEARCH_KEYS, "key")
+    known_keys(raw, _SEARCH_KEYS, file, "key", prefix="search.")
     algo = choice(raw.get("algorithm", "auto"), "search.algorithm", file, ALGORITHMS)
     if algo == "de" and n_obj > 1:
         raise InputError(
@@ -368,9 +362,7 @@ def _uncertainty(
                 file, "uncertainty", "futures without uncertain parameters", "add [parameters]"
             )
         return None
-    for k in raw:
-        if k not in _UNC_KEYS:
-            raise unknown_name(file, f"uncertainty.{k}", k, _UNC_KEYS, "key")
+    known_keys(raw, _UNC_KEYS, file, "key", prefix="uncertainty.")
     decided = set(space.decided) | set(space.fixed)
     table = data.get("parameters")
     if isinstance(table, dict):

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from regionsoft_sd.catalogue import Catalogue, Entry
-from regionsoft_sd.errors import InputError, unknown_name
-from regionsoft_sd.fields import choice, number
+from regionsoft_sd.errors import InputError
+from regionsoft_sd.fields import choice, known_keys, number
 from regionsoft_sd.runs.types import Strategy
 from regionsoft_sd.scenario import SPLIT_GROUPS
 
@@ -128,9 +128,7 @@ def _parameter(body: Any, key: str, file: Any, entry: Entry, cat: Catalogue) -> 
             file, key, f"expected a table, got {body!r}", 'write [parameters."<name>"]'
         )
     dist = choice(body.get("distribution"), f"{key}.distribution", file, DISTRIBUTIONS)
-    for k in body:
-        if k not in _DIST_KEYS[dist]:
-            raise unknown_name(file, f"{key}.{k}", k, _DIST_KEYS[dist], f"key for {dist}")
+    known_keys(body, _DIST_KEYS[dist], file, f"key for {dist}", prefix=f"{key}.")
     vals = {k: number(v, f"{key}.{k}", file) for k, v in body.items() if k != "distribution"}
     declared = f"{entry.range_text() or '(none)'} {entry.units}".strip()
     low = vals.get("low", entry.low)

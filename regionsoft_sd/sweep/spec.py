@@ -33,7 +33,7 @@ from typing import Any
 
 from regionsoft_sd.catalogue import Catalogue, catalogue
 from regionsoft_sd.errors import InputError, load_toml, unknown_name
-from regionsoft_sd.fields import boolean, choice, integer, listing, number, text
+from regionsoft_sd.fields import boolean, choice, integer, known_keys, listing, number, text
 from regionsoft_sd.metrics import METRIC_NAMES, METRICS
 from regionsoft_sd.model import MODEL_PATH
 from regionsoft_sd.runs.types import Strategy
@@ -161,9 +161,7 @@ def parse_spec(data: dict[str, Any], *, source: str | Path | None = None) -> Swe
     src = None if source is None else Path(source)
     file: Any = src if src is not None else "<sweep spec>"
     base = src.parent if src is not None else Path.cwd()
-    for key in data:
-        if key not in _TOP_KEYS:
-            raise unknown_name(file, key, key, _TOP_KEYS, "top-level key", "see scenarios/sweeps/")
+    known_keys(data, _TOP_KEYS, file, "top-level key", hint="see scenarios/sweeps/")
     name = text(data, "name", file, required=True)
     description = text(data, "description", file, required=False)
     method = choice(data.get("method"), "method", file, METHODS)

@@ -63,6 +63,13 @@ class Solution:
     tag: object = None
     history: list[float] = field(default_factory=list)
 
+    @classmethod
+    def failed(
+        cls, u: np.ndarray, message: str, error: str, tag: object, history: list[float]
+    ) -> Solution:
+        """A job that ended without a fit (cancelled or raised): infinite cost, status -9."""
+        return cls(u, np.array([]), np.zeros((0, 0)), np.inf, 0, -9, message, error, tag, history)
+
 
 def stencil(u: np.ndarray, free: np.ndarray, step: float = STEP) -> tuple[np.ndarray, np.ndarray]:
     """Rows [u, u + h e_i, u - h e_i for each free i], clipped to [0, 1]; and each 2h used."""
@@ -235,31 +242,10 @@ def solve_all(
                 history=history,
             )
         except Cancelled:
-            out[j] = Solution(
-                base,
-                np.array([]),
-                np.zeros((0, 0)),
-                np.inf,
-                0,
-                -9,
-                "cancelled",
-                "cancelled",
-                job.tag,
-                history,
-            )
+            out[j] = Solution.failed(base, "cancelled", "cancelled", job.tag, history)
         except Exception as exc:  # noqa: BLE001 - one failed start must not stop the others
-            out[j] = Solution(
-                base,
-                np.array([]),
-                np.zeros((0, 0)),
-                np.inf,
-                0,
-                -9,
-                str(exc),
-                f"{type(exc).__name__}: {exc}",
-                job.tag,
-                history,
-            )
+            detail = f"{type(exc).__name__}: {exc}"
+            out[j] = Solution.failed(base, str(exc), detail, job.tag, history)
         finally:
             hub.finished()
 

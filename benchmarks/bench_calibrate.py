@@ -41,7 +41,7 @@ from regionsoft_sd.calibrate.lockstep import Job, solve_all  # noqa: E402
 from regionsoft_sd.calibrate.pipeline import calibrate, prepare  # noqa: E402
 from regionsoft_sd.calibrate.problem import Problem, Simulation  # noqa: E402
 from regionsoft_sd.calibrate.spec import parse_spec  # noqa: E402
-from regionsoft_sd.io import write_between  # noqa: E402
+from regionsoft_sd.common.io import write_between  # noqa: E402
 
 DOC = ROOT / "docs" / "calibration.md"
 START, END = "<!-- bench_calibrate:start -->", "<!-- bench_calibrate:end -->"
@@ -69,7 +69,7 @@ class PysdProblem:
     """The same residuals, each parameter set a PySD run of its own."""
 
     def __init__(self, prob: Problem) -> None:
-        from regionsoft_sd.model import load_model
+        from regionsoft_sd.model.translate import load_model
 
         self.prob = prob
         self.model = load_model()

@@ -37,8 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from regionsoft_sd.batch import cbackend, compile_model, simulate  # noqa: E402
-from regionsoft_sd.io import write_between  # noqa: E402
-from regionsoft_sd.model import MODEL_PATH, abstract_model, load_model  # noqa: E402
+from regionsoft_sd.common.io import write_between  # noqa: E402
+from regionsoft_sd.model.translate import MODEL_PATH, abstract_model, load_model  # noqa: E402
 
 DOC = ROOT / "docs" / "performance.md"
 START, END = "<!-- bench_engines:start -->", "<!-- bench_engines:end -->"

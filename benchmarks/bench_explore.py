@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from regionsoft_sd.explore import futures as fut  # noqa: E402
 from regionsoft_sd.explore import state  # noqa: E402
-from regionsoft_sd.metrics import compute_metrics  # noqa: E402
-from regionsoft_sd.model import MODEL_PATH  # noqa: E402
+from regionsoft_sd.model.metrics import compute_metrics  # noqa: E402
+from regionsoft_sd.model.translate import MODEL_PATH  # noqa: E402
 
 
 def settings_after_a_move(i: int) -> state.Settings:

@@ -31,13 +31,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from regionsoft_sd.io import write_between  # noqa: E402
-from regionsoft_sd.metrics import REQUIRED_VARIABLES, compute_metrics  # noqa: E402
-from regionsoft_sd.model import MODEL_PATH, load_model  # noqa: E402
+from regionsoft_sd.common.io import write_between  # noqa: E402
+from regionsoft_sd.model.metrics import REQUIRED_VARIABLES, compute_metrics  # noqa: E402
+from regionsoft_sd.model.translate import MODEL_PATH, load_model  # noqa: E402
 from regionsoft_sd.runs import CHUNK_DIR, Checkpoints, plan, run_chunk, stream  # noqa: E402
-from regionsoft_sd.sweep import analysis, load_spec, run_sweep  # noqa: E402
+from regionsoft_sd.futures import analysis  # noqa: E402
+from regionsoft_sd.sweep import load_spec, run_sweep  # noqa: E402
 from regionsoft_sd.sweep.pipeline import task_for  # noqa: E402
-from regionsoft_sd.sweep.sampling import sample, unit_problem  # noqa: E402
+from regionsoft_sd.futures.designs import unit_problem  # noqa: E402
+from regionsoft_sd.sweep.samples import spec_sample  # noqa: E402
 
 DOC = ROOT / "docs" / "performance.md"
 START, END = "<!-- bench_sweep:start -->", "<!-- bench_sweep:end -->"
@@ -82,12 +84,12 @@ strategies = ["{ROOT / "scenarios" / "baseline.toml"}"]
 
 def sobol_analysis(spec, ys: dict[str, np.ndarray]) -> None:
     for y in ys.values():
-        analysis.sobol_indices(unit_problem(spec), y[: spec.n_main], seed=spec.seed)
+        analysis.sobol_indices(unit_problem(spec.names), y[: spec.n_main], seed=spec.seed)
 
 
 def run_by_run(spec, engine: str, runs: int) -> tuple[float, int]:
     """Seconds for `runs` runs (first ones) through pysimlin or PySD, metrics included."""
-    values = sample(spec)
+    values = spec_sample(spec)
     base = spec.strategies[0].scenario
     rows = values.iloc[:runs]
     ys = {m: np.empty(len(rows)) for m in METRICS}
@@ -137,7 +139,7 @@ def run_phase(spec_path: Path, out: Path, **kw) -> float:
     """Seconds for the run phase alone (chunks on the batch engine, checkpoints written):
     the part of a sweep that more workers speed up. Sampling and analysis stay serial."""
     spec = load_spec(spec_path)
-    values = sample(spec)
+    values = spec_sample(spec)
     cp = Checkpoints(out / CHUNK_DIR, spec.digest, spec.n_runs, spec.chunk_size)
     t = time.perf_counter()
     for _ in stream(
@@ -167,7 +169,7 @@ def _pool_chunks(args: tuple[str, list[int]]) -> float:
     spec_path, ids = args
     if not _POOL:
         spec = load_spec(spec_path)
-        _POOL.update(spec=spec, values=sample(spec), chunks=plan(spec.n_runs, spec.chunk_size))
+        _POOL.update(spec=spec, values=spec_sample(spec), chunks=plan(spec.n_runs, spec.chunk_size))
     spec, values, chunks = _POOL["spec"], _POOL["values"], _POOL["chunks"]
     task = task_for(spec)
     t = time.perf_counter()

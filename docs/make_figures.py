@@ -19,12 +19,13 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from regionsoft_sd.catalogue import catalogue
-from regionsoft_sd.io import save_figure, write_between
-from regionsoft_sd.model import MODEL_PATH
-from regionsoft_sd.plots import plot_outcomes, plot_trajectories
-from regionsoft_sd.resources import load_scenario, shipped_scenarios, shipped_specs
-from regionsoft_sd.scenario import Scenario
+from regionsoft_sd.model.catalogue import catalogue
+from regionsoft_sd.common.io import save_figure, write_between
+from regionsoft_sd.model.translate import MODEL_PATH
+from regionsoft_sd.reports.plots import plot_outcomes, plot_trajectories
+from regionsoft_sd.common.resources import shipped_scenarios, shipped_specs
+from regionsoft_sd.scenarios.shipped import load_scenario
+from regionsoft_sd.scenarios.scenario import Scenario
 from regionsoft_sd.simulate import run
 
 DOCS = Path(__file__).resolve().parent
@@ -50,7 +51,7 @@ def history_frame(region: str = "sichuan") -> tuple[dict, dict]:
     import numpy as np
 
     from regionsoft_sd.batch import simulate
-    from regionsoft_sd.observed import observed
+    from regionsoft_sd.common.observed_data import observed
 
     data = observed(region)
     res = simulate({"Capital share": np.array([0.4])}, record=list(HISTORY))
@@ -82,7 +83,7 @@ def fit_statistics(region: str = "sichuan") -> pd.DataFrame:
 
 def history_figure(region: str = "sichuan") -> Figure:
     """Model against data, 2005-2023, for the main series."""
-    from regionsoft_sd.style import BASELINE_COLOUR, variable_units, wrap
+    from regionsoft_sd.model.style import BASELINE_COLOUR, variable_units, wrap
 
     model, obs = history_frame(region)
     fig = Figure(figsize=(14, 6.6), layout="constrained")
@@ -105,7 +106,7 @@ def history_figure(region: str = "sichuan") -> Figure:
 
 def dominance_figure() -> Figure:
     """Loop dominance (share of the total loop score) over time, baseline and strategies."""
-    from regionsoft_sd.loops import loop_dominance, named_loops
+    from regionsoft_sd.model.loops import loop_dominance, named_loops
 
     names = [
         "baseline",
@@ -240,8 +241,8 @@ def sweep_figures(dest: Path = OUT / "sensitivity") -> list[Path]:
 def decision_table(spec_path: Path, out: Path, top: int = 3) -> str:
     """Markdown: for each choice in DECISIONS, the mean difference, how often the first
     strategy wins, and the parameters with the largest total Sobol index of the difference."""
-    from regionsoft_sd.discover.analysis import problem
-    from regionsoft_sd.sweep.analysis import sobol_indices
+    from regionsoft_sd.futures.discovery import problem
+    from regionsoft_sd.futures.analysis import sobol_indices
     from regionsoft_sd.sweep.spec import load_spec
 
     spec = load_spec(spec_path)
@@ -323,7 +324,7 @@ def diagram_png() -> bytes:
 
 
 def main(argv: list[str]) -> None:
-    from regionsoft_sd.loops import loop_diagram
+    from regionsoft_sd.model.loops import loop_diagram
 
     OUT.mkdir(parents=True, exist_ok=True)
     save_figure(stocks_figure(), OUT / "base_run_stocks.png")

@@ -18,27 +18,27 @@ import types
 from typing import Any
 
 _EXPORTS = {
-    "MODEL_PATH": "regionsoft_sd.model",
-    "abstract_model": "regionsoft_sd.model",
-    "load_model": "regionsoft_sd.model",
-    "load_scenario": "regionsoft_sd.resources",
-    "shipped_scenarios": "regionsoft_sd.resources",
-    "shipped_specs": "regionsoft_sd.resources",
-    "Catalogue": "regionsoft_sd.catalogue",
-    "catalogue": "regionsoft_sd.catalogue",
-    "InputError": "regionsoft_sd.errors",
-    "METRICS": "regionsoft_sd.metrics",
-    "compute_metrics": "regionsoft_sd.metrics",
-    "Scenario": "regionsoft_sd.scenario",
+    "MODEL_PATH": "regionsoft_sd.model.translate",
+    "abstract_model": "regionsoft_sd.model.translate",
+    "load_model": "regionsoft_sd.model.translate",
+    "load_scenario": "regionsoft_sd.scenarios.shipped",
+    "shipped_scenarios": "regionsoft_sd.common.resources",
+    "shipped_specs": "regionsoft_sd.common.resources",
+    "Catalogue": "regionsoft_sd.model.catalogue",
+    "catalogue": "regionsoft_sd.model.catalogue",
+    "InputError": "regionsoft_sd.common.errors",
+    "METRICS": "regionsoft_sd.model.metrics",
+    "compute_metrics": "regionsoft_sd.model.metrics",
+    "Scenario": "regionsoft_sd.scenarios.scenario",
     "Comparison": "regionsoft_sd.simulate",
     "compare": "regionsoft_sd.simulate",
     "run": "regionsoft_sd.simulate",
-    "plot_stocks": "regionsoft_sd.plots",
-    "plot_trajectories": "regionsoft_sd.plots",
-    "plot_outcomes": "regionsoft_sd.plots",
-    "html_report": "regionsoft_sd.html_report",
-    "write_html_report": "regionsoft_sd.html_report",
-    "export_xmile": "regionsoft_sd.export",
+    "plot_stocks": "regionsoft_sd.reports.plots",
+    "plot_trajectories": "regionsoft_sd.reports.plots",
+    "plot_outcomes": "regionsoft_sd.reports.plots",
+    "html_report": "regionsoft_sd.reports.html_report",
+    "write_html_report": "regionsoft_sd.reports.html_report",
+    "export_xmile": "regionsoft_sd.model.export",
     "BatchResult": "regionsoft_sd.batch",
     "compile_model": "regionsoft_sd.batch",
     "simulate_batch": "regionsoft_sd.batch:simulate",
@@ -71,11 +71,11 @@ def __dir__() -> list[str]:
 class _Package(types.ModuleType):
     """The package module, guarding exported functions that share a submodule's name.
 
-    Importing the submodule `regionsoft_sd.catalogue` makes Python bind it as the
+    Importing the submodule `regionsoft_sd.model.catalogue` makes Python bind it as the
     package attribute `catalogue`, which would hide the exported function of the
     same name: `from regionsoft_sd import catalogue` would give the module. This
     class keeps the function there; the submodule stays importable by its full
-    name (`from regionsoft_sd.catalogue import Catalogue`, `sys.modules`).
+    name (`from regionsoft_sd.model.catalogue import Catalogue`, `sys.modules`).
     """
 
     def __setattr__(self, name: str, value: Any) -> None:

@@ -16,10 +16,11 @@ from pathlib import Path
 
 from regionsoft_sd.calibrate.cli import add_calibrate_parser, cmd_calibrate
 from regionsoft_sd.discover.cli import add_discover_parser, cmd_discover
-from regionsoft_sd.errors import InputError
+from regionsoft_sd.common.errors import InputError
 from regionsoft_sd.explore.cli import add_explore_parser, cmd_explore
 from regionsoft_sd.optimise.cli import add_optimise_parser, cmd_optimise
-from regionsoft_sd.outdir import OutputFolder
+from regionsoft_sd.cli_options import require_extra as _require_extra
+from regionsoft_sd.common.outdir import OutputFolder
 from regionsoft_sd.sweep.cli import add_sweep_parser, cmd_sweep
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
@@ -153,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _load_all(paths: Sequence[Path]) -> list:
     """Validate every file; report each bad one on its own line; raise if any is bad."""
-    from regionsoft_sd.scenario import Scenario
+    from regionsoft_sd.scenarios.scenario import Scenario
 
     scenarios, errors = [], []
     for path in paths:
@@ -169,11 +170,11 @@ def _load_all(paths: Sequence[Path]) -> list:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from regionsoft_sd import report
-    from regionsoft_sd.catalogue import catalogue
-    from regionsoft_sd.io import save_figure, write_csv, write_table
-    from regionsoft_sd.metrics import metric_units
-    from regionsoft_sd.plots import plot_stocks
+    from regionsoft_sd.reports import report
+    from regionsoft_sd.model.catalogue import catalogue
+    from regionsoft_sd.common.io import save_figure, write_csv, write_table
+    from regionsoft_sd.model.metrics import metric_units
+    from regionsoft_sd.reports.plots import plot_stocks
     from regionsoft_sd.simulate import run, run_metrics
 
     (scenario,) = _load_all([args.scenario])
@@ -200,7 +201,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from regionsoft_sd import report
+    from regionsoft_sd.reports import report
     from regionsoft_sd.simulate import compare
 
     scenarios = _load_all(args.scenarios)
@@ -229,8 +230,8 @@ def _compare_files(fmt: str, html: bool = False) -> list[str]:
 
 
 def _cmd_params(args: argparse.Namespace) -> int:
-    from regionsoft_sd import report
-    from regionsoft_sd.catalogue import catalogue
+    from regionsoft_sd.reports import report
+    from regionsoft_sd.model.catalogue import catalogue
 
     cat = catalogue()
     entries = cat.search(args.search) if args.search else list(cat)
@@ -249,7 +250,7 @@ def _cmd_params(args: argparse.Namespace) -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     """One line per file, in the order given: `ok ...` on stdout, the problem on stderr."""
-    from regionsoft_sd.scenario import Scenario
+    from regionsoft_sd.scenarios.scenario import Scenario
 
     bad = 0
     for path in args.scenarios:
@@ -324,7 +325,7 @@ def _resolve_shipped(args: argparse.Namespace) -> None:
     `compare` without files compares every shipped scenario; a bare name such as
     `baseline` that is not a file here names the shipped file of that name.
     """
-    from regionsoft_sd import resources
+    from regionsoft_sd.common import resources
 
     if args.command in ("run", "compare", "check"):
         if args.command == "compare" and not args.scenarios:
@@ -339,27 +340,14 @@ def _resolve_shipped(args: argparse.Namespace) -> None:
             _require_extra("distributed", "distributed", "--workers/--scheduler")
 
 
-def _require_extra(module: str, extra: str, what: str) -> None:
-    """Raise InputError naming the pip extra when an optional dependency is missing."""
-    import importlib.util
-
-    if importlib.util.find_spec(module) is None:
-        raise InputError(
-            None,
-            what,
-            f"needs the optional dependency {module!r}, which is not installed",
-            f"pip install 'regionsoft-sd[{extra}]'",
-        )
-
-
 def _files_in(folder: Path) -> dict[str, Path]:
     """TOML files of a shipped folder by stem, in name order (empty if it is missing)."""
     return {p.stem: p for p in sorted(folder.glob("*.toml"))}
 
 
 def _cmd_scenarios(args: argparse.Namespace) -> int:
-    from regionsoft_sd import resources
-    from regionsoft_sd.errors import load_toml
+    from regionsoft_sd.common import resources
+    from regionsoft_sd.common.errors import load_toml
 
     if args.copy_to is not None:
         files = resources.copy_shipped(args.copy_to)
@@ -388,12 +376,12 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from regionsoft_sd.export import export_xmile
+    from regionsoft_sd.model.export import export_xmile
 
     _require_extra("simlin", "simlin", "--xmile")
     if args.xmile.is_dir():
         raise InputError(None, "--xmile", f"{str(args.xmile)!r} is a folder", "give a file name")
-    from regionsoft_sd.outdir import check_out
+    from regionsoft_sd.common.outdir import check_out
 
     check_out(args.xmile.parent, key="--xmile")
     check = export_xmile(args.xmile)

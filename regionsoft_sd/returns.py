@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from regionsoft_sd.metrics import REQUIRED_VARIABLES, compute_metrics
+from regionsoft_sd.model.metrics import REQUIRED_VARIABLES, compute_metrics
 
 LINES = {
     "education": "Policy programme education share",

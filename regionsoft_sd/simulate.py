@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from regionsoft_sd.catalogue import catalogue
-from regionsoft_sd.errors import InputError
-from regionsoft_sd.metrics import (
+from regionsoft_sd.model.catalogue import catalogue
+from regionsoft_sd.common.errors import InputError
+from regionsoft_sd.model.metrics import (
     DISCOUNT_RATE,
     METRIC_NAMES,
     METRICS,
@@ -29,8 +29,8 @@ from regionsoft_sd.metrics import (
     compute_metrics,
     metric_units,
 )
-from regionsoft_sd.model import load_model
-from regionsoft_sd.scenario import Scenario
+from regionsoft_sd.model.translate import load_model
+from regionsoft_sd.scenarios.scenario import Scenario
 
 RANK_BY = "dominant_soft_power_end"
 """Default ranking criterion: the toolkit's headline outcome, realised soft power."""
@@ -125,7 +125,7 @@ def compare(
     rank_by: str = RANK_BY,
     progress: bool = False,
 ) -> Comparison:
-    """Run each scenario and score it with the outcome metrics of `regionsoft_sd.metrics`.
+    """Run each scenario and score it with the outcome metrics of `regionsoft_sd.model.metrics`.
 
     Scenario names must be unique (they label rows and plot lines). `progress`
     shows a progress bar on stderr; `rank_by` names the metric that orders the

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from regionsoft_sd.model import MODEL_PATH, abstract_model
+from regionsoft_sd.model.translate import MODEL_PATH, abstract_model
 
 STOCKS = [
     "Young Adults",
@@ -234,7 +234,7 @@ def batch_run(scenario, variables=None) -> pd.DataFrame:
     the batch engine, which matches PySD to 1e-9 (tests/test_batch.py): for tests of what
     is done with a run (figures, reports), not of PySD, at a fraction of PySD's seconds."""
     from regionsoft_sd.batch import simulate
-    from regionsoft_sd.catalogue import catalogue
+    from regionsoft_sd.model.catalogue import catalogue
     from regionsoft_sd.simulate import default_variables
 
     cat = catalogue()

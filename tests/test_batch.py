@@ -11,7 +11,7 @@ import pytest
 
 from regionsoft_sd.batch import ModelValueError, compile_model, simulate, simulate_chunks
 from regionsoft_sd.batch.cbackend import compiler
-from regionsoft_sd.model import load_model
+from regionsoft_sd.model.translate import load_model
 from tests.test_batch_builtins import MODELS, ranged_samples
 
 RUNS = 12
@@ -39,7 +39,7 @@ def recorded(compiled) -> list[str]:
 def pysd_reference(recorded) -> tuple[dict, list]:
     """12 draws from the .mdl ranges and PySD's run of each (every variable); PySD takes
     seconds a run of this model, and tests/test_model_engines.py adds 50 draws against pysimlin."""
-    from regionsoft_sd.model import MODEL_PATH
+    from regionsoft_sd.model.translate import MODEL_PATH
 
     samples = ranged_samples(MODEL_PATH, RUNS, seed=42)
     assert len(samples) >= 40  # the model declares ranges for its constants
@@ -224,8 +224,8 @@ def test_delay_order_reduction_is_refused() -> None:
 @pytest.mark.parametrize("stem", ["culture_first", "austerity"])
 def test_scenario_files_are_accepted_as_base(stem: str) -> None:
     """A workflow Scenario (constants + series) as the base of a batch matches PySD."""
-    from regionsoft_sd.model import PACKAGE_ROOT
-    from regionsoft_sd.scenario import Scenario
+    from regionsoft_sd.model.translate import PACKAGE_ROOT
+    from regionsoft_sd.scenarios.scenario import Scenario
 
     scenario = Scenario.from_file(PACKAGE_ROOT / "scenarios" / f"{stem}.toml")
     res = simulate({"Capital depreciation rate": [0.06, 0.08]}, base=scenario, record=SHOWN)

@@ -13,7 +13,7 @@ from regionsoft_sd.batch import UnsupportedConstructError, compile_model, simula
 from regionsoft_sd.batch.cbackend import compiler
 from regionsoft_sd.batch.engine import CBackendUnsupported
 from regionsoft_sd.batch.names import canon
-from regionsoft_sd.model import abstract_model, load_model
+from regionsoft_sd.model.translate import abstract_model, load_model
 
 MODELS = Path(__file__).parent / "batch_models"
 BUILTIN_MODELS = sorted(

@@ -11,7 +11,7 @@ import pytest
 
 from regionsoft_sd.batch import cbackend, simulate
 from regionsoft_sd.batch.api import BackendNote
-from regionsoft_sd.model import MODEL_PATH
+from regionsoft_sd.model.translate import MODEL_PATH
 from tests.test_batch_builtins import MODELS, ranged_samples
 
 needs_cc = pytest.mark.skipif(cbackend.compiler() is None, reason="no C compiler")

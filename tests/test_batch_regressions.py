@@ -15,7 +15,7 @@ import pytest
 
 from regionsoft_sd.batch import InvalidModelError, simulate
 from regionsoft_sd.batch.cbackend import compiler
-from regionsoft_sd.model import load_model
+from regionsoft_sd.model.translate import load_model
 from tests.test_batch_builtins import MODELS
 
 PATHS = {"N = 1 (floats)": 1, "N = 5 (arrays)": 5}

@@ -22,8 +22,8 @@ from regionsoft_sd.calibrate.lockstep import Job, solve_all
 from regionsoft_sd.calibrate.pipeline import calibrate, prepare
 from regionsoft_sd.calibrate.spec import parse_spec
 from regionsoft_sd.calibrate.synthetic import recovery, synthetic_setting
-from regionsoft_sd.catalogue import catalogue
-from regionsoft_sd.scenario import Scenario
+from regionsoft_sd.model.catalogue import catalogue
+from regionsoft_sd.scenarios.scenario import Scenario
 
 DEFAULT = tomllib.loads(default_spec().read_text(encoding="utf-8"))
 

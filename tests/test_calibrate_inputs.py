@@ -15,8 +15,8 @@ from regionsoft_sd import cli
 from regionsoft_sd.calibrate.cli import default_spec
 from regionsoft_sd.calibrate.pipeline import prepare
 from regionsoft_sd.calibrate.spec import parse_spec
-from regionsoft_sd.errors import InputError
-from regionsoft_sd.observed import data_path, read_tidy
+from regionsoft_sd.common.errors import InputError
+from regionsoft_sd.common.observed_data import data_path, read_tidy
 
 DEFAULT = tomllib.loads(default_spec().read_text(encoding="utf-8"))
 
@@ -235,7 +235,7 @@ def test_the_docs_region_constant_table_is_current():
 
 
 def test_shipped_region_files_hold_their_data_constants():
-    from regionsoft_sd.scenario import Scenario
+    from regionsoft_sd.scenarios.scenario import Scenario
 
     assert len(SHIPPED_REGIONS) >= 3
     spec = parse_spec(DEFAULT, source=default_spec())
@@ -249,8 +249,8 @@ def test_shipped_region_files_hold_their_data_constants():
 
 
 def test_shipped_regions_are_found_by_name(tmp_path):
-    from regionsoft_sd.resources import scenario_file, shipped_regions
-    from regionsoft_sd.scenario import Scenario
+    from regionsoft_sd.common.resources import scenario_file, shipped_regions
+    from regionsoft_sd.scenarios.scenario import Scenario
 
     name = SHIPPED_REGIONS[0].stem
     assert scenario_file(name) == shipped_regions()[name]

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from regionsoft_sd import MODEL_PATH
-from regionsoft_sd.catalogue import catalogue, normalise
-from regionsoft_sd.errors import InputError
+from regionsoft_sd.model.catalogue import catalogue, normalise
+from regionsoft_sd.common.errors import InputError
 
 MDL = MODEL_PATH.read_text(encoding="utf-8")
 
@@ -94,7 +94,7 @@ def test_horizon_and_documentation():
 
 
 def test_one_name_folding_for_lookup_and_suggestions():
-    from regionsoft_sd import errors
+    from regionsoft_sd.common import errors
 
     assert normalise is errors.normalise  # catalogue look-up and suggest() fold alike
     assert errors.suggest("TAX_share", ["Tax share", "Other"]) == ["Tax share"]

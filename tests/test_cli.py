@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from regionsoft_sd import cli
-from regionsoft_sd.outdir import MANIFEST
+from regionsoft_sd.common.outdir import MANIFEST
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -210,7 +210,7 @@ def test_compare_writes_tables_plots_and_prints_the_table(tmp_path, capsys):
 
 
 def test_run_writes_trajectories_metrics_and_panel(tmp_path, capsys):
-    from regionsoft_sd.scenario import Scenario
+    from regionsoft_sd.scenarios.scenario import Scenario
     from regionsoft_sd.simulate import run
 
     out = tmp_path / "o"
@@ -226,7 +226,7 @@ def test_run_writes_trajectories_metrics_and_panel(tmp_path, capsys):
 def test_params_lists_levers_with_units_range_and_docs(capsys):
     code, stdout, _ = call(capsys, "params", "--search", "culture share")
     assert code == 0
-    from regionsoft_sd.catalogue import catalogue
+    from regionsoft_sd.model.catalogue import catalogue
 
     entry = catalogue()["Policy culture share"]
     assert f"Policy culture share  [{entry.units}]  range {entry.range_text()}" in stdout

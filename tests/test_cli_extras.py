@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from regionsoft_sd import __version__, cli
-from regionsoft_sd.resources import shipped_regions, shipped_scenarios, shipped_specs
+from regionsoft_sd.common.resources import shipped_regions, shipped_scenarios, shipped_specs
 
 ROOT = Path(__file__).resolve().parent.parent
 CONSOLE = Path(sys.executable).with_name("regionsoft")

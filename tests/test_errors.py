@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from regionsoft_sd.errors import InputError, load_toml, suggest, unknown_name
+from regionsoft_sd.common.errors import InputError, load_toml, suggest, unknown_name
 
 
 def test_message_is_one_line_with_file_key_problem_and_fix():

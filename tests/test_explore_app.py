@@ -16,7 +16,7 @@ pytest.importorskip("panel")
 from regionsoft_sd.explore import app as explore_app  # noqa: E402
 from regionsoft_sd.explore import futures as fut  # noqa: E402
 from regionsoft_sd.explore import state  # noqa: E402
-from regionsoft_sd.scenario import Scenario  # noqa: E402
+from regionsoft_sd.scenarios.scenario import Scenario  # noqa: E402
 
 FAN = "Dominant Soft Power"
 
@@ -180,7 +180,7 @@ def test_without_simlin_the_loops_and_diagram_say_how_to_get_them(page, monkeypa
 
 
 def test_unknown_region_is_an_input_error_naming_the_choices():
-    from regionsoft_sd.errors import InputError
+    from regionsoft_sd.common.errors import InputError
 
     with pytest.raises(InputError, match="--region.*nowhere"):
         explore_app.load_config(region="nowhere", n_futures=2)

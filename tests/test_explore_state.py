@@ -13,10 +13,10 @@ import tomllib
 import numpy as np
 import pytest
 
-from regionsoft_sd.catalogue import catalogue
-from regionsoft_sd.errors import InputError
+from regionsoft_sd.model.catalogue import catalogue
+from regionsoft_sd.common.errors import InputError
 from regionsoft_sd.explore import state
-from regionsoft_sd.scenario import SPLIT_GROUPS, SPLIT_TOLERANCE, Scenario
+from regionsoft_sd.scenarios.scenario import SPLIT_GROUPS, SPLIT_TOLERANCE, Scenario
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ import pytest
 pytest.importorskip("simlin")
 
 from regionsoft_sd import cli  # noqa: E402
-from regionsoft_sd.catalogue import catalogue  # noqa: E402
-from regionsoft_sd.export import (  # noqa: E402
+from regionsoft_sd.model.catalogue import catalogue  # noqa: E402
+from regionsoft_sd.model.export import (  # noqa: E402
     _split_args,
     check_xmile,
     export_xmile,

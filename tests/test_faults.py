@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 
 from regionsoft_sd import cli
-from regionsoft_sd.outdir import LOCK
+from regionsoft_sd.common.outdir import LOCK
 from regionsoft_sd.runs import CHUNK_DIR
 from regionsoft_sd.sweep import load_spec, run_sweep
 from regionsoft_sd.sweep.cli import main as sweep_main

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from regionsoft_sd.io import atomic_path, save_figure, write_between, write_table, write_text
+from regionsoft_sd.common.io import atomic_path, save_figure, write_between, write_table, write_text
 
 
 def test_failed_write_keeps_the_old_file_and_leaves_no_temp(tmp_path):

@@ -8,8 +8,8 @@ import pytest
 
 pytest.importorskip("simlin")
 
-from regionsoft_sd.catalogue import catalogue  # noqa: E402
-from regionsoft_sd.loops import loop_diagram, loop_polarities, named_loops  # noqa: E402
+from regionsoft_sd.model.catalogue import catalogue  # noqa: E402
+from regionsoft_sd.model.loops import loop_diagram, loop_polarities, named_loops  # noqa: E402
 
 
 def test_the_model_has_named_loops_of_known_variables():

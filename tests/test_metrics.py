@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from regionsoft_sd.catalogue import catalogue
-from regionsoft_sd.metrics import (
+from regionsoft_sd.model.catalogue import catalogue
+from regionsoft_sd.model.metrics import (
     DISCOUNT_RATE,
     METRIC_NAMES,
     METRICS,
@@ -144,7 +144,7 @@ def test_model_projection_start_is_the_metrics_default():
 
 
 def test_descriptions_follow_the_rate_and_threshold():
-    from regionsoft_sd.metrics import describe, label
+    from regionsoft_sd.model.metrics import describe, label
 
     by_name = {m.name: m for m in METRICS}
     assert describe("npv_consumption") == by_name["npv_consumption"].description

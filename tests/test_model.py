@@ -5,7 +5,7 @@ import subprocess
 import pytest
 
 import regionsoft_sd
-from regionsoft_sd import model as model_mod
+from regionsoft_sd.model import translate as model_mod
 from tests.model_helpers import STOCKS
 
 
@@ -50,7 +50,7 @@ def test_translations_are_not_tracked_by_git():
 
 
 def test_cache_is_the_user_cache_folder_unless_regionsoft_cache_is_set(tmp_path, monkeypatch):
-    from regionsoft_sd.resources import cache_dir
+    from regionsoft_sd.common.resources import cache_dir
 
     monkeypatch.delenv("REGIONSOFT_CACHE", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))

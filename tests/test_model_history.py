@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regionsoft_sd.observed import observed
+from regionsoft_sd.common.observed_data import observed
 from tests.model_helpers import run_batch
 
 SERIES = {  # model variable: (data series, minimum R^2, maximum MAPE)

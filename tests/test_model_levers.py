@@ -8,7 +8,7 @@ start year cannot precede the first projection year, so history never changes.
 import numpy as np
 import pytest
 
-from regionsoft_sd.metrics import REQUIRED_VARIABLES, compute_metrics
+from regionsoft_sd.model.metrics import REQUIRED_VARIABLES, compute_metrics
 from tests.model_helpers import constants, levers, run_batch
 
 OUTCOMES = [

@@ -11,14 +11,14 @@ import shutil
 import numpy as np
 import pytest
 
-from regionsoft_sd.loops import (
+from regionsoft_sd.model.loops import (
     classify,
     loop_dominance,
     named_loops,
     scenario_model,
     with_constants,
 )
-from regionsoft_sd.scenario import Scenario
+from regionsoft_sd.scenarios.scenario import Scenario
 from tests.model_helpers import max_rel_diff, run_batch, run_pysd
 
 PROJECTION = slice(2024 - 2005, None)

@@ -7,7 +7,7 @@ import re
 
 import simlin
 
-from regionsoft_sd.model import MODEL_PATH, abstract_model
+from regionsoft_sd.model.translate import MODEL_PATH, abstract_model
 from tests.model_helpers import CONTROL, constants
 
 ALLOWED_UNITS = {"Year", "Byuan", "Mperson", "Schoolyear", "Index", "Dmnl"}

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from regionsoft_sd.cli import main
-from regionsoft_sd.errors import InputError
-from regionsoft_sd.metrics import REQUIRED_VARIABLES, compute_metrics
+from regionsoft_sd.common.errors import InputError
+from regionsoft_sd.model.metrics import REQUIRED_VARIABLES, compute_metrics
 from regionsoft_sd.optimise.pipeline import run_optimise
-from regionsoft_sd.scenario import Scenario
+from regionsoft_sd.scenarios.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SC = ROOT / "scenarios"
@@ -256,7 +256,7 @@ def test_robust_discovery(robust):
 
 def test_robust_score_is_the_percentile_of_the_futures(robust):
     """Recompute the objective of the found split from the runner's per-future outcomes."""
-    from regionsoft_sd.discover.futures import Evaluator, sample
+    from regionsoft_sd.futures.evaluate import Evaluator, sample
 
     spec = robust.spec
     futures = sample(spec.uncertainty.parameters, 10, "lhs", spec.seed)
@@ -335,7 +335,7 @@ def test_dask_workers_give_the_same_result(tmp_path):
 
 
 def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
-    from regionsoft_sd.discover.futures import Evaluator
+    from regionsoft_sd.futures.evaluate import Evaluator
 
     body = ROBUST.replace('[discover]\nagainst = "runner-up"\nsobol = 8\n', "").replace(
         "fresh = 40", "fresh = 0"

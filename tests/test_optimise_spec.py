@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from regionsoft_sd.catalogue import catalogue
-from regionsoft_sd.errors import InputError
+from regionsoft_sd.model.catalogue import catalogue
+from regionsoft_sd.common.errors import InputError
 from regionsoft_sd.optimise.levers import share_groups
 from regionsoft_sd.optimise.spec import parse_spec
-from regionsoft_sd.scenario import SPLIT_GROUPS
+from regionsoft_sd.scenarios.scenario import SPLIT_GROUPS
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = str(ROOT / "scenarios" / "baseline.toml")

@@ -9,10 +9,10 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from regionsoft_sd.catalogue import catalogue
-from regionsoft_sd.plots import key_variables, plot_outcomes, plot_stocks, plot_trajectories
-from regionsoft_sd.resources import load_scenario
-from regionsoft_sd.style import BASELINE_COLOUR, readable_units, scenario_colours, variable_units
+from regionsoft_sd.model.catalogue import catalogue
+from regionsoft_sd.reports.plots import key_variables, plot_outcomes, plot_stocks, plot_trajectories
+from regionsoft_sd.scenarios.shipped import load_scenario
+from regionsoft_sd.model.style import BASELINE_COLOUR, readable_units, scenario_colours, variable_units
 from tests.model_helpers import batch_run
 
 MODELLER_UNITS = re.compile(r"\b(Dmnl|Money|Index)\b")
@@ -61,14 +61,14 @@ def test_any_spelling_of_a_variable_is_accepted(runs):
 
 
 def test_unknown_variable_names_the_closest_one(runs):
-    from regionsoft_sd.errors import InputError
+    from regionsoft_sd.common.errors import InputError
 
     with pytest.raises(InputError, match="Dominant Soft Power"):
         plot_trajectories(runs, ["Dominant Soft Powr"])
 
 
 def test_key_variables_are_the_ranked_metrics_variables():
-    from regionsoft_sd.metrics import METRICS
+    from regionsoft_sd.model.metrics import METRICS
 
     keys = key_variables()
     assert keys and all(v in catalogue() for v in keys)
@@ -120,7 +120,7 @@ def test_a_scenario_keeps_its_colour_in_every_figure(runs):
 
 
 def test_shipped_scenarios_have_distinct_fixed_colours():
-    from regionsoft_sd.resources import shipped_scenarios
+    from regionsoft_sd.common.resources import shipped_scenarios
 
     names = list(shipped_scenarios())
     full = scenario_colours(names)

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy.stats import binom
 
-from regionsoft_sd.discover.prim import prim
+from regionsoft_sd.futures.prim import prim
 
 NAMES = [f"x{i}" for i in range(5)]
 

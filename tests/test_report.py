@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regionsoft_sd.metrics import METRIC_NAMES
-from regionsoft_sd.report import comparison_markdown, format_value, metrics_table
+from regionsoft_sd.model.metrics import METRIC_NAMES
+from regionsoft_sd.reports.report import comparison_markdown, format_value, metrics_table
 from regionsoft_sd.simulate import Comparison, rank
 
 
@@ -52,8 +52,8 @@ def test_terminal_table_has_units_row():
 
 
 def test_params_calibration_lists_only_constants():
-    from regionsoft_sd.catalogue import catalogue
-    from regionsoft_sd.report import params_text
+    from regionsoft_sd.model.catalogue import catalogue
+    from regionsoft_sd.reports.report import params_text
 
     cat = catalogue()
     computed = [e for e in cat if e.name.startswith("Initial ") and e.kind != "constant"]
@@ -66,7 +66,7 @@ def test_params_calibration_lists_only_constants():
 
 
 def test_markdown_and_metrics_frame_state_the_rate_and_threshold_used():
-    from regionsoft_sd.report import metrics_frame
+    from regionsoft_sd.reports.report import metrics_frame
 
     c = fake()
     c.discount_rate, c.threshold = 0.05, 3.0
@@ -139,7 +139,7 @@ def test_html_report_is_one_self_contained_file_with_the_figures_embedded(html_o
 
 
 def test_html_report_has_the_tables_and_the_metric_definitions(html_out):
-    from regionsoft_sd.metrics import METRICS, describe
+    from regionsoft_sd.model.metrics import METRICS, describe
 
     text = " ".join(html.unescape(" ".join(_collect(html_out).text)).split())
     for m in METRICS:
@@ -198,7 +198,7 @@ def test_html_report_renders_its_figures_in_a_headless_browser(html_out, tmp_pat
 
     Without the figures, that colour appears only in two small swatches.
     """
-    from regionsoft_sd.style import scenario_colours
+    from regionsoft_sd.model.style import scenario_colours
 
     colour = scenario_colours(["balanced"])["balanced"]
     page = html_out / "report.html"

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regionsoft_sd.errors import InputError
+from regionsoft_sd.common.errors import InputError
 from regionsoft_sd.runs import (
     CHUNK_DIR,
     Checkpoints,

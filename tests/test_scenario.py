@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from regionsoft_sd.catalogue import catalogue
-from regionsoft_sd.errors import InputError
-from regionsoft_sd.scenario import SPLIT_TOLERANCE, Scenario
+from regionsoft_sd.model.catalogue import catalogue
+from regionsoft_sd.common.errors import InputError
+from regionsoft_sd.scenarios.scenario import SPLIT_TOLERANCE, Scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 STRATEGIES = ["education_first", "services_first", "culture_first", "image_campaign", "balanced"]
@@ -330,7 +330,7 @@ def test_huge_numbers_are_input_errors(policy, key):
     ids=["huge", "-huge", "inf", "nan", "bool", "text", "none"],
 )
 def test_fields_number_rejects_what_is_not_a_usable_float(value):
-    from regionsoft_sd.fields import number
+    from regionsoft_sd.common.fields import number
 
     with pytest.raises(InputError, match="k"):
         number(value, "k", "f.toml")

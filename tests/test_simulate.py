@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regionsoft_sd.catalogue import catalogue
-from regionsoft_sd.errors import InputError
-from regionsoft_sd.metrics import METRIC_NAMES, npv
-from regionsoft_sd.scenario import Scenario
+from regionsoft_sd.model.catalogue import catalogue
+from regionsoft_sd.common.errors import InputError
+from regionsoft_sd.model.metrics import METRIC_NAMES, npv
+from regionsoft_sd.scenarios.scenario import Scenario
 from regionsoft_sd.simulate import compare, rank, run
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from regionsoft_sd.sweep.analysis import (
+from regionsoft_sd.futures.analysis import (
     NO_WINNER,
     best_strategy,
     morris_indices,
@@ -16,7 +16,8 @@ from regionsoft_sd.sweep.analysis import (
     tornado,
     win_share,
 )
-from regionsoft_sd.sweep.sampling import ppf, sample, unit_design, unit_problem
+from regionsoft_sd.futures.designs import ppf, unit_problem
+from regionsoft_sd.sweep.samples import spec_sample, spec_unit_design
 from regionsoft_sd.sweep.spec import Parameter, SweepSpec
 
 A, B = 7.0, 0.1
@@ -35,8 +36,8 @@ def ishigami(x: np.ndarray) -> np.ndarray:
 
 def test_sobol_matches_ishigami_within_ci():
     spec = _spec("sobol", 2048)
-    values = sample(spec).to_numpy()
-    first, second = sobol_indices(unit_problem(spec), ishigami(values), seed=spec.seed)
+    values = spec_sample(spec).to_numpy()
+    first, second = sobol_indices(unit_problem(spec.names), ishigami(values), seed=spec.seed)
     for i, name in enumerate(spec.names):
         row = first.loc[name]
         assert abs(row.S1 - ISHIGAMI_S1[i]) <= row.S1_conf, (name, row.S1, row.S1_conf)
@@ -48,12 +49,12 @@ def test_sobol_matches_ishigami_within_ci():
 
 def test_sampling_is_deterministic_and_in_range():
     spec = _spec("lhs", 50)
-    a, b = sample(spec), sample(spec)
+    a, b = spec_sample(spec), spec_sample(spec)
     assert a.equals(b)
     assert ((a >= -math.pi) & (a <= math.pi)).all().all()
-    assert len(unit_design(_spec("sobol", 8))) == 8 * (2 * 3 + 2)
-    assert len(unit_design(_spec("morris", 5))) == 5 * 4
-    assert len(unit_design(_spec("oat", 1))) == 7
+    assert len(spec_unit_design(_spec("sobol", 8))) == 8 * (2 * 3 + 2)
+    assert len(spec_unit_design(_spec("morris", 5))) == 5 * 4
+    assert len(spec_unit_design(_spec("oat", 1))) == 7
 
 
 @pytest.mark.parametrize(
@@ -82,23 +83,23 @@ def test_truncated_normal_stays_in_range():
 
 def test_known_answer_outcome_depends_on_one_parameter():
     spec = _spec("sobol", 512, k=4, low=0.0, high=1.0)
-    x = sample(spec).to_numpy()
-    first, _ = sobol_indices(unit_problem(spec), 3.0 * x[:, 2] ** 2, seed=1)
+    x = spec_sample(spec).to_numpy()
+    first, _ = sobol_indices(unit_problem(spec.names), 3.0 * x[:, 2] ** 2, seed=1)
     assert first.ST.idxmax() == "x3"
     assert first.loc["x3", "S1"] == pytest.approx(1.0, abs=first.loc["x3", "S1_conf"] + 0.02)
     assert (first.drop("x3").ST.abs() < 0.02).all()
 
     mspec = _spec("morris", 20, k=4, low=0.0, high=1.0)
-    unit = unit_design(mspec)
-    xm = sample(mspec).to_numpy()
-    mi = morris_indices(unit_problem(mspec), unit, 3.0 * xm[:, 2] ** 2, seed=1)
+    unit = spec_unit_design(mspec)
+    xm = spec_sample(mspec).to_numpy()
+    mi = morris_indices(unit_problem(mspec.names), unit, 3.0 * xm[:, 2] ** 2, seed=1)
     assert mi.mu_star.idxmax() == "x3"
     assert (mi.drop("x3").mu_star == 0).all()
 
 
 def test_tornado_and_win_share():
     spec = _spec("oat", 1, k=2, low=0.0, high=1.0)
-    x = sample(spec).to_numpy()
+    x = spec_sample(spec).to_numpy()
     y = 1.0 + 5.0 * x[:, 1] + 0.1 * x[:, 0]
     t = tornado(spec.names, x, y)
     assert list(t.index) == ["x2", "x1"]

@@ -13,12 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regionsoft_sd.outdir import MANIFEST
+from regionsoft_sd.common.outdir import MANIFEST
 from regionsoft_sd.runs import CHUNK_DIR, plan
 from regionsoft_sd.runs.chunks import strategy_overrides
 from regionsoft_sd.sweep import load_spec, run_sweep
 from regionsoft_sd.sweep.pipeline import task_for
-from regionsoft_sd.sweep.sampling import sample
+from regionsoft_sd.sweep.samples import spec_sample
 
 DATA = Path(__file__).parent / "sweep_data"
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -125,7 +125,7 @@ def test_small_sweep_outputs(reference, small_spec):
 
 def test_sampled_initial_lever_carries_the_status_quo(small_spec):
     spec = load_spec(small_spec)
-    values = sample(spec).iloc[:5]
+    values = spec_sample(spec).iloc[:5]
     base = strategy_overrides(task_for(spec), spec.strategies[0], values)
     np.testing.assert_array_equal(base["Policy tax share"], values["Initial tax share"])
 
@@ -242,7 +242,7 @@ def test_resume_of_a_finished_sweep_without_fan_variables_runs_nothing(tmp_path)
     run_sweep(spec_path, out, progress=False, figures=False)
     spec = load_spec(spec_path)
     cp = Checkpoints(out / CHUNK_DIR, spec.digest, spec.n_runs, spec.chunk_size)
-    rows = sample(spec)
+    rows = spec_sample(spec)
     from regionsoft_sd.runs.checkpoint import frame_hash
 
     todo, notes = cp.start(True, lambda i: frame_hash(rows.iloc[i * 3 : i * 3 + 3]))
@@ -309,7 +309,8 @@ def test_memory_does_not_grow_with_the_number_of_runs(
     """With the in-memory cap at 8 runs: the design is never made more than a chunk at a
     time, the result holds 8 runs, and every file is the same as without the cap (the
     quantiles then come from passes over the checkpoints, not from memory)."""
-    from regionsoft_sd.sweep import pipeline, sampling
+    from regionsoft_sd.futures import designs as sampling
+    from regionsoft_sd.sweep import pipeline
 
     asked: list[int] = []
     unit = sampling.Design.unit

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from regionsoft_sd.errors import InputError
+from regionsoft_sd.common.errors import InputError
 from regionsoft_sd.sweep import load_spec
 from regionsoft_sd.sweep.cli import main
 from regionsoft_sd.sweep.pipeline import validate_options

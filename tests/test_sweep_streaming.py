@@ -13,16 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regionsoft_sd.sweep.params import Parameter
-from regionsoft_sd.sweep.sampling import (
-    Design,
-    SampleRows,
-    morris_delta,
-    permute,
-    sample,
-    unit_design,
-    unit_problem,
-)
+from regionsoft_sd.futures.params import Parameter
+from regionsoft_sd.futures.designs import morris_delta, permute, unit_problem
+from regionsoft_sd.sweep.samples import SampleRows, spec_design, spec_sample, spec_unit_design
 from regionsoft_sd.sweep.spec import SweepSpec
 from regionsoft_sd.sweep.streaming import MorrisStream, SobolStream, exact_quantiles
 
@@ -45,7 +38,7 @@ BLOCKS = [(0, 1), (0, 7), (3, 40), (39, 41), (77, 100)]
 @pytest.mark.parametrize("method", ["sobol", "morris", "lhs", "montecarlo", "oat"])
 def test_any_block_of_the_design_equals_the_same_rows_of_the_whole(method):
     spec = _spec(method, 16 if method == "sobol" else 25, tornado=True)
-    design = Design(spec)
+    design = spec_design(spec)
     whole = design.unit(0, spec.n_runs)
     assert whole.shape == (spec.n_runs, 3)
     for a, b in BLOCKS:
@@ -58,8 +51,8 @@ def test_sobol_design_is_salibs_row_for_row(second_order):
     from SALib.sample import sobol
 
     spec = _spec("sobol", 32, k=4, second_order=second_order)
-    ref = sobol.sample(unit_problem(spec), 32, calc_second_order=second_order, seed=spec.seed)
-    np.testing.assert_array_equal(unit_design(spec), ref)
+    ref = sobol.sample(unit_problem(spec.names), 32, calc_second_order=second_order, seed=spec.seed)
+    np.testing.assert_array_equal(spec_unit_design(spec), ref)
 
 
 @pytest.mark.parametrize("k, levels", [(3, 4), (6, 6)])
@@ -67,9 +60,9 @@ def test_morris_design_is_salibs_row_for_row(k, levels):
     from SALib.sample import morris
 
     spec = _spec("morris", 30, k=k, levels=levels)
-    ref = morris.sample(unit_problem(spec), 30, num_levels=levels, seed=spec.seed)
-    np.testing.assert_array_equal(unit_design(spec), ref)
-    design = Design(spec)  # blocks out of order: the cursor restarts, same numbers
+    ref = morris.sample(unit_problem(spec.names), 30, num_levels=levels, seed=spec.seed)
+    np.testing.assert_array_equal(spec_unit_design(spec), ref)
+    design = spec_design(spec)  # blocks out of order: the cursor restarts, same numbers
     np.testing.assert_array_equal(design.unit(50, 90), ref[50:90])
     np.testing.assert_array_equal(design.unit(3, 9), ref[3:9])
 
@@ -77,12 +70,12 @@ def test_morris_design_is_salibs_row_for_row(k, levels):
 def test_montecarlo_design_is_one_numpy_draw():
     spec = _spec("montecarlo", 50)
     expected = np.random.default_rng(spec.seed).random((50, 3))
-    np.testing.assert_array_equal(unit_design(spec), expected)
+    np.testing.assert_array_equal(spec_unit_design(spec), expected)
 
 
 def test_latin_hypercube_hits_every_stratum_once_in_every_column():
     n = 1000
-    x = unit_design(_spec("lhs", n, k=5))
+    x = spec_unit_design(_spec("lhs", n, k=5))
     for j in range(5):
         assert sorted(np.floor(x[:, j] * n).astype(int)) == list(range(n))
     assert abs(np.corrcoef(x.T)[np.triu_indices(5, 1)]).max() < 0.1  # columns independent
@@ -96,7 +89,7 @@ def test_permutation_is_a_bijection(n):
 
 def test_morris_trajectories_move_one_parameter_a_step_at_a_time():
     spec = _spec("morris", 40, k=4, levels=6)
-    x = unit_design(spec).reshape(40, 5, 4)
+    x = spec_unit_design(spec).reshape(40, 5, 4)
     step = np.diff(x, axis=1)
     moved = np.abs(step) > 1e-12
     assert (moved.sum(axis=2) == 1).all()  # one parameter per step
@@ -122,8 +115,8 @@ def test_streamed_sobol_equals_salib_and_recovers_ishigami():
     from SALib.analyze import sobol
 
     spec = _spec("sobol", 1024)
-    y = ishigami(sample(spec).to_numpy())
-    ref = sobol.analyze(unit_problem(spec), y, calc_second_order=True, seed=1)
+    y = ishigami(spec_sample(spec).to_numpy())
+    ref = sobol.analyze(unit_problem(spec.names), y, calc_second_order=True, seed=1)
     st = SobolStream(spec.names, second_order=True, seed=1)
     _feed_in_pieces(st, y, [777, 5, 1300])
     first, second = st.result()
@@ -142,7 +135,7 @@ def test_streamed_sobol_equals_salib_and_recovers_ishigami():
 
 def test_streamed_sobol_does_not_depend_on_how_it_is_fed():
     spec = _spec("sobol", 64)
-    y = ishigami(sample(spec).to_numpy())
+    y = ishigami(spec_sample(spec).to_numpy())
     a, b = (
         SobolStream(spec.names, second_order=True, seed=3),
         SobolStream(spec.names, second_order=True, seed=3),
@@ -156,9 +149,9 @@ def test_streamed_morris_equals_salib():
     from SALib.analyze import morris
 
     spec = _spec("morris", 300, levels=4)
-    x = unit_design(spec)
-    y = ishigami(sample(spec).to_numpy())
-    ref = morris.analyze(unit_problem(spec), x, y, num_levels=4, seed=1)
+    x = spec_unit_design(spec)
+    y = ishigami(spec_sample(spec).to_numpy())
+    ref = morris.analyze(unit_problem(spec.names), x, y, num_levels=4, seed=1)
     ms = MorrisStream(spec.names, levels=4, seed=1)
     _feed_in_pieces(ms, y, [101, 7], x)
     got = ms.result()
@@ -188,6 +181,6 @@ def test_exact_quantiles_by_passes_equal_numpy():
 def test_sample_rows_are_made_per_chunk():
     spec = _spec("sobol", 16, tornado=True)
     rows = SampleRows(spec)
-    whole = sample(spec)
+    whole = spec_sample(spec)
     pd.testing.assert_frame_equal(rows.rows(10, 30), whole.iloc[10:30])
     assert list(rows.rows(10, 30).index) == list(range(10, 30))

@@ -41,7 +41,7 @@ from regionsoft_sd.batch.engine import (
     run_chunk_c,
 )
 from regionsoft_sd.batch.result import BatchResult
-from regionsoft_sd.model import MODEL_PATH
+from regionsoft_sd.model.translate import MODEL_PATH
 
 DEFAULT_CHUNK = 10_000  # runs per chunk: arrays stay in cache, temporaries stay small
 BACKENDS = ("auto", "numpy", "c")

@@ -18,7 +18,7 @@ from regionsoft_sd.batch import builtins, cbackend, cgen
 from regionsoft_sd.batch.codegen import Program, generate, plan
 from regionsoft_sd.batch.compiler import Graph, build_graph
 from regionsoft_sd.batch.names import canon, unknown_name_error
-from regionsoft_sd.model import MODEL_PATH, _digest, abstract_model
+from regionsoft_sd.model.translate import MODEL_PATH, _digest, abstract_model
 
 RPREC = 1e-5  # PySD's relative precision for final and save times
 SCALAR_MAX = 4  # chunks this small run one float at a time (less overhead than NumPy)

@@ -15,7 +15,7 @@ Exports load lazily (PEP 562), so `regionsoft_sd.calibrate.cli` stays cheap to i
 
 from __future__ import annotations
 
-from regionsoft_sd.lazy import lazy_exports
+from regionsoft_sd.common.lazy_exports import lazy_exports
 
 _EXPORTS = {
     "CalibrationSpec": "regionsoft_sd.calibrate.spec",

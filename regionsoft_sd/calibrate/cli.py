@@ -21,7 +21,7 @@ SPEC_FOLDER = "calibrate"
 
 def shipped_specs() -> dict[str, Path]:
     """Shipped calibration specs by name (`scenarios/calibrate/*.toml`)."""
-    from regionsoft_sd.resources import scenarios_dir
+    from regionsoft_sd.common.resources import scenarios_dir
 
     return {p.stem: p for p in sorted((scenarios_dir() / SPEC_FOLDER).glob("*.toml"))}
 
@@ -33,7 +33,7 @@ def default_spec() -> Path:
 
 def spec_file(name_or_path: str | Path | None) -> Path:
     """A spec path as given, else the shipped spec of that bare name (default: `default`)."""
-    from regionsoft_sd.resources import named_file
+    from regionsoft_sd.common.resources import named_file
 
     if name_or_path is None:
         return default_spec()
@@ -79,9 +79,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     region = args.region or spec.region or ""
     out = args.out if args.out is not None else Path("out") / f"calibrate-{region or 'region'}"
     if args.workers is not None or args.scheduler is not None:
-        from regionsoft_sd.cli import _require_extra
+        from regionsoft_sd.cli_options import require_extra
 
-        _require_extra("distributed", "distributed", "--workers/--scheduler")
+        require_extra("distributed", "distributed", "--workers/--scheduler")
     result = run_calibrate(
         spec,
         out,

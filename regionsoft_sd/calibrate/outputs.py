@@ -31,14 +31,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from regionsoft_sd.catalogue import catalogue
-from regionsoft_sd.io import save_figure, write_csv, write_text
-from regionsoft_sd.optimise.scenarios import rounded_shares
-from regionsoft_sd.scenario import SPLIT_GROUP, Scenario
+from regionsoft_sd.model.catalogue import catalogue
+from regionsoft_sd.common.io import save_figure, write_csv, write_text
+from regionsoft_sd.scenarios.scenario import SPLIT_GROUP, Scenario
+from regionsoft_sd.scenarios.shares import rounded_shares
 
 if TYPE_CHECKING:  # pragma: no cover
     from regionsoft_sd.calibrate.pipeline import CalibrationResult
-    from regionsoft_sd.outdir import OutputFolder
+    from regionsoft_sd.common.outdir import OutputFolder
 
 SIGNIFICANT = 6
 FIT_COLUMNS = ["series", "r2", "mape", "um", "us", "uc", "n", "flag"]
@@ -149,7 +149,7 @@ def _description(result: CalibrationResult) -> str:
 
 def summary_markdown(result: CalibrationResult) -> str:
     """What was fitted, how well, how sure, what the data cannot say, and the notes."""
-    from regionsoft_sd.discover.outputs import markdown_table
+    from regionsoft_sd.futures.discovery_report import markdown_table
 
     spec = result.spec
     unc = result.uncertainty

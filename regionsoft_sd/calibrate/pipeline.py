@@ -35,10 +35,10 @@ from regionsoft_sd.calibrate.profile import Profile, profiles
 from regionsoft_sd.calibrate.region import RegionConstants, region_constants
 from regionsoft_sd.calibrate.spec import CalibrationSpec, load_spec
 from regionsoft_sd.calibrate.uncertainty import Uncertainty, covariance
-from regionsoft_sd.catalogue import catalogue
-from regionsoft_sd.errors import InputError, unknown_name
-from regionsoft_sd.observed import DATA_FILE, observations, observed
-from regionsoft_sd.scenario import Scenario
+from regionsoft_sd.model.catalogue import catalogue
+from regionsoft_sd.common.errors import InputError, unknown_name
+from regionsoft_sd.common.observed_data import DATA_FILE, observations, observed
+from regionsoft_sd.scenarios.scenario import Scenario
 
 MIN_POINTS = 3
 """A fitted series needs at least this many observations in the window."""
@@ -362,7 +362,7 @@ def run_calibrate(
 ) -> CalibrationResult:
     """Validate everything, calibrate, and write the outputs into `out_dir` (atomically)."""
     from regionsoft_sd.calibrate.outputs import write_outputs
-    from regionsoft_sd.outdir import OutputFolder, check_out
+    from regionsoft_sd.common.outdir import OutputFolder, check_out
     from regionsoft_sd.runs import check_options
 
     spec = spec_path if isinstance(spec_path, CalibrationSpec) else load_spec(spec_path)

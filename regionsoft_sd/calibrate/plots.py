@@ -9,7 +9,7 @@
 - `posterior_figure` (with MCMC): each parameter's posterior histogram.
 
 Never pyplot, never the global backend (`Figure` objects only). Labels use the
-readable units of `regionsoft_sd.style`; the fit is drawn in the baseline's
+readable units of `regionsoft_sd.model.style`; the fit is drawn in the baseline's
 near-black, the data in one fixed colour throughout.
 """
 
@@ -22,7 +22,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from regionsoft_sd.style import BASELINE_COLOUR, PALETTE, thousands, variable_units, wrap
+from regionsoft_sd.model.style import BASELINE_COLOUR, PALETTE, thousands, variable_units, wrap
 
 if TYPE_CHECKING:  # pragma: no cover
     from regionsoft_sd.calibrate.pipeline import CalibrationResult

@@ -25,7 +25,7 @@ import pandas as pd
 
 from regionsoft_sd.calibrate.spec import CalibrationSpec, Target
 from regionsoft_sd.runs import Strategy, Task, stream
-from regionsoft_sd.scenario import Scenario
+from regionsoft_sd.scenarios.scenario import Scenario
 
 MAX_CHUNK = 2048
 """Most runs per chunk in-process: large arrays amortise NumPy's per-call cost."""

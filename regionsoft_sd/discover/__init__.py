@@ -10,13 +10,13 @@ experiment that needs them (optimisation too). Exports load lazily (PEP 562).
 
 from __future__ import annotations
 
-from regionsoft_sd.lazy import lazy_exports
+from regionsoft_sd.common.lazy_exports import lazy_exports
 
 _EXPORTS = {
     "DiscoverSpec": "regionsoft_sd.discover.spec",
     "load_spec": "regionsoft_sd.discover.spec",
-    "Discovery": "regionsoft_sd.discover.analysis",
-    "analyse": "regionsoft_sd.discover.analysis",
+    "Discovery": "regionsoft_sd.futures.discovery",
+    "analyse": "regionsoft_sd.futures.discovery",
     "DiscoverResult": "regionsoft_sd.discover.pipeline",
     "run_discover": "regionsoft_sd.discover.pipeline",
 }

@@ -38,13 +38,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from regionsoft_sd.catalogue import catalogue
-from regionsoft_sd.errors import InputError, load_toml, unknown_name
-from regionsoft_sd.fields import choice, integer, known_keys, number, text
-from regionsoft_sd.metrics import METRIC_NAMES, METRICS
+from regionsoft_sd.model.catalogue import catalogue
+from regionsoft_sd.common.errors import InputError, load_toml, unknown_name
+from regionsoft_sd.common.fields import choice, integer, known_keys, number, text
+from regionsoft_sd.model.metrics import METRIC_NAMES, METRICS
 from regionsoft_sd.runs.types import Strategy
-from regionsoft_sd.scenario import Scenario
-from regionsoft_sd.sweep.params import Parameter, parse_parameters
+from regionsoft_sd.scenarios.scenario import Scenario
+from regionsoft_sd.futures.params import Parameter, parse_parameters
 
 RUNNER_UP = "runner-up"
 SAMPLING = ("lhs", "montecarlo")

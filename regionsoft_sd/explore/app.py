@@ -28,14 +28,14 @@ import panel as pn
 from bokeh.models import BoxAnnotation, ColumnDataSource, Legend, LegendItem
 from bokeh.plotting import figure
 
-from regionsoft_sd.catalogue import catalogue
-from regionsoft_sd.errors import InputError
+from regionsoft_sd.model.catalogue import catalogue
+from regionsoft_sd.common.errors import InputError
 from regionsoft_sd.explore import futures as fut
 from regionsoft_sd.explore import state
-from regionsoft_sd.metrics import METRICS
-from regionsoft_sd.report import format_value
+from regionsoft_sd.model.metrics import METRICS
+from regionsoft_sd.reports.report import format_value
 from regionsoft_sd.simulate import RANK_BY, rank, rankable
-from regionsoft_sd.style import (
+from regionsoft_sd.model.style import (
     BASELINE,
     BASELINE_COLOUR,
     PALETTE,
@@ -89,7 +89,7 @@ def load_config(
             regions[r.name] = r
             name = r.name
         else:
-            from regionsoft_sd.errors import unknown_name
+            from regionsoft_sd.common.errors import unknown_name
 
             raise unknown_name(
                 None,
@@ -347,7 +347,7 @@ class ExplorerApp:
         return figs, sources
 
     def _loop_figure(self):
-        from regionsoft_sd.loops import named_loops
+        from regionsoft_sd.model.loops import named_loops
 
         try:
             loops = named_loops()
@@ -525,7 +525,7 @@ class ExplorerApp:
         )
 
     def _metric_units(self) -> dict[str, str]:
-        from regionsoft_sd.metrics import metric_units
+        from regionsoft_sd.model.metrics import metric_units
 
         raw = metric_units(self.cat.units())
         return {m.name: metric_readable_units(m.name, raw) for m in METRICS}
@@ -706,7 +706,7 @@ class ExplorerApp:
         return state.StrategyFile(s.name, s, "loaded")
 
     def _on_loops(self, _event=None) -> None:
-        from regionsoft_sd.loops import loop_dominance
+        from regionsoft_sd.model.loops import loop_dominance
 
         if not _simlin_installed():
             self.loop_note.object = SIMLIN_MISSING.format(what="The loop analysis")
@@ -793,7 +793,7 @@ def _legend_html(colour: str, n: int, start: float) -> str:
 def _diagram_png() -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from regionsoft_sd.loops import loop_diagram
+    from regionsoft_sd.model.loops import loop_diagram
 
     fig = loop_diagram()
     FigureCanvasAgg(fig)

@@ -70,7 +70,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
     """Load everything (bad input: exit 2 before serving), then serve until Ctrl-C."""
     import importlib.util
 
-    from regionsoft_sd.errors import InputError
+    from regionsoft_sd.common.errors import InputError
 
     if importlib.util.find_spec("panel") is None:
         raise InputError(

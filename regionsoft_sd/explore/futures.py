@@ -2,7 +2,7 @@
 
 `Futures` is a fixed, seeded sample of the uncertain parameters of a sweep spec
 (by default the shipped `strategy_robustness` spec's 16 parameters, 200 futures),
-drawn with the sweep's own samplers (`discover.futures.sample`, a Latin hypercube).
+drawn with the sweep's own samplers (`futures.designs.sample`, a Latin hypercube).
 The sample never changes while the explorer runs, so the same settings always
 give the same picture.
 
@@ -26,12 +26,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from regionsoft_sd.catalogue import catalogue
-from regionsoft_sd.discover.futures import follow, sample
+from regionsoft_sd.model.catalogue import catalogue
+from regionsoft_sd.futures.designs import sample
+from regionsoft_sd.futures.evaluate import follow
 from regionsoft_sd.explore import DEFAULT_FUTURES, DEFAULT_SPEC
-from regionsoft_sd.metrics import REQUIRED_VARIABLES, compute_metrics
-from regionsoft_sd.scenario import Scenario
-from regionsoft_sd.sweep.params import Parameter
+from regionsoft_sd.model.metrics import REQUIRED_VARIABLES, compute_metrics
+from regionsoft_sd.scenarios.scenario import Scenario
+from regionsoft_sd.futures.params import Parameter
 
 MAX_FUTURES = 20_000
 """Larger samples would no longer redraw in well under a second."""
@@ -65,8 +66,8 @@ def load_futures(
     `spec` is a spec file or the name of a shipped one. The variables the fan draws
     are the spec's fan variables.
     """
-    from regionsoft_sd.errors import InputError
-    from regionsoft_sd.resources import spec_file
+    from regionsoft_sd.common.errors import InputError
+    from regionsoft_sd.common.resources import spec_file
     from regionsoft_sd.sweep.spec import load_spec
 
     if isinstance(n, bool) or not 1 <= int(n) <= MAX_FUTURES:
@@ -114,7 +115,7 @@ def run_values(futures: Futures, s: Scenario, decided: Sequence[str] = ()) -> pd
 
     The central row holds each parameter's value in the scenario, else the model's.
     A parameter the scenario fixes is not varied. A sampled `Initial X` carries its
-    lever along unless the lever is decided (`discover.futures.follow`).
+    lever along unless the lever is decided (`futures.evaluate.follow`).
     """
     cat = catalogue()
     params = sampled(futures, s)

@@ -9,7 +9,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from regionsoft_sd.errors import InputError
+from regionsoft_sd.common.errors import InputError
 
 ADDRESS = "127.0.0.1"
 """Only this machine can open the page: the explorer is a local app."""

@@ -29,9 +29,9 @@ from typing import Any
 
 import pandas as pd
 
-from regionsoft_sd.catalogue import Catalogue, Entry, catalogue
-from regionsoft_sd.errors import InputError
-from regionsoft_sd.scenario import SPLIT_GROUPS, Scenario
+from regionsoft_sd.model.catalogue import Catalogue, Entry, catalogue
+from regionsoft_sd.common.errors import InputError
+from regionsoft_sd.scenarios.scenario import SPLIT_GROUPS, Scenario
 
 DEFAULT_REGION = "default"
 """Name of the region whose parameters are the model's own (the `.mdl`'s values)."""
@@ -172,7 +172,7 @@ def move_share(shares: Mapping[str, float], lever: str, value: float) -> dict[st
 
 def regions_dir() -> Path:
     """Folder of the shipped region scenario files (may not exist)."""
-    from regionsoft_sd.resources import scenarios_dir
+    from regionsoft_sd.common.resources import scenarios_dir
 
     return scenarios_dir() / REGIONS_FOLDER
 
@@ -440,7 +440,7 @@ class StrategyFile:
 
 def shipped_strategies() -> dict[str, StrategyFile]:
     """The shipped scenarios (`scenarios/*.toml`), by name."""
-    from regionsoft_sd.resources import shipped_scenarios
+    from regionsoft_sd.common.resources import shipped_scenarios
 
     return {
         name: StrategyFile(name, Scenario.from_file(path), "shipped")

@@ -14,7 +14,7 @@ Exports load lazily (PEP 562), so `regionsoft_sd.optimise.cli` stays cheap to im
 
 from __future__ import annotations
 
-from regionsoft_sd.lazy import lazy_exports
+from regionsoft_sd.common.lazy_exports import lazy_exports
 
 _EXPORTS = {
     "OptimiseSpec": "regionsoft_sd.optimise.spec",

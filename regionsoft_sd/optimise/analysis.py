@@ -62,7 +62,7 @@ def reevaluate(
     regret of each strategy in each future (futures x strategies), measured
     against the best of these strategies in that future.
     """
-    from regionsoft_sd.sweep.analysis import win_share
+    from regionsoft_sd.futures.analysis import win_share
 
     table = score_table(names, cube, metrics, objectives, constraints)
     regrets: dict[str, pd.DataFrame] = {}

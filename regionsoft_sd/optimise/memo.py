@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from regionsoft_sd.io import write_bytes
+from regionsoft_sd.common.io import write_bytes
 
 FOLDER = "evaluations"
 _DIGEST = 64

@@ -17,7 +17,7 @@ Output folder layout::
     summary.md                 what was found, what it costs, how robust, when it fails
 
 Outputs are staged in the folder and moved into place together once all are
-written (`regionsoft_sd.outdir.OutputFolder`, kind "optimise"): a failed run
+written (`regionsoft_sd.common.outdir.OutputFolder`, kind "optimise"): a failed run
 leaves an earlier run's files as they were, and a rerun into the same folder
 removes only files an earlier optimisation wrote there and nobody changed.
 """
@@ -29,13 +29,13 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from regionsoft_sd.discover.outputs import discovery_tables
-from regionsoft_sd.io import save_figure, write_csv, write_text
+from regionsoft_sd.futures.discovery_report import discovery_tables
+from regionsoft_sd.common.io import save_figure, write_csv, write_text
 from regionsoft_sd.optimise.scenarios import scenario_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from regionsoft_sd.optimise.pipeline import OptimiseResult
-    from regionsoft_sd.outdir import OutputFolder
+    from regionsoft_sd.common.outdir import OutputFolder
 
 
 def tables(result: OptimiseResult) -> dict[str, pd.DataFrame]:

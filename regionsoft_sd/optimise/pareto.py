@@ -72,7 +72,7 @@ def front(
     NSGA-III for three or more). `seeds` are starting members (e.g. the shipped
     strategies), repaired like every other.
     """
-    from regionsoft_sd.discover.extras import require
+    from regionsoft_sd.common.extras import require
 
     require("pymoo", "a search with several objectives")
     from pymoo.algorithms.moo.nsga2 import NSGA2

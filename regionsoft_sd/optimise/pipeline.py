@@ -18,11 +18,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from regionsoft_sd.catalogue import catalogue
-from regionsoft_sd.discover.analysis import Discovery, analyse, difference_sobol
-from regionsoft_sd.discover.futures import Evaluator, saltelli_design, sample, to_values
+from regionsoft_sd.model.catalogue import catalogue
+from regionsoft_sd.futures.discovery import Discovery, analyse, difference_sobol
+from regionsoft_sd.futures.designs import saltelli_design, sample, to_values
+from regionsoft_sd.futures.evaluate import Evaluator
 from regionsoft_sd.discover.spec import RUNNER_UP
-from regionsoft_sd.metrics import METRIC_NAMES, metric_units
+from regionsoft_sd.model.metrics import METRIC_NAMES, metric_units
 from regionsoft_sd.optimise.analysis import reevaluate, score_table, weight_path
 from regionsoft_sd.optimise.decisions import Space
 from regionsoft_sd.optimise.memo import FOLDER, EvaluationMemo
@@ -132,7 +133,7 @@ def run_optimise(
     evaluated from `out_dir/evaluations/` (see `memo`); the result is the same.
     """
     from regionsoft_sd.optimise.outputs import write_outputs
-    from regionsoft_sd.outdir import OutputFolder, check_out
+    from regionsoft_sd.common.outdir import OutputFolder, check_out
     from regionsoft_sd.runs import check_options
 
     spec = load_spec(spec_path)

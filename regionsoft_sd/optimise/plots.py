@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from regionsoft_sd.catalogue import catalogue
-from regionsoft_sd.metrics import label as metric_label
+from regionsoft_sd.model.catalogue import catalogue
+from regionsoft_sd.model.metrics import label as metric_label
 from regionsoft_sd.optimise.spec import Objective
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -235,7 +235,7 @@ def regret_boxes(result: OptimiseResult) -> Figure:
 
 def figures(result: OptimiseResult) -> dict[str, Figure]:
     """Every figure of the result, by file name (relative to the output folder)."""
-    from regionsoft_sd.discover.outputs import discovery_figures
+    from regionsoft_sd.futures.discovery_report import discovery_figures
 
     out: dict[str, Figure] = {}
     if len(result.spec.objectives) == 1:

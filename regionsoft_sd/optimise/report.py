@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from regionsoft_sd.discover.outputs import discovery_markdown, markdown_table
-from regionsoft_sd.metrics import METRIC_NAMES
+from regionsoft_sd.futures.discovery_report import discovery_markdown, markdown_table
+from regionsoft_sd.model.metrics import METRIC_NAMES
 
 if TYPE_CHECKING:  # pragma: no cover
     from regionsoft_sd.optimise.pipeline import OptimiseResult

@@ -15,12 +15,10 @@ import tomllib
 
 import pandas as pd
 
-from regionsoft_sd.catalogue import catalogue
+from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.optimise.decisions import Space
-from regionsoft_sd.scenario import Scenario
-
-DECIMALS = 6
-
+from regionsoft_sd.scenarios.scenario import Scenario
+from regionsoft_sd.scenarios.shares import DECIMALS, rounded_shares
 
 def _num(v: float) -> str:
     """A TOML float with at most DECIMALS places (no exponent, no trailing zeros)."""
@@ -30,14 +28,6 @@ def _num(v: float) -> str:
 
 def _quote(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def rounded_shares(values: list[float]) -> list[float]:
-    """Shares rounded to DECIMALS places that still sum to 1 (remainder on the largest)."""
-    scale = 10**DECIMALS
-    units = [round(v * scale) for v in values]
-    units[max(range(len(units)), key=lambda i: units[i])] += scale - sum(units)
-    return [u / scale for u in units]
 
 
 def scenario_text(

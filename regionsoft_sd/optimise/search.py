@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from regionsoft_sd.errors import InputError
+from regionsoft_sd.common.errors import InputError
 from regionsoft_sd.optimise import pareto, single
 from regionsoft_sd.optimise.problem import Problem, constraint_columns
 from regionsoft_sd.optimise.spec import OptimiseSpec

@@ -41,17 +41,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from regionsoft_sd.catalogue import catalogue
+from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.discover.spec import Failure, parse_failure
-from regionsoft_sd.errors import InputError, load_toml, unknown_name
-from regionsoft_sd.fields import boolean, choice, integer, known_keys, listing, number, text
-from regionsoft_sd.metrics import METRIC_NAMES, METRICS
+from regionsoft_sd.common.errors import InputError, load_toml, unknown_name
+from regionsoft_sd.common.fields import boolean, choice, integer, known_keys, listing, number, text
+from regionsoft_sd.model.metrics import METRIC_NAMES, METRICS
 from regionsoft_sd.optimise.decisions import Space
 from regionsoft_sd.optimise.levers import parse_decisions
 from regionsoft_sd.optimise.robust import DEFAULT_PERCENTILE, SCORERS, score_direction
 from regionsoft_sd.runs.types import Strategy
-from regionsoft_sd.scenario import Scenario
-from regionsoft_sd.sweep.params import Parameter, parse_parameters
+from regionsoft_sd.scenarios.scenario import Scenario
+from regionsoft_sd.futures.params import Parameter, parse_parameters
 
 ALGORITHMS = ("auto", "de", "nsga2", "nsga3")
 SAMPLING = ("lhs", "montecarlo")
@@ -411,7 +411,7 @@ def _check_size(spec: OptimiseSpec, file: Any) -> None:
 
 def _with_digest(spec: OptimiseSpec, data: dict[str, Any]) -> OptimiseSpec:
     """Fingerprint the spec, its scenario files and the model (resume checks it)."""
-    from regionsoft_sd.model import MODEL_PATH
+    from regionsoft_sd.model.translate import MODEL_PATH
 
     h = hashlib.sha256(repr(sorted(data.items(), key=lambda kv: kv[0])).encode())
     for s in (spec.base, *spec.compare):

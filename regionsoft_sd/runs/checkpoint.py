@@ -41,7 +41,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from regionsoft_sd.io import write_bytes, write_text
+from regionsoft_sd.common.io import write_bytes, write_text
 from regionsoft_sd.runs.chunks import plan
 from regionsoft_sd.runs.types import ChunkResult
 

@@ -53,7 +53,7 @@ def strategy_overrides(
 def _checked_stocks(mdl_path: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(every stock, the stocks that must not go negative) of a model."""
     from regionsoft_sd.batch import compile_model
-    from regionsoft_sd.catalogue import catalogue
+    from regionsoft_sd.model.catalogue import catalogue
 
     stocks = tuple(compile_model(mdl_path).stocks)
     cat = catalogue(mdl_path)
@@ -98,7 +98,7 @@ def run_chunk(task: Task, chunk: int, start: int, values: pd.DataFrame) -> Chunk
     Pure: the output depends only on the arguments.
     """
     from regionsoft_sd.batch import simulate
-    from regionsoft_sd.metrics import compute_metrics, required_variables
+    from regionsoft_sd.model.metrics import compute_metrics, required_variables
 
     stop = start + len(values)
     # only what the task's metrics read: a small model need not define the others

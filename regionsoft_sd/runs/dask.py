@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import pandas as pd
 
-from regionsoft_sd.errors import InputError
+from regionsoft_sd.common.errors import InputError
 from regionsoft_sd.runs.chunks import run_chunk
 from regionsoft_sd.runs.types import ChunkResult, Task
 

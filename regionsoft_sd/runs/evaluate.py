@@ -20,8 +20,8 @@ from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
-from regionsoft_sd.errors import InputError
-from regionsoft_sd.model import MODEL_PATH
+from regionsoft_sd.common.errors import InputError
+from regionsoft_sd.model.translate import MODEL_PATH
 from regionsoft_sd.runs.checkpoint import CHUNK_DIR, Checkpoints, frame_hash
 from regionsoft_sd.runs.chunks import plan, run_chunk
 from regionsoft_sd.runs.types import ChunkResult, CustomMetric, Strategy, Task
@@ -181,7 +181,7 @@ def evaluate(
     values: DataFrame, index = run id, one column per model constant (or a
         `RowSource`). Each row is one parameter set.
     strategies: scenarios to run every row under (default: the model as it is).
-    metrics: names from `regionsoft_sd.metrics.METRICS`; `custom` adds your own
+    metrics: names from `regionsoft_sd.model.metrics.METRICS`; `custom` adds your own
         (name -> fn(times, data), `data` holding the `record` variables).
     out_dir: None (default) keeps everything in memory. A folder keeps verified
         checkpoints in `out_dir/chunks/<fingerprint>/`, so that `resume=True`
@@ -219,7 +219,7 @@ def evaluate(
         }
         frames = [parts[i] for i in sorted(parts)]
         return _concat(frames, task)
-    from regionsoft_sd.outdir import OutputFolder
+    from regionsoft_sd.common.outdir import OutputFolder
 
     with OutputFolder(out_dir, kind="runs") as folder:
         digest = task.digest()

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from regionsoft_sd.model import MODEL_PATH
+from regionsoft_sd.model.translate import MODEL_PATH
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from regionsoft_sd.scenario import Scenario
+    from regionsoft_sd.scenarios.scenario import Scenario
 
 CustomMetric = Callable[[np.ndarray, Mapping[str, np.ndarray]], np.ndarray]
 """fn(times (T,), data name -> (T, N) array) -> (N,) array: a per-run outcome of your own."""
@@ -43,7 +43,7 @@ class Strategy:
 class Task:
     """What every chunk computes: pure data, so any worker can run any chunk.
 
-    - `metrics`: names from `regionsoft_sd.metrics.METRICS`, one column each.
+    - `metrics`: names from `regionsoft_sd.model.metrics.METRICS`, one column each.
     - `custom`: your own per-run outcomes, name -> fn(times, data); `data` holds
       the `record` variables (and the metrics' variables). The function must be
       importable by name on Dask workers (a module-level function).

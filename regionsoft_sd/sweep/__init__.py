@@ -9,10 +9,10 @@ Exports load lazily (PEP 562), so `regionsoft_sd.sweep.cli` stays cheap to impor
 
 from __future__ import annotations
 
-from regionsoft_sd.lazy import lazy_exports
+from regionsoft_sd.common.lazy_exports import lazy_exports
 
 _EXPORTS = {
-    "Parameter": "regionsoft_sd.sweep.params",
+    "Parameter": "regionsoft_sd.futures.params",
     "Strategy": "regionsoft_sd.sweep.spec",
     "SweepSpec": "regionsoft_sd.sweep.spec",
     "load_spec": "regionsoft_sd.sweep.spec",

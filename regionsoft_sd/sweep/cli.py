@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from regionsoft_sd.cli_options import add_cluster_options
-from regionsoft_sd.errors import InputError
+from regionsoft_sd.common.errors import InputError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 

@@ -2,7 +2,7 @@
 
 Built on `matplotlib.figure.Figure`, never pyplot, and never changing the global
 backend: importing this module (as `run_sweep` does) leaves a notebook's inline
-figures alone. Figures follow `regionsoft_sd.style`: readable units, wrapped
+figures alone. Figures follow `regionsoft_sd.model.style`: readable units, wrapped
 parameter names, a fixed colour per strategy, the baseline highlighted.
 
 Sensitivity figures (Sobol, Morris, tornado) show the first strategy (the
@@ -26,8 +26,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from regionsoft_sd.io import save_figure
-from regionsoft_sd.style import (
+from regionsoft_sd.common.io import save_figure
+from regionsoft_sd.model.style import (
     BASELINE,
     BASELINE_COLOUR,
     metric_readable_units,
@@ -311,7 +311,7 @@ def win_share_table(win: pd.DataFrame) -> Figure:
 
 def save_figures(result: SweepResult) -> list[Path]:
     """Draw every figure the result supports and save it under out_dir/figures."""
-    from regionsoft_sd.catalogue import catalogue
+    from regionsoft_sd.model.catalogue import catalogue
 
     d = Path(result.out_dir) / "figures"
     strategies = [s.name for s in result.spec.strategies]

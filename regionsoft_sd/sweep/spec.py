@@ -31,14 +31,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from regionsoft_sd.catalogue import Catalogue, catalogue
-from regionsoft_sd.errors import InputError, load_toml, unknown_name
-from regionsoft_sd.fields import boolean, choice, integer, known_keys, listing, number, text
-from regionsoft_sd.metrics import METRIC_NAMES, METRICS
-from regionsoft_sd.model import MODEL_PATH
+from regionsoft_sd.model.catalogue import Catalogue, catalogue
+from regionsoft_sd.common.errors import InputError, load_toml, unknown_name
+from regionsoft_sd.common.fields import boolean, choice, integer, known_keys, listing, number, text
+from regionsoft_sd.model.metrics import METRIC_NAMES, METRICS
+from regionsoft_sd.model.translate import MODEL_PATH
 from regionsoft_sd.runs.types import Strategy
-from regionsoft_sd.scenario import Scenario
-from regionsoft_sd.sweep.params import Parameter, parse_parameters
+from regionsoft_sd.scenarios.scenario import Scenario
+from regionsoft_sd.futures.designs import main_rows, oat_rows
+from regionsoft_sd.futures.params import Parameter, parse_parameters
 
 METHODS = ("sobol", "morris", "lhs", "montecarlo", "oat")
 DEFAULT_FAN_VARIABLES = (
@@ -117,21 +118,12 @@ class SweepSpec:
     @property
     def n_main(self) -> int:
         """Parameter sets the method draws (each is run once per strategy)."""
-        k = len(self.parameters)
-        if self.method == "sobol":
-            return self.n * (2 * k + 2 if self.second_order else k + 2)
-        if self.method == "morris":
-            return self.n * (k + 1)
-        if self.method == "oat":
-            return 1 + 2 * k
-        return self.n
+        return main_rows(self.method, len(self.parameters), self.n, self.second_order)
 
     @property
     def n_oat(self) -> int:
         """Extra one-at-a-time runs appended for the tornado (0 if the method is OAT)."""
-        if self.method == "oat" or not self.tornado:
-            return 0
-        return 1 + 2 * len(self.parameters)
+        return oat_rows(self.method, len(self.parameters), self.tornado)
 
     @property
     def n_runs(self) -> int:
@@ -257,7 +249,7 @@ def _check_metric_variables(
 ) -> None:
     """The model must define the variables the spec's metrics are computed from (and only
     those: a small model may be swept on the metrics it supports)."""
-    from regionsoft_sd.metrics import required_variables
+    from regionsoft_sd.model.metrics import required_variables
 
     if Path(model_path).resolve() != Path(MODEL_PATH).resolve():
         from regionsoft_sd.batch import UnsupportedConstructError, compile_model

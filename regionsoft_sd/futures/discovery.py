@@ -15,11 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from regionsoft_sd.discover.futures import problem
-from regionsoft_sd.discover.prim import PrimResult, prim
+from regionsoft_sd.futures.designs import unit_problem
+from regionsoft_sd.futures.prim import PrimResult, prim
 from regionsoft_sd.discover.spec import Failure
-from regionsoft_sd.discover.trees import CartResult, cart, feature_scores
-from regionsoft_sd.sweep.params import Parameter
+from regionsoft_sd.futures.trees import CartResult, cart, feature_scores
+from regionsoft_sd.futures.params import Parameter
 
 
 @dataclass
@@ -104,12 +104,12 @@ def difference_sobol(
     parameters: Sequence[Parameter], y: np.ndarray, y_against: np.ndarray | None, *, seed: int
 ) -> pd.DataFrame:
     """S1 and ST of y - y_against (or of y alone) over a Saltelli design (first order only)."""
-    from regionsoft_sd.sweep.analysis import sobol_indices
+    from regionsoft_sd.futures.analysis import sobol_indices
 
     d = np.asarray(y, dtype=float)
     if y_against is not None:
         d = d - np.asarray(y_against, dtype=float)
     if np.isnan(d).any():
         raise ValueError("NaN outcomes: the Sobol indices of the difference are undefined")
-    first, _ = sobol_indices(problem(parameters), d, second_order=False, seed=seed)
+    first, _ = sobol_indices(unit_problem([p.name for p in parameters]), d, second_order=False, seed=seed)
     return first.sort_values("ST", ascending=False, kind="stable")

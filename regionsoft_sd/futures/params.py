@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from regionsoft_sd.catalogue import Catalogue, Entry
-from regionsoft_sd.errors import InputError
-from regionsoft_sd.fields import choice, known_keys, number
+from regionsoft_sd.model.catalogue import Catalogue, Entry
+from regionsoft_sd.common.errors import InputError
+from regionsoft_sd.common.fields import choice, known_keys, number
 from regionsoft_sd.runs.types import Strategy
-from regionsoft_sd.scenario import SPLIT_GROUPS
+from regionsoft_sd.scenarios.scenario import SPLIT_GROUPS
 
 DISTRIBUTIONS = ("uniform", "triangular", "normal", "loguniform")
 MAX_SD_RATIO = 1e3
@@ -220,7 +220,7 @@ def _check_sampling(p: Parameter, key: str, file: Any) -> None:
     and strictly increasing (no collapse onto one value, as a truncated normal
     with an extreme sd or mean would do in floating point).
     """
-    from regionsoft_sd.sweep.sampling import ppf
+    from regionsoft_sd.futures.designs import ppf
 
     with np.errstate(all="ignore"):
         v = ppf(p, _PROBES)

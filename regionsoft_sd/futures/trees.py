@@ -24,7 +24,7 @@ DEFAULT_DEPTH = 3
 
 def feature_scores(x: pd.DataFrame, y: np.ndarray, *, seed: int = 0, trees: int = DEFAULT_TREES):
     """Importance of each input for telling failures from successes (sums to 1, descending)."""
-    from regionsoft_sd.discover.extras import require
+    from regionsoft_sd.common.extras import require
 
     require("sklearn", "feature scoring")
     from sklearn.ensemble import ExtraTreesClassifier
@@ -59,7 +59,7 @@ def cart(
     seed: int = 0,
 ) -> CartResult:
     """A CART tree of at most `depth` levels, each leaf holding >= `min_leaf` of the cases."""
-    from regionsoft_sd.discover.extras import require
+    from regionsoft_sd.common.extras import require
 
     require("sklearn", "a CART tree")
     from sklearn.tree import DecisionTreeClassifier, export_text

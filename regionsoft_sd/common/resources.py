@@ -21,7 +21,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from regionsoft_sd.errors import InputError, unknown_name
+from regionsoft_sd.common.errors import InputError, unknown_name
 
 PACKAGE = "regionsoft_sd"
 SHIPPED = "shipped"
@@ -29,7 +29,7 @@ SHIPPED = "shipped"
 FOLDERS = ("models", "scenarios", "data")
 """Top-level folders of the repository that are shipped as package data."""
 MODEL_FILE = "regional_soft_power.mdl"
-SOURCE_ROOT = Path(__file__).resolve().parent.parent
+SOURCE_ROOT = Path(__file__).resolve().parents[2]  # regionsoft_sd/common/resources.py
 """The repository root when running from a source tree (unused when installed)."""
 
 _files = contextlib.ExitStack()
@@ -140,13 +140,6 @@ def spec_file(name_or_path: str | Path) -> Path:
     return named_file(name_or_path, shipped_specs(), "sweep spec")
 
 
-def load_scenario(name_or_path: str | Path):
-    """Read and validate a scenario: a shipped one by name (`"balanced"`) or your own file."""
-    from regionsoft_sd.scenario import Scenario
-
-    return Scenario.from_file(scenario_file(name_or_path))
-
-
 def cache_dir() -> Path:
     """Folder of cached PySD translations: `$REGIONSOFT_CACHE`, else the user cache folder.
 
@@ -169,7 +162,7 @@ def copy_shipped(dest: str | Path) -> list[Path]:
     The relative layout is kept (`sweeps/` beside the scenarios), so the specs'
     strategy paths still resolve. Each file is written atomically.
     """
-    from regionsoft_sd.io import write_text
+    from regionsoft_sd.common.io import write_text
 
     src = scenarios_dir()
     out = Path(dest)

@@ -33,12 +33,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from regionsoft_sd.errors import InputError, normalise
-from regionsoft_sd.model import MODEL_PATH
-from regionsoft_sd.style import wrap
+from regionsoft_sd.common.errors import InputError, normalise
+from regionsoft_sd.model.translate import MODEL_PATH
+from regionsoft_sd.model.style import wrap
 
 if TYPE_CHECKING:  # pragma: no cover
-    from regionsoft_sd.scenario import Scenario
+    from regionsoft_sd.scenarios.scenario import Scenario
 
 POLARITY = {"reinforcing": "R", "balancing": "B"}
 COLOURS = {"reinforcing": "#C0392B", "balancing": "#1F618D"}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
-from regionsoft_sd.discover.analysis import Discovery
+from regionsoft_sd.futures.discovery import Discovery
 
 
 def discovery_tables(d: Discovery, prefix: str = "") -> dict[str, pd.DataFrame]:
@@ -31,8 +31,8 @@ def discovery_tables(d: Discovery, prefix: str = "") -> dict[str, pd.DataFrame]:
 
 def discovery_figures(d: Discovery) -> dict[str, Figure]:
     """The figures of a discovery, by file name under figures/."""
-    from regionsoft_sd.catalogue import catalogue
-    from regionsoft_sd.discover import plots
+    from regionsoft_sd.model.catalogue import catalogue
+    from regionsoft_sd.futures import discovery_plots as plots
 
     out = {
         "figures/prim_tradeoff.png": plots.prim_tradeoff(d),

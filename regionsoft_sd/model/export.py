@@ -29,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from regionsoft_sd.catalogue import catalogue
-from regionsoft_sd.errors import normalise
-from regionsoft_sd.model import MODEL_PATH
+from regionsoft_sd.model.catalogue import catalogue
+from regionsoft_sd.common.errors import normalise
+from regionsoft_sd.model.translate import MODEL_PATH
 
 TOLERANCE = 1e-9
 """Largest relative difference allowed between the XMILE run (Simlin) and PySD's run."""
@@ -261,7 +261,7 @@ def same_units(a: str, b: str) -> bool:
 
 
 def _pysd_run(mdl_path: Path):
-    from regionsoft_sd.model import load_model
+    from regionsoft_sd.model.translate import load_model
 
     return load_model(mdl_path).run()
 
@@ -315,7 +315,7 @@ def check_xmile(xml_path: str | Path, mdl_path: str | Path = MODEL_PATH) -> Expo
 
 def export_xmile(path: str | Path, mdl_path: str | Path = MODEL_PATH) -> ExportCheck:
     """Write the model as XMILE to `path` (atomically) and check the round trip."""
-    from regionsoft_sd.io import write_text
+    from regionsoft_sd.common.io import write_text
 
     xml, rewritten = to_xmile(mdl_path)
     write_text(path, xml)

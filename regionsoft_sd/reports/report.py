@@ -2,7 +2,7 @@
 
 The library returns data; this module turns it into the tables a person reads
 (terminal text, Markdown) and writes the files of `regionsoft compare` and
-`regionsoft run`, each atomically (see `regionsoft_sd.io`).
+`regionsoft run`, each atomically (see `regionsoft_sd.common.io`).
 """
 
 from __future__ import annotations
@@ -14,26 +14,16 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from regionsoft_sd.catalogue import Entry, catalogue
-from regionsoft_sd.io import save_figure, write_csv, write_table, write_text
-from regionsoft_sd.metrics import DISCOUNT_RATE, METRICS, THRESHOLD, describe, label
+from regionsoft_sd.model.catalogue import Entry, catalogue
+from regionsoft_sd.common.io import save_figure, write_csv, write_table, write_text
+from regionsoft_sd.model.metrics import DISCOUNT_RATE, METRICS, THRESHOLD, describe, label
+from regionsoft_sd.model.style import format_value  # noqa: F401 - re-exported: report's number format
 from regionsoft_sd.simulate import Comparison
 
 if TYPE_CHECKING:  # pragma: no cover
-    from regionsoft_sd.scenario import Scenario
+    from regionsoft_sd.scenarios.scenario import Scenario
 
 _METRIC = {m.name: m for m in METRICS}
-
-
-def format_value(metric: str, value: float) -> str:
-    """A metric value as a person reads it (years to 0.1, money to units, else 3 decimals)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "never" if metric == "threshold_year" else "n/a"
-    if metric == "threshold_year":
-        return f"{value:.1f}"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.3f}"
 
 
 def _grid(
@@ -166,8 +156,8 @@ def write_comparison(
     an `OutputFolder`, which also removes what an earlier comparison wrote there
     and this one did not (only files provably its own).
     """
-    from regionsoft_sd.plots import plot_outcomes, plot_stocks
-    from regionsoft_sd.style import scenario_colours
+    from regionsoft_sd.reports.plots import plot_outcomes, plot_stocks
+    from regionsoft_sd.model.style import scenario_colours
 
     metrics = comparison.metrics.loc[comparison.ranking.index]
     runs = {s: comparison.trajectories[s] for s in comparison.ranking.index}
@@ -184,7 +174,7 @@ def write_comparison(
     }
     paths += [save_figure(fig, out / name) for name, fig in figures.items()]
     if html:
-        from regionsoft_sd.html_report import html_report
+        from regionsoft_sd.reports.html_report import html_report
 
         page = html_report(
             comparison, descriptions, scenarios=scenarios, figures=figures, colours=colours

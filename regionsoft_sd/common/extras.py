@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from regionsoft_sd.errors import InputError
+from regionsoft_sd.common.errors import InputError
 
 EXTRA = "optimise"
 

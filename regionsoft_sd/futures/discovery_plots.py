@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from regionsoft_sd.discover.analysis import Discovery
+from regionsoft_sd.futures.discovery import Discovery
 
 
 def _short(name: str, width: int = 34) -> str:

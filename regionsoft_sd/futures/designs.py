@@ -7,9 +7,12 @@ truncated to [low, high], log-uniform. Working in the unit cube keeps the
 analysis independent of the distributions (Morris effects are per unit of
 probability).
 
-`Design(spec).unit(start, stop)` makes rows start .. stop - 1 of the design
-without making the others, so a sweep of any size holds one chunk of samples at
-a time. Every method can do that:
+`Design(k, method, n, seed, ...).unit(start, stop)` makes rows start .. stop - 1
+of the design without making the others, so a sweep of any size holds one chunk
+of samples at a time. The samplers take plain arguments (the number of
+parameters, the method, n, the seed), not an experiment's spec: the sweep,
+discovery, optimisation and the explorer all draw their futures here. Every
+method can do that:
 
 - **Sobol**: Saltelli's scheme on a scrambled Sobol' sequence, row for row the
   design of `SALib.sample.sobol.sample` (same seed, same numbers; the sequence
@@ -39,17 +42,39 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from regionsoft_sd.sweep.params import Parameter
-from regionsoft_sd.sweep.spec import SweepSpec
+from collections.abc import Sequence
+
+from regionsoft_sd.futures.params import Parameter
 
 _LHS_STREAM = 0x4C4853  # "LHS": keeps this stream apart from the seed's own
 _FEISTEL_ROUNDS = 6
 
 
-def unit_problem(spec: SweepSpec) -> dict[str, Any]:
-    """SALib's `problem` dict over the unit hypercube, one dimension per parameter."""
-    k = len(spec.parameters)
-    return {"num_vars": k, "names": spec.names, "bounds": [[0.0, 1.0]] * k}
+METHODS = ("sobol", "montecarlo", "lhs", "morris", "oat")
+
+
+def unit_problem(names: Sequence[str]) -> dict[str, Any]:
+    """SALib's `problem` dict over the unit hypercube, one dimension per parameter name."""
+    k = len(names)
+    return {"num_vars": k, "names": list(names), "bounds": [[0.0, 1.0]] * k}
+
+
+def main_rows(method: str, k: int, n: int, second_order: bool = False) -> int:
+    """Rows of the method's design for k parameters and n (base) samples."""
+    if method == "sobol":
+        return n * (2 * k + 2 if second_order else k + 2)
+    if method == "morris":
+        return n * (k + 1)
+    if method == "oat":
+        return 1 + 2 * k
+    return n
+
+
+def oat_rows(method: str, k: int, tornado: bool) -> int:
+    """Extra one-at-a-time rows appended for the tornado (0 if the method is OAT)."""
+    if method == "oat" or not tornado:
+        return 0
+    return 1 + 2 * k
 
 
 def morris_delta(levels: int) -> float:
@@ -58,21 +83,32 @@ def morris_delta(levels: int) -> float:
 
 
 class Design:
-    """The sweep's unit design, any block of rows on demand (NaN = base value).
+    """A unit design, any block of rows on demand (NaN = base value).
 
-    Rows 0 .. spec.n_main - 1 are the method's design, the tornado's
-    one-at-a-time block (spec.n_oat rows) follows.
+    Rows 0 .. n_main - 1 are the method's design (`main_rows`); with `tornado`,
+    the one-at-a-time block (`oat_rows`, at `oat_quantiles`) follows.
     """
 
-    def __init__(self, spec: SweepSpec) -> None:
-        self.spec = spec
-        self.k = len(spec.parameters)
-        self.n_main = spec.n_main
-        self.n_runs = spec.n_runs
-        self._oat = oat_design(self.k, spec.oat_quantiles)
-        self._morris = (
-            MorrisCursor(self.k, spec.levels, spec.seed) if spec.method == "morris" else None
-        )
+    def __init__(
+        self,
+        k: int,
+        method: str,
+        n: int,
+        seed: int,
+        *,
+        second_order: bool = False,
+        levels: int = 4,
+        oat_quantiles: tuple[float, float] = (0.05, 0.95),
+        tornado: bool = False,
+    ) -> None:
+        if method not in METHODS:
+            raise ValueError(f"unknown sampling method {method!r}")
+        self.k, self.method, self.n, self.seed = k, method, n, seed
+        self.second_order = second_order
+        self.n_main = main_rows(method, k, n, second_order)
+        self.n_runs = self.n_main + oat_rows(method, k, tornado)
+        self._oat = oat_design(self.k, oat_quantiles)
+        self._morris = MorrisCursor(self.k, levels, seed) if method == "morris" else None
 
     def unit(self, start: int, stop: int) -> np.ndarray:
         """Rows start .. stop - 1 of the unit design, shape (stop - start, k)."""
@@ -90,21 +126,18 @@ class Design:
         return np.vstack(parts) if len(parts) > 1 else parts[0]
 
     def _method_rows(self, a: int, b: int) -> np.ndarray:
-        spec = self.spec
-        if spec.method == "sobol":
-            return sobol_rows(self.k, spec.n, spec.second_order, spec.seed, a, b)
-        if spec.method == "montecarlo":
-            gen = np.random.Generator(np.random.PCG64(spec.seed))
+        if self.method == "sobol":
+            return sobol_rows(self.k, self.n, self.second_order, self.seed, a, b)
+        if self.method == "montecarlo":
+            gen = np.random.Generator(np.random.PCG64(self.seed))
             gen.bit_generator.advance(a * self.k)
             return gen.random((b - a, self.k))
-        if spec.method == "lhs":
-            return lhs_rows(self.k, spec.n, spec.seed, a, b)
-        if spec.method == "morris":
+        if self.method == "lhs":
+            return lhs_rows(self.k, self.n, self.seed, a, b)
+        if self.method == "morris":
             assert self._morris is not None
             return self._morris.rows(a, b)
-        if spec.method == "oat":
-            return self._oat[a:b]
-        raise ValueError(spec.method)  # pragma: no cover - the spec validated the method
+        return self._oat[a:b]  # "oat"
 
 
 def sobol_rows(k: int, n: int, second_order: bool, seed: int, a: int, b: int) -> np.ndarray:
@@ -246,9 +279,20 @@ def oat_design(k: int, quantiles: tuple[float, float]) -> np.ndarray:
     return x
 
 
-def unit_design(spec: SweepSpec) -> np.ndarray:
-    """All runs in [0, 1]^k, shape (spec.n_runs, k); NaN = base value (small sweeps, tests)."""
-    return Design(spec).unit(0, spec.n_runs)
+def unit_design(k: int, method: str, n: int, seed: int, **options: Any) -> np.ndarray:
+    """All rows of a design in [0, 1]^k (NaN = base value); `options` as for `Design`.
+
+    "lhs" and "montecarlo" give n rows; "sobol" Saltelli's n (k + 2) (or
+    n (2k + 2) with second_order), "morris" n (k + 1), "oat" 1 + 2k.
+    """
+    d = Design(k, method, n, seed, **options)
+    return d.unit(0, d.n_runs)
+
+
+def saltelli_design(parameters: Sequence[Parameter], n: int, seed: int) -> np.ndarray:
+    """Saltelli's design for first-order and total Sobol indices: n * (k + 2) points
+    (row for row SALib's)."""
+    return unit_design(len(parameters), "sobol", n, seed)
 
 
 def ppf(p: Parameter, u: np.ndarray) -> np.ndarray:
@@ -275,27 +319,17 @@ def ppf(p: Parameter, u: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(u), p.default, v)
 
 
-def to_values(spec: SweepSpec, unit: np.ndarray, start: int = 0) -> pd.DataFrame:
+def to_values(parameters: Sequence[Parameter], unit: np.ndarray, start: int = 0) -> pd.DataFrame:
     """Map unit-design rows to parameter values: one column per parameter, index `run`."""
-    cols = {p.name: ppf(p, unit[:, i]) for i, p in enumerate(spec.parameters)}
+    cols = {p.name: ppf(p, unit[:, i]) for i, p in enumerate(parameters)}
     return pd.DataFrame(cols, index=pd.RangeIndex(start, start + len(unit), name="run"))
 
 
-class SampleRows:
-    """The sweep's parameter sets as a `runs.RowSource`: rows made per chunk, never all at once."""
+def sample(
+    parameters: Sequence[Parameter], n: int, method: str, seed: int, **options: Any
+) -> pd.DataFrame:
+    """A design's parameter sets as values (deterministic for a given seed).
 
-    def __init__(self, spec: SweepSpec) -> None:
-        self.spec = spec
-        self.design = Design(spec)
-        self.columns = spec.names
-
-    def __len__(self) -> int:
-        return self.spec.n_runs
-
-    def rows(self, start: int, stop: int) -> pd.DataFrame:
-        return to_values(self.spec, self.design.unit(start, stop), start)
-
-
-def sample(spec: SweepSpec) -> pd.DataFrame:
-    """All of the sweep's parameter sets (small sweeps and tests; a sweep streams them)."""
-    return SampleRows(spec).rows(0, spec.n_runs)
+    `n` futures for "lhs" and "montecarlo"; the other methods as in `unit_design`.
+    """
+    return to_values(parameters, unit_design(len(parameters), method, n, seed, **options))

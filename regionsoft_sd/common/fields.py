@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from regionsoft_sd.errors import InputError, unknown_name
+from regionsoft_sd.common.errors import InputError, unknown_name
 
 
 def known_keys(

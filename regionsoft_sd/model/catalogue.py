@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from regionsoft_sd.errors import InputError, normalise, unknown_name
-from regionsoft_sd.model import MODEL_PATH, abstract_model
+from regionsoft_sd.common.errors import InputError, normalise, unknown_name
+from regionsoft_sd.model.translate import MODEL_PATH, abstract_model
 
 CONTROL_NAMES = ("INITIAL TIME", "FINAL TIME", "TIME STEP", "SAVEPER")  # Vensim's own
 PROJECTION_START = "Projection start year"

@@ -1,12 +1,11 @@
-"""Futures: samples of the uncertain parameters, and runs of strategies under them.
+"""Runs of strategies and candidates under a fixed set of futures.
 
-A future is one set of values of the uncertain parameters. The designs live in
-the unit cube and come from the sweep's samplers (`sweep.sampling`): a Latin
-hypercube or plain Monte Carlo for robustness scores and discovery, and
-Saltelli's design for the Sobol indices of a difference between strategies.
-Each column then goes through its parameter's inverse CDF
-(`sweep.sampling.ppf`), so a parameter written as in a sweep spec means the
-same distribution here.
+A future is one set of values of the uncertain parameters, drawn by
+`futures.designs` (`sample`: a Latin hypercube or plain Monte Carlo for
+robustness scores and discovery; `saltelli_design` for the Sobol indices of a
+difference between strategies), each column through its parameter's inverse
+CDF (`designs.ppf`), so a parameter written as in a sweep spec means the same
+distribution everywhere.
 
 `Evaluator` runs under a fixed set of futures, always through the shared
 chunked runner (`regionsoft_sd.runs.evaluate`, as the sweeps do: in-process,
@@ -34,46 +33,7 @@ import numpy as np
 import pandas as pd
 
 from regionsoft_sd.runs.types import Strategy
-from regionsoft_sd.sweep.params import Parameter
-from regionsoft_sd.sweep.sampling import ppf
-
-
-def problem(parameters: Sequence[Parameter]) -> dict[str, Any]:
-    """SALib's problem over the unit cube, one dimension per parameter."""
-    k = len(parameters)
-    return {"num_vars": k, "names": [p.name for p in parameters], "bounds": [[0.0, 1.0]] * k}
-
-
-def unit_design(parameters: Sequence[Parameter], n: int, method: str, seed: int) -> np.ndarray:
-    """`n` points in [0, 1]^k with the sweep's samplers: "lhs" or "montecarlo"."""
-    from regionsoft_sd.sweep.sampling import lhs_rows
-
-    k = len(parameters)
-    if method == "lhs":
-        return lhs_rows(k, n, seed, 0, n)
-    if method == "montecarlo":
-        return np.random.default_rng(seed).random((n, k))
-    raise ValueError(f"unknown sampling method {method!r}")
-
-
-def saltelli_design(parameters: Sequence[Parameter], n: int, seed: int) -> np.ndarray:
-    """Saltelli's design for first-order and total Sobol indices: n * (k + 2) points
-    (the sweep's, row for row SALib's)."""
-    from regionsoft_sd.sweep.sampling import sobol_rows
-
-    k = len(parameters)
-    return sobol_rows(k, n, False, seed, 0, n * (k + 2))
-
-
-def to_values(parameters: Sequence[Parameter], unit: np.ndarray) -> pd.DataFrame:
-    """Parameter values of unit-cube points: one column per parameter, index `run`."""
-    cols = {p.name: ppf(p, unit[:, i]) for i, p in enumerate(parameters)}
-    return pd.DataFrame(cols, index=pd.RangeIndex(len(unit), name="run"))
-
-
-def sample(parameters: Sequence[Parameter], n: int, method: str, seed: int) -> pd.DataFrame:
-    """`n` futures as parameter values (deterministic for a given seed)."""
-    return to_values(parameters, unit_design(parameters, n, method, seed))
+from regionsoft_sd.futures.params import Parameter
 
 
 def follow(parameters: Sequence[Parameter], decided: Sequence[str] = ()) -> dict[str, str]:

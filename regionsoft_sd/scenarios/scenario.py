@@ -47,9 +47,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from regionsoft_sd.catalogue import Catalogue, Entry, catalogue
-from regionsoft_sd.errors import InputError, load_toml, unknown_name
-from regionsoft_sd.fields import known_keys, number, text
+from regionsoft_sd.model.catalogue import Catalogue, Entry, catalogue
+from regionsoft_sd.common.errors import InputError, load_toml, unknown_name
+from regionsoft_sd.common.fields import known_keys, number, text
 
 SPLIT_GROUP = "Budget split"
 SPLIT_GROUPS = (SPLIT_GROUP, "Programme split")
@@ -296,7 +296,7 @@ def _parent_path(based_on: str, src: Path | None, file: Any) -> Path:
         found = False
     if not found:
         # a bare name with no file beside: the shipped scenario of that name
-        from regionsoft_sd.resources import shipped_regions, shipped_scenarios
+        from regionsoft_sd.common.resources import shipped_regions, shipped_scenarios
 
         path = {**shipped_regions(), **shipped_scenarios()}.get(path.stem, path)
         try:

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from regionsoft_sd.errors import InputError, unknown_name
-from regionsoft_sd.resources import data_dir
+from regionsoft_sd.common.errors import InputError, unknown_name
+from regionsoft_sd.common.resources import data_dir
 
 DATA_FILE = "china_provinces.csv"
 REQUIRED_COLUMNS = ("region", "year", "series", "value")

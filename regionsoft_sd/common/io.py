@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from regionsoft_sd.errors import OutputError
+from regionsoft_sd.common.errors import OutputError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd

@@ -22,8 +22,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from regionsoft_sd.metrics import METRICS, THRESHOLD_VARIABLE, describe
-from regionsoft_sd.style import (
+from regionsoft_sd.model.metrics import METRICS, THRESHOLD_VARIABLE, describe
+from regionsoft_sd.model.style import (
     BASELINE,
     metric_readable_units,
     metric_title,
@@ -34,7 +34,7 @@ from regionsoft_sd.style import (
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-    from regionsoft_sd.scenario import Scenario
+    from regionsoft_sd.scenarios.scenario import Scenario
     from regionsoft_sd.simulate import Comparison
 
 ARTICLE = (
@@ -53,7 +53,7 @@ CAPTIONS = {
 
 def _caption(name: str) -> str:
     if name == "stocks.png":
-        from regionsoft_sd.catalogue import catalogue
+        from regionsoft_sd.model.catalogue import catalogue
 
         stocks = ", ".join(e.name for e in catalogue().stocks())
         return f"The model's stocks ({stocks}), one colour per scenario as above."
@@ -92,7 +92,7 @@ def _esc(text: object) -> str:
 
 
 def _fmt(metric: str, value: float) -> str:
-    from regionsoft_sd.report import format_value
+    from regionsoft_sd.model.style import format_value
 
     return format_value(metric, value)
 
@@ -215,7 +215,7 @@ def _definitions(comparison: Comparison) -> str:
 
 def _settings(scenario: Scenario) -> str:
     """What a scenario changes: each model constant it sets, against the model's value."""
-    from regionsoft_sd.catalogue import catalogue
+    from regionsoft_sd.model.catalogue import catalogue
 
     cat = catalogue()
     rows = []
@@ -258,8 +258,8 @@ def _scenarios_section(
 
 def _model_facts() -> str:
     from regionsoft_sd import __version__
-    from regionsoft_sd.catalogue import catalogue
-    from regionsoft_sd.model import MODEL_PATH
+    from regionsoft_sd.model.catalogue import catalogue
+    from regionsoft_sd.model.translate import MODEL_PATH
 
     start, end = catalogue().horizon
     digest = hashlib.sha256(Path(MODEL_PATH).read_bytes()).hexdigest()[:12]
@@ -284,7 +284,7 @@ def html_report(
     (optional) adds what each one changes. `figures` maps a file-like name to a
     Figure; by default the outcomes and stocks figures are drawn here.
     """
-    from regionsoft_sd.plots import plot_outcomes, plot_stocks
+    from regionsoft_sd.reports.plots import plot_outcomes, plot_stocks
 
     colours = dict(colours or scenario_colours(comparison.metrics.index))
     if figures is None:
@@ -343,6 +343,6 @@ def write_html_report(
     path: str | Path, comparison: Comparison, descriptions: Mapping[str, str], **kwargs
 ) -> Path:
     """Write `html_report(...)` to `path` atomically; return the path."""
-    from regionsoft_sd.io import write_text
+    from regionsoft_sd.common.io import write_text
 
     return write_text(path, html_report(comparison, descriptions, **kwargs))

@@ -38,8 +38,8 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from regionsoft_sd.errors import InputError, OutputError, shorten_path
-from regionsoft_sd.io import write_text
+from regionsoft_sd.common.errors import InputError, OutputError, shorten_path
+from regionsoft_sd.common.io import write_text
 
 MANIFEST = "regionsoft-manifest.json"
 LOCK = ".regionsoft.lock"

@@ -1,6 +1,6 @@
 """Access to the shipped Vensim model: path, PySD translation (cached) and abstract model.
 
-The `.mdl` file is the single source of truth; `regionsoft_sd.resources` finds it
+The `.mdl` file is the single source of truth; `regionsoft_sd.common.resources` finds it
 in the installed package or in a source tree. PySD translates it to Python; the
 translation is cached under a folder keyed by the file's content hash and the PySD
 version, so an edited model (or a new PySD) is re-translated automatically. The
@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from regionsoft_sd.resources import SOURCE_ROOT, cache_dir, model_path
+from regionsoft_sd.common.resources import SOURCE_ROOT, cache_dir, model_path
 
 if TYPE_CHECKING:  # pragma: no cover - imported for annotations only
     import pysd.py_backend.model

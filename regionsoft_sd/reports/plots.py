@@ -5,7 +5,7 @@ global state or GUI backend is involved: they work in scripts, tests, the CLI
 and notebooks alike (a notebook shows a Figure a cell returns, once
 `%matplotlib inline` has run).
 
-What every figure here does (see `regionsoft_sd.style`): a scenario keeps its
+What every figure here does (see `regionsoft_sd.model.style`): a scenario keeps its
 colour in every figure; the baseline is black, thicker and drawn on top; axes
 carry readable units ("billion yuan at 2005 prices per year", "index, rest of China =
 1"), never the model's `Dmnl` or `Byuan`; long names are wrapped, not cut. Variable names may be
@@ -22,8 +22,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from regionsoft_sd.catalogue import catalogue
-from regionsoft_sd.style import (
+from regionsoft_sd.model.catalogue import catalogue
+from regionsoft_sd.model.style import (
     BASELINE,
     line_style,
     scenario_colours,
@@ -42,7 +42,7 @@ def key_variables() -> list[str]:
     Derived from `metrics.METRICS`, so a new headline metric brings its variable
     into the default figures without editing this module.
     """
-    from regionsoft_sd.metrics import METRICS
+    from regionsoft_sd.model.metrics import METRICS
 
     cat = catalogue()
     names = [

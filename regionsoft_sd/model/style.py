@@ -11,6 +11,7 @@ To change a word, edit UNIT_WORDS; to name the currency, CURRENCY.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import textwrap
 from collections.abc import Iterable, Mapping
@@ -99,7 +100,7 @@ def readable_units(units: str, name: str = "", documentation: str = "") -> str:
 
 def variable_units(name: str, units: str | None = None) -> str:
     """Readable units of a model variable, looked up in the catalogue (any spelling)."""
-    from regionsoft_sd.catalogue import catalogue
+    from regionsoft_sd.model.catalogue import catalogue
 
     cat = catalogue()
     if name in cat:
@@ -110,7 +111,7 @@ def variable_units(name: str, units: str | None = None) -> str:
 
 def metric_readable_units(metric: str, units: Mapping[str, str]) -> str:
     """Readable units of an outcome metric (`units` as from `metrics.metric_units`)."""
-    from regionsoft_sd.metrics import METRICS
+    from regionsoft_sd.model.metrics import METRICS
 
     m = next((m for m in METRICS if m.name == metric), None)
     if m is None:
@@ -130,8 +131,8 @@ def metric_title(metric: str) -> str:
     `GDP in 2075`, `npv_consumption` -> `Present value of consumption per person
     2024-2075`. Unknown names are returned unchanged.
     """
-    from regionsoft_sd.catalogue import catalogue
-    from regionsoft_sd.metrics import METRICS, describe
+    from regionsoft_sd.model.catalogue import catalogue
+    from regionsoft_sd.model.metrics import METRICS, describe
 
     if metric not in {m.name for m in METRICS}:
         return metric
@@ -167,7 +168,7 @@ def _slot(name: str) -> int:
 def _reserved() -> list[str]:
     """Shipped scenario names other than the baseline, in file order: they own slots 0.."""
     try:
-        from regionsoft_sd.resources import shipped_scenarios
+        from regionsoft_sd.common.resources import shipped_scenarios
 
         return [n for n in shipped_scenarios() if n != BASELINE]
     except FileNotFoundError:  # pragma: no cover - a broken install still draws
@@ -229,3 +230,14 @@ def thousands(value: float, _pos: object = None) -> str:
     if abs(value) >= 1000:
         return f"{value:,.0f}"
     return f"{value:g}"
+
+
+def format_value(metric: str, value: float) -> str:
+    """A metric value as a person reads it (years to 0.1, money to units, else 3 decimals)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "never" if metric == "threshold_year" else "n/a"
+    if metric == "threshold_year":
+        return f"{value:.1f}"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.3f}"

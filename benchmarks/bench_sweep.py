@@ -32,13 +32,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from regionsoft_sd.common.io import write_between  # noqa: E402
+from regionsoft_sd.futures import analysis  # noqa: E402
+from regionsoft_sd.futures.designs import unit_problem  # noqa: E402
 from regionsoft_sd.model.metrics import REQUIRED_VARIABLES, compute_metrics  # noqa: E402
 from regionsoft_sd.model.translate import MODEL_PATH, load_model  # noqa: E402
 from regionsoft_sd.runs import CHUNK_DIR, Checkpoints, plan, run_chunk, stream  # noqa: E402
-from regionsoft_sd.futures import analysis  # noqa: E402
 from regionsoft_sd.sweep import load_spec, run_sweep  # noqa: E402
 from regionsoft_sd.sweep.pipeline import task_for  # noqa: E402
-from regionsoft_sd.futures.designs import unit_problem  # noqa: E402
 from regionsoft_sd.sweep.samples import spec_sample  # noqa: E402
 
 DOC = ROOT / "docs" / "performance.md"

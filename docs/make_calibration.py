@@ -34,9 +34,9 @@ from regionsoft_sd.calibrate.pipeline import calibrate, prepare, run_calibrate  
 from regionsoft_sd.calibrate.region import mapping  # noqa: E402
 from regionsoft_sd.calibrate.spec import load_spec  # noqa: E402
 from regionsoft_sd.calibrate.synthetic import recovery, synthetic_setting  # noqa: E402
-from regionsoft_sd.futures.discovery_report import markdown_table  # noqa: E402
 from regionsoft_sd.common.io import write_between  # noqa: E402
 from regionsoft_sd.common.observed_data import regions  # noqa: E402
+from regionsoft_sd.futures.discovery_report import markdown_table  # noqa: E402
 
 OUT = ROOT / "out" / "calibration"
 FIGS = DOCS / "figures" / "calibration"

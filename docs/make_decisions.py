@@ -21,9 +21,9 @@ DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 sys.path.insert(0, str(ROOT))
 
-from regionsoft_sd.futures.discovery_report import markdown_table  # noqa: E402
-from regionsoft_sd.discover.pipeline import run_discover  # noqa: E402
 from regionsoft_sd.common.io import replace_between, write_text  # noqa: E402
+from regionsoft_sd.discover.pipeline import run_discover  # noqa: E402
+from regionsoft_sd.futures.discovery_report import markdown_table  # noqa: E402
 from regionsoft_sd.optimise.pipeline import OptimiseResult, run_optimise  # noqa: E402
 
 SPECS = ROOT / "scenarios" / "optimise"

@@ -19,13 +19,13 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.common.io import save_figure, write_between
+from regionsoft_sd.common.resources import shipped_scenarios, shipped_specs
+from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.model.translate import MODEL_PATH
 from regionsoft_sd.reports.plots import plot_outcomes, plot_trajectories
-from regionsoft_sd.common.resources import shipped_scenarios, shipped_specs
-from regionsoft_sd.scenarios.shipped import load_scenario
 from regionsoft_sd.scenarios.scenario import Scenario
+from regionsoft_sd.scenarios.shipped import load_scenario
 from regionsoft_sd.simulate import run
 
 DOCS = Path(__file__).resolve().parent
@@ -241,8 +241,8 @@ def sweep_figures(dest: Path = OUT / "sensitivity") -> list[Path]:
 def decision_table(spec_path: Path, out: Path, top: int = 3) -> str:
     """Markdown: for each choice in DECISIONS, the mean difference, how often the first
     strategy wins, and the parameters with the largest total Sobol index of the difference."""
-    from regionsoft_sd.futures.discovery import problem
     from regionsoft_sd.futures.analysis import sobol_indices
+    from regionsoft_sd.futures.discovery import problem
     from regionsoft_sd.sweep.spec import load_spec
 
     spec = load_spec(spec_path)

@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from regionsoft_sd.calibrate.cli import add_calibrate_parser, cmd_calibrate
-from regionsoft_sd.discover.cli import add_discover_parser, cmd_discover
+from regionsoft_sd.cli_options import require_extra as _require_extra
 from regionsoft_sd.common.errors import InputError
+from regionsoft_sd.common.outdir import OutputFolder
+from regionsoft_sd.discover.cli import add_discover_parser, cmd_discover
 from regionsoft_sd.explore.cli import add_explore_parser, cmd_explore
 from regionsoft_sd.optimise.cli import add_optimise_parser, cmd_optimise
-from regionsoft_sd.cli_options import require_extra as _require_extra
-from regionsoft_sd.common.outdir import OutputFolder
 from regionsoft_sd.sweep.cli import add_sweep_parser, cmd_sweep
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
@@ -170,10 +170,10 @@ def _load_all(paths: Sequence[Path]) -> list:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from regionsoft_sd.reports import report
-    from regionsoft_sd.model.catalogue import catalogue
     from regionsoft_sd.common.io import save_figure, write_csv, write_table
+    from regionsoft_sd.model.catalogue import catalogue
     from regionsoft_sd.model.metrics import metric_units
+    from regionsoft_sd.reports import report
     from regionsoft_sd.reports.plots import plot_stocks
     from regionsoft_sd.simulate import run, run_metrics
 
@@ -230,8 +230,8 @@ def _compare_files(fmt: str, html: bool = False) -> list[str]:
 
 
 def _cmd_params(args: argparse.Namespace) -> int:
-    from regionsoft_sd.reports import report
     from regionsoft_sd.model.catalogue import catalogue
+    from regionsoft_sd.reports import report
 
     cat = catalogue()
     entries = cat.search(args.search) if args.search else list(cat)

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.common.errors import InputError
+from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.model.metrics import (
     DISCOUNT_RATE,
     METRIC_NAMES,

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from regionsoft_sd import MODEL_PATH
-from regionsoft_sd.model.catalogue import catalogue, normalise
 from regionsoft_sd.common.errors import InputError
+from regionsoft_sd.model.catalogue import catalogue, normalise
 
 MDL = MODEL_PATH.read_text(encoding="utf-8")
 

@@ -8,9 +8,9 @@ import pytest
 
 from regionsoft_sd.futures.discovery import analyse, difference_sobol, failures
 from regionsoft_sd.futures.evaluate import saltelli_design, to_values
-from regionsoft_sd.discover.spec import Failure
-from regionsoft_sd.futures.trees import cart, feature_scores
+from regionsoft_sd.futures.failure import Failure
 from regionsoft_sd.futures.params import Parameter
+from regionsoft_sd.futures.trees import cart, feature_scores
 
 
 def planted(n=2000, seed=0):
@@ -86,8 +86,8 @@ def test_sobol_of_a_linear_difference():
 
 
 def test_missing_extra_is_one_line_with_the_fix():
-    from regionsoft_sd.common.extras import require
     from regionsoft_sd.common.errors import InputError
+    from regionsoft_sd.common.extras import require
 
     with pytest.raises(InputError, match=r'pip install "regionsoft-sd\[optimise\]"') as err:
         require("no_such_package_for_regionsoft.sub", "a thing")

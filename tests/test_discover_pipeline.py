@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from regionsoft_sd.cli import main
-from regionsoft_sd.discover.spec import parse_spec
 from regionsoft_sd.common.errors import InputError
+from regionsoft_sd.discover.spec import parse_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 SC = ROOT / "scenarios"

@@ -13,9 +13,9 @@ import tomllib
 import numpy as np
 import pytest
 
-from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.common.errors import InputError
 from regionsoft_sd.explore import state
+from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.scenarios.scenario import SPLIT_GROUPS, SPLIT_TOLERANCE, Scenario
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.common.errors import InputError
+from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.optimise.levers import share_groups
 from regionsoft_sd.optimise.spec import parse_spec
 from regionsoft_sd.scenarios.scenario import SPLIT_GROUPS

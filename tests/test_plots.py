@@ -10,9 +10,14 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from regionsoft_sd.model.catalogue import catalogue
+from regionsoft_sd.model.style import (
+    BASELINE_COLOUR,
+    readable_units,
+    scenario_colours,
+    variable_units,
+)
 from regionsoft_sd.reports.plots import key_variables, plot_outcomes, plot_stocks, plot_trajectories
 from regionsoft_sd.scenarios.shipped import load_scenario
-from regionsoft_sd.model.style import BASELINE_COLOUR, readable_units, scenario_colours, variable_units
 from tests.model_helpers import batch_run
 
 MODELLER_UNITS = re.compile(r"\b(Dmnl|Money|Index)\b")

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.common.errors import InputError
+from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.scenarios.scenario import SPLIT_TOLERANCE, Scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.common.errors import InputError
+from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.model.metrics import METRIC_NAMES, npv
 from regionsoft_sd.scenarios.scenario import Scenario
 from regionsoft_sd.simulate import compare, rank, run

@@ -16,7 +16,8 @@ from regionsoft_sd.futures.analysis import (
     tornado,
     win_share,
 )
-from regionsoft_sd.futures.designs import ppf, unit_problem
+from regionsoft_sd.futures.designs import unit_problem
+from regionsoft_sd.futures.params import ppf
 from regionsoft_sd.sweep.samples import spec_sample, spec_unit_design
 from regionsoft_sd.sweep.spec import Parameter, SweepSpec
 

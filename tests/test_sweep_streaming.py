@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regionsoft_sd.futures.params import Parameter
 from regionsoft_sd.futures.designs import morris_delta, permute, unit_problem
+from regionsoft_sd.futures.params import Parameter
 from regionsoft_sd.sweep.samples import SampleRows, spec_design, spec_sample, spec_unit_design
 from regionsoft_sd.sweep.spec import SweepSpec
 from regionsoft_sd.sweep.streaming import MorrisStream, SobolStream, exact_quantiles

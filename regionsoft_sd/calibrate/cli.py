@@ -11,33 +11,16 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
+from regionsoft_sd.calibrate.shipped import (  # noqa: F401 - DEFAULT_SPEC, shipped_specs: re-exported
+    DEFAULT_SPEC,
+    SPEC_FOLDER,
+    default_spec,
+    shipped_specs,
+    spec_file,
+)
 from regionsoft_sd.cli_options import add_cluster_options
 
 EXIT_OK = 0
-DEFAULT_SPEC = "default"
-SPEC_FOLDER = "calibrate"
-"""Folder of the shipped calibration specs inside the shipped scenarios."""
-
-
-def shipped_specs() -> dict[str, Path]:
-    """Shipped calibration specs by name (`scenarios/calibrate/*.toml`)."""
-    from regionsoft_sd.common.resources import scenarios_dir
-
-    return {p.stem: p for p in sorted((scenarios_dir() / SPEC_FOLDER).glob("*.toml"))}
-
-
-def default_spec() -> Path:
-    """The shipped default spec (what `regionsoft calibrate --region NAME` fits)."""
-    return shipped_specs()[DEFAULT_SPEC]
-
-
-def spec_file(name_or_path: str | Path | None) -> Path:
-    """A spec path as given, else the shipped spec of that bare name (default: `default`)."""
-    from regionsoft_sd.common.resources import named_file
-
-    if name_or_path is None:
-        return default_spec()
-    return named_file(name_or_path, shipped_specs(), "calibration spec")
 
 
 def add_calibrate_parser(subparsers, parents: Sequence[argparse.ArgumentParser] = ()):

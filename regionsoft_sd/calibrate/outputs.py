@@ -31,13 +31,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.common.io import save_figure, write_csv, write_text
+from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.scenarios.scenario import SPLIT_GROUP, Scenario
 from regionsoft_sd.scenarios.shares import rounded_shares
 
 if TYPE_CHECKING:  # pragma: no cover
-    from regionsoft_sd.calibrate.pipeline import CalibrationResult
+    from regionsoft_sd.calibrate.result import CalibrationResult
     from regionsoft_sd.common.outdir import OutputFolder
 
 SIGNIFICANT = 6

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -32,69 +31,19 @@ from regionsoft_sd.calibrate.identify import identifiability
 from regionsoft_sd.calibrate.mcmc import Posterior, sample_posterior
 from regionsoft_sd.calibrate.problem import Problem, blocks_for
 from regionsoft_sd.calibrate.profile import Profile, profiles
-from regionsoft_sd.calibrate.region import RegionConstants, region_constants
+from regionsoft_sd.calibrate.region import region_constants
+from regionsoft_sd.calibrate.result import CalibrationResult, Setting
 from regionsoft_sd.calibrate.spec import CalibrationSpec, load_spec
 from regionsoft_sd.calibrate.uncertainty import Uncertainty, covariance
-from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.common.errors import InputError, unknown_name
 from regionsoft_sd.common.observed_data import DATA_FILE, observations, observed
+from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.scenarios.scenario import Scenario
 
 MIN_POINTS = 3
 """A fitted series needs at least this many observations in the window."""
 BAND_SEED_OFFSET = 7919
 """Added to the search seed for the band's draws (a stream of its own)."""
-
-
-@dataclass
-class Setting:
-    """A region ready to fit: its observations (year x series), constants and scenario."""
-
-    region: str
-    wide: pd.DataFrame
-    constants: RegionConstants
-    base: Scenario
-    data_label: str
-
-
-@dataclass
-class CalibrationResult:
-    """Everything a calibration produced, as data (the files hold the same)."""
-
-    spec: CalibrationSpec
-    setting: Setting
-    fit: Fit
-    uncertainty: Uncertainty
-    fit_stats: pd.DataFrame
-    parameters: pd.DataFrame
-    identifiability: pd.DataFrame
-    history: pd.DataFrame
-    profiles: dict[str, Profile] = field(default_factory=dict)
-    holdout: pd.DataFrame | None = None
-    holdout_fit: Fit | None = None
-    posterior: Posterior | None = None
-    notes: list[str] = field(default_factory=list)
-    runs: int = 0
-    batches: int = 0
-    seconds: float = 0.0
-    out_dir: Path | None = None
-    files: list[Path] = field(default_factory=list)
-
-    @property
-    def region(self) -> str:
-        return self.setting.region
-
-    @property
-    def correlation(self) -> pd.DataFrame:
-        return self.uncertainty.correlation
-
-    @property
-    def estimates(self) -> dict[str, float]:
-        return self.fit.values
-
-    def scenario_constants(self) -> dict[str, float]:
-        """Data constants, the spec's fixed constants and the estimates: the region file."""
-        return {**self.setting.constants.values, **self.spec.constants, **self.estimates}
 
 
 def scenario_name(region: str) -> str:

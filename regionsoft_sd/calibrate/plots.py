@@ -25,7 +25,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from regionsoft_sd.model.style import BASELINE_COLOUR, PALETTE, thousands, variable_units, wrap
 
 if TYPE_CHECKING:  # pragma: no cover
-    from regionsoft_sd.calibrate.pipeline import CalibrationResult
+    from regionsoft_sd.calibrate.result import CalibrationResult
 
 DATA = PALETTE[1]  # vermillion dots
 HELD = PALETTE[0]  # blue dashes

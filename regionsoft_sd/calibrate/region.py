@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.common.errors import InputError
+from regionsoft_sd.model.catalogue import catalogue
 
 BUDGET_YEAR = 2019
 """Year of the budget shares: the first year of the budget-by-function table, before 2020."""

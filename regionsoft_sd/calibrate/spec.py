@@ -57,10 +57,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.common.errors import InputError, load_toml, unknown_name
 from regionsoft_sd.common.fields import boolean, integer, known_keys, listing, number, text
 from regionsoft_sd.futures.params import Parameter, parse_parameters
+from regionsoft_sd.model.catalogue import catalogue
 
 TRANSFORMS = ("log", "none")
 _TOP = (

@@ -23,8 +23,8 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from regionsoft_sd.calibrate.pipeline import CalibrationResult, Setting
 from regionsoft_sd.calibrate.problem import Problem
+from regionsoft_sd.calibrate.result import CalibrationResult, Setting
 from regionsoft_sd.calibrate.spec import CalibrationSpec
 
 

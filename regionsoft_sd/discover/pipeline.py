@@ -16,10 +16,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from regionsoft_sd.futures.discovery import Discovery, analyse, difference_sobol
-from regionsoft_sd.futures.designs import saltelli_design, sample, to_values
-from regionsoft_sd.futures.evaluate import Evaluator
 from regionsoft_sd.discover.spec import DiscoverSpec, load_spec
+from regionsoft_sd.futures.designs import saltelli_design, sample, to_values
+from regionsoft_sd.futures.discovery import Discovery, analyse, difference_sobol
+from regionsoft_sd.futures.evaluate import Evaluator
 from regionsoft_sd.runs.types import Strategy
 
 SOBOL_SEED_OFFSET = 2_000_003
@@ -87,13 +87,13 @@ def run_discover(
     figures: bool = True,
 ) -> DiscoverResult:
     """Run the discovery `spec_path` describes and write its outputs into `out_dir`."""
+    from regionsoft_sd.common.io import save_figure, write_csv, write_text
+    from regionsoft_sd.common.outdir import OutputFolder, check_out
     from regionsoft_sd.futures.discovery_report import (
         discovery_figures,
         discovery_markdown,
         discovery_tables,
     )
-    from regionsoft_sd.common.io import save_figure, write_csv, write_text
-    from regionsoft_sd.common.outdir import OutputFolder, check_out
     from regionsoft_sd.runs import check_options
 
     spec = load_spec(spec_path)

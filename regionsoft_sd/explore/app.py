@@ -28,13 +28,11 @@ import panel as pn
 from bokeh.models import BoxAnnotation, ColumnDataSource, Legend, LegendItem
 from bokeh.plotting import figure
 
-from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.common.errors import InputError
 from regionsoft_sd.explore import futures as fut
 from regionsoft_sd.explore import state
+from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.model.metrics import METRICS
-from regionsoft_sd.reports.report import format_value
-from regionsoft_sd.simulate import RANK_BY, rank, rankable
 from regionsoft_sd.model.style import (
     BASELINE,
     BASELINE_COLOUR,
@@ -44,6 +42,8 @@ from regionsoft_sd.model.style import (
     scenario_colours,
     variable_units,
 )
+from regionsoft_sd.reports.report import format_value
+from regionsoft_sd.simulate import RANK_BY, rank, rankable
 
 TITLE = "regionsoft explore"
 SIDEBAR_WIDTH = 380

@@ -26,13 +26,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from regionsoft_sd.model.catalogue import catalogue
+from regionsoft_sd.explore import DEFAULT_FUTURES, DEFAULT_SPEC
 from regionsoft_sd.futures.designs import sample
 from regionsoft_sd.futures.evaluate import follow
-from regionsoft_sd.explore import DEFAULT_FUTURES, DEFAULT_SPEC
+from regionsoft_sd.futures.params import Parameter
+from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.model.metrics import REQUIRED_VARIABLES, compute_metrics
 from regionsoft_sd.scenarios.scenario import Scenario
-from regionsoft_sd.futures.params import Parameter
 
 MAX_FUTURES = 20_000
 """Larger samples would no longer redraw in well under a second."""

@@ -29,8 +29,8 @@ from typing import Any
 
 import pandas as pd
 
-from regionsoft_sd.model.catalogue import Catalogue, Entry, catalogue
 from regionsoft_sd.common.errors import InputError
+from regionsoft_sd.model.catalogue import Catalogue, Entry, catalogue
 from regionsoft_sd.scenarios.scenario import SPLIT_GROUPS, Scenario
 
 DEFAULT_REGION = "default"

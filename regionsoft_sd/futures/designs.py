@@ -37,14 +37,13 @@ method can do that:
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from collections.abc import Sequence
-
-from regionsoft_sd.futures.params import Parameter
+from regionsoft_sd.futures.params import Parameter, ppf
 
 _LHS_STREAM = 0x4C4853  # "LHS": keeps this stream apart from the seed's own
 _FEISTEL_ROUNDS = 6
@@ -293,30 +292,6 @@ def saltelli_design(parameters: Sequence[Parameter], n: int, seed: int) -> np.nd
     """Saltelli's design for first-order and total Sobol indices: n * (k + 2) points
     (row for row SALib's)."""
     return unit_design(len(parameters), "sobol", n, seed)
-
-
-def ppf(p: Parameter, u: np.ndarray) -> np.ndarray:
-    """Inverse CDF of the parameter's distribution at probabilities `u` (NaN -> default)."""
-    from scipy import stats  # imported here: keeps `import regionsoft_sd` light
-
-    u = np.asarray(u, dtype=float)
-    q = np.clip(np.nan_to_num(u, nan=0.5), 0.0, 1.0)
-    width = p.high - p.low
-    if p.distribution == "uniform":
-        v = p.low + q * width
-    elif p.distribution == "triangular":
-        assert p.mode is not None
-        v = stats.triang.ppf(q, (p.mode - p.low) / width, loc=p.low, scale=width)
-    elif p.distribution == "normal":
-        assert p.mean is not None and p.sd is not None
-        a, b = (p.low - p.mean) / p.sd, (p.high - p.mean) / p.sd
-        v = stats.truncnorm.ppf(q, a, b, loc=p.mean, scale=p.sd)
-    elif p.distribution == "loguniform":
-        v = np.exp(np.log(p.low) + q * (np.log(p.high) - np.log(p.low)))
-    else:  # pragma: no cover - the spec validated the distribution
-        raise ValueError(p.distribution)
-    v = np.clip(np.asarray(v, dtype=float), p.low, p.high)
-    return np.where(np.isnan(u), p.default, v)
 
 
 def to_values(parameters: Sequence[Parameter], unit: np.ndarray, start: int = 0) -> pd.DataFrame:

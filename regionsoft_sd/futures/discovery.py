@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 
 from regionsoft_sd.futures.designs import unit_problem
-from regionsoft_sd.futures.prim import PrimResult, prim
-from regionsoft_sd.discover.spec import Failure
-from regionsoft_sd.futures.trees import CartResult, cart, feature_scores
+from regionsoft_sd.futures.failure import Failure
 from regionsoft_sd.futures.params import Parameter
+from regionsoft_sd.futures.prim import PrimResult, prim
+from regionsoft_sd.futures.trees import CartResult, cart, feature_scores
 
 
 @dataclass
@@ -111,5 +111,7 @@ def difference_sobol(
         d = d - np.asarray(y_against, dtype=float)
     if np.isnan(d).any():
         raise ValueError("NaN outcomes: the Sobol indices of the difference are undefined")
-    first, _ = sobol_indices(unit_problem([p.name for p in parameters]), d, second_order=False, seed=seed)
+    first, _ = sobol_indices(
+        unit_problem([p.name for p in parameters]), d, second_order=False, seed=seed
+    )
     return first.sort_values("ST", ascending=False, kind="stable")

@@ -31,8 +31,8 @@ def discovery_tables(d: Discovery, prefix: str = "") -> dict[str, pd.DataFrame]:
 
 def discovery_figures(d: Discovery) -> dict[str, Figure]:
     """The figures of a discovery, by file name under figures/."""
-    from regionsoft_sd.model.catalogue import catalogue
     from regionsoft_sd.futures import discovery_plots as plots
+    from regionsoft_sd.model.catalogue import catalogue
 
     out = {
         "figures/prim_tradeoff.png": plots.prim_tradeoff(d),

@@ -27,13 +27,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from regionsoft_sd.runs.types import Strategy
 from regionsoft_sd.futures.params import Parameter
+from regionsoft_sd.runs.types import Strategy
 
 
 def follow(parameters: Sequence[Parameter], decided: Sequence[str] = ()) -> dict[str, str]:

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from regionsoft_sd.model.catalogue import Catalogue, Entry
 from regionsoft_sd.common.errors import InputError
 from regionsoft_sd.common.fields import choice, known_keys, number
+from regionsoft_sd.model.catalogue import Catalogue, Entry
 from regionsoft_sd.runs.types import Strategy
 from regionsoft_sd.scenarios.scenario import SPLIT_GROUPS
 
@@ -220,8 +220,6 @@ def _check_sampling(p: Parameter, key: str, file: Any) -> None:
     and strictly increasing (no collapse onto one value, as a truncated normal
     with an extreme sd or mean would do in floating point).
     """
-    from regionsoft_sd.futures.designs import ppf
-
     with np.errstate(all="ignore"):
         v = ppf(p, _PROBES)
     if not (np.isfinite(v).all() and (np.diff(v) > 0).all()):
@@ -252,3 +250,27 @@ def _linked_lever(
             "narrow the interval",
         )
     return lev.name
+
+
+def ppf(p: Parameter, u: np.ndarray) -> np.ndarray:
+    """Inverse CDF of the parameter's distribution at probabilities `u` (NaN -> default)."""
+    from scipy import stats  # imported here: keeps `import regionsoft_sd` light
+
+    u = np.asarray(u, dtype=float)
+    q = np.clip(np.nan_to_num(u, nan=0.5), 0.0, 1.0)
+    width = p.high - p.low
+    if p.distribution == "uniform":
+        v = p.low + q * width
+    elif p.distribution == "triangular":
+        assert p.mode is not None
+        v = stats.triang.ppf(q, (p.mode - p.low) / width, loc=p.low, scale=width)
+    elif p.distribution == "normal":
+        assert p.mean is not None and p.sd is not None
+        a, b = (p.low - p.mean) / p.sd, (p.high - p.mean) / p.sd
+        v = stats.truncnorm.ppf(q, a, b, loc=p.mean, scale=p.sd)
+    elif p.distribution == "loguniform":
+        v = np.exp(np.log(p.low) + q * (np.log(p.high) - np.log(p.low)))
+    else:  # pragma: no cover - the spec validated the distribution
+        raise ValueError(p.distribution)
+    v = np.clip(np.asarray(v, dtype=float), p.low, p.high)
+    return np.where(np.isnan(u), p.default, v)

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.common.errors import normalise
+from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.model.translate import MODEL_PATH
 
 TOLERANCE = 1e-9

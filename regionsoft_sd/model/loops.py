@@ -34,8 +34,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from regionsoft_sd.common.errors import InputError, normalise
-from regionsoft_sd.model.translate import MODEL_PATH
 from regionsoft_sd.model.style import wrap
+from regionsoft_sd.model.translate import MODEL_PATH
 
 if TYPE_CHECKING:  # pragma: no cover
     from regionsoft_sd.scenarios.scenario import Scenario

@@ -20,7 +20,7 @@ _EXPORTS = {
     "OptimiseSpec": "regionsoft_sd.optimise.spec",
     "load_spec": "regionsoft_sd.optimise.spec",
     "parse_spec": "regionsoft_sd.optimise.spec",
-    "OptimiseResult": "regionsoft_sd.optimise.pipeline",
+    "OptimiseResult": "regionsoft_sd.optimise.result",
     "optimise": "regionsoft_sd.optimise.pipeline",
     "run_optimise": "regionsoft_sd.optimise.pipeline",
 }

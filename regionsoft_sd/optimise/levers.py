@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from regionsoft_sd.model.catalogue import Catalogue, Entry
 from regionsoft_sd.common.errors import InputError, normalise, unknown_name
 from regionsoft_sd.common.fields import known_keys, number
+from regionsoft_sd.model.catalogue import Catalogue, Entry
 from regionsoft_sd.optimise.decisions import Scalar, Simplex, Space
 from regionsoft_sd.optimise.simplex import feasible
 from regionsoft_sd.scenarios.scenario import SPLIT_GROUPS

@@ -29,13 +29,13 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from regionsoft_sd.futures.discovery_report import discovery_tables
 from regionsoft_sd.common.io import save_figure, write_csv, write_text
+from regionsoft_sd.futures.discovery_report import discovery_tables
 from regionsoft_sd.optimise.scenarios import scenario_text
 
 if TYPE_CHECKING:  # pragma: no cover
-    from regionsoft_sd.optimise.pipeline import OptimiseResult
     from regionsoft_sd.common.outdir import OutputFolder
+    from regionsoft_sd.optimise.result import OptimiseResult
 
 
 def tables(result: OptimiseResult) -> dict[str, pd.DataFrame]:

@@ -12,70 +12,30 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from regionsoft_sd.model.catalogue import catalogue
-from regionsoft_sd.futures.discovery import Discovery, analyse, difference_sobol
 from regionsoft_sd.futures.designs import saltelli_design, sample, to_values
+from regionsoft_sd.futures.discovery import Discovery, analyse, difference_sobol
 from regionsoft_sd.futures.evaluate import Evaluator
-from regionsoft_sd.discover.spec import RUNNER_UP
+from regionsoft_sd.futures.failure import RUNNER_UP
+from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.model.metrics import METRIC_NAMES, metric_units
 from regionsoft_sd.optimise.analysis import reevaluate, score_table, weight_path
 from regionsoft_sd.optimise.decisions import Space
 from regionsoft_sd.optimise.memo import FOLDER, EvaluationMemo
 from regionsoft_sd.optimise.problem import Problem
+from regionsoft_sd.optimise.result import OptimiseResult
 from regionsoft_sd.optimise.robust import best_per_future
-from regionsoft_sd.optimise.search import Found, run_search, score_found
+from regionsoft_sd.optimise.search import run_search, score_found
 from regionsoft_sd.optimise.spec import OptimiseSpec, load_spec
 from regionsoft_sd.runs.types import Strategy
 
 FRESH_SEED_OFFSET = 1_000_003
 """Added to the spec's seed for the fresh sample, so that it shares no design with the search's."""
 SOBOL_SEED_OFFSET = 2_000_003
-
-
-@dataclass
-class OptimiseResult:
-    """Everything an optimisation produced, as data (the files hold the same).
-
-    `found`: the optimum (one row) or the Pareto set, named `names`.
-    `references`: the base and shipped strategies scored on the search's futures.
-    `reference_levers`: their values of the decided levers (figures mark them).
-    `candidates`: every candidate the search evaluated.
-    `reevaluation`/`regret`: found and shipped strategies on the fresh sample
-    (None/empty without uncertainty or `fresh`).
-    `weights`: the weight path (several objectives only).
-    `outcomes`: mean of every metric over the search's futures, found strategies
-    first, then the references (what the choice costs on the other metrics).
-    """
-
-    spec: OptimiseSpec
-    out_dir: Path
-    names: list[str]
-    found: Found
-    references: pd.DataFrame
-    reference_levers: pd.DataFrame
-    candidates: pd.DataFrame
-    units: dict[str, str]
-    outcomes: pd.DataFrame = field(default_factory=pd.DataFrame)
-    reevaluation: pd.DataFrame | None = None
-    regret: dict[str, pd.DataFrame] = field(default_factory=dict)
-    weights: pd.DataFrame | None = None
-    discovery: Discovery | None = None
-    runs: int = 0
-    seconds: float = 0.0
-    files: list[Path] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def best(self) -> str:
-        """Name of the first found strategy (the optimum, or the Pareto point best on
-        the first objective)."""
-        return self.names[0]
 
 
 def references(spec: OptimiseSpec) -> list[Strategy]:
@@ -132,8 +92,8 @@ def run_optimise(
     `resume`: take the batches an interrupted run of the same spec already
     evaluated from `out_dir/evaluations/` (see `memo`); the result is the same.
     """
-    from regionsoft_sd.optimise.outputs import write_outputs
     from regionsoft_sd.common.outdir import OutputFolder, check_out
+    from regionsoft_sd.optimise.outputs import write_outputs
     from regionsoft_sd.runs import check_options
 
     spec = load_spec(spec_path)

@@ -24,7 +24,7 @@ from regionsoft_sd.model.metrics import label as metric_label
 from regionsoft_sd.optimise.spec import Objective
 
 if TYPE_CHECKING:  # pragma: no cover
-    from regionsoft_sd.optimise.pipeline import OptimiseResult
+    from regionsoft_sd.optimise.result import OptimiseResult
 
 FOUND = "#c0392b"
 BASE = "black"

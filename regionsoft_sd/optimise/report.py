@@ -13,7 +13,7 @@ from regionsoft_sd.futures.discovery_report import discovery_markdown, markdown_
 from regionsoft_sd.model.metrics import METRIC_NAMES
 
 if TYPE_CHECKING:  # pragma: no cover
-    from regionsoft_sd.optimise.pipeline import OptimiseResult
+    from regionsoft_sd.optimise.result import OptimiseResult
 
 
 def _short_levers(df: pd.DataFrame) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from regionsoft_sd.optimise.decisions import Space
 from regionsoft_sd.scenarios.scenario import Scenario
 from regionsoft_sd.scenarios.shares import DECIMALS, rounded_shares
 
+
 def _num(v: float) -> str:
     """A TOML float with at most DECIMALS places (no exponent, no trailing zeros)."""
     text = f"{round(float(v), DECIMALS):.{DECIMALS}f}".rstrip("0")

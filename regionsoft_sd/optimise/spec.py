@@ -41,17 +41,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from regionsoft_sd.model.catalogue import catalogue
-from regionsoft_sd.discover.spec import Failure, parse_failure
 from regionsoft_sd.common.errors import InputError, load_toml, unknown_name
 from regionsoft_sd.common.fields import boolean, choice, integer, known_keys, listing, number, text
+from regionsoft_sd.futures.failure import Failure, parse_failure
+from regionsoft_sd.futures.params import Parameter, parse_parameters
+from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.model.metrics import METRIC_NAMES, METRICS
 from regionsoft_sd.optimise.decisions import Space
 from regionsoft_sd.optimise.levers import parse_decisions
 from regionsoft_sd.optimise.robust import DEFAULT_PERCENTILE, SCORERS, score_direction
 from regionsoft_sd.runs.types import Strategy
 from regionsoft_sd.scenarios.scenario import Scenario
-from regionsoft_sd.futures.params import Parameter, parse_parameters
 
 ALGORITHMS = ("auto", "de", "nsga2", "nsga3")
 SAMPLING = ("lhs", "montecarlo")

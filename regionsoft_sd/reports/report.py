@@ -7,15 +7,14 @@ The library returns data; this module turns it into the tables a person reads
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from regionsoft_sd.model.catalogue import Entry, catalogue
 from regionsoft_sd.common.io import save_figure, write_csv, write_table, write_text
+from regionsoft_sd.model.catalogue import Entry, catalogue
 from regionsoft_sd.model.metrics import DISCOUNT_RATE, METRICS, THRESHOLD, describe, label
 from regionsoft_sd.model.style import format_value  # noqa: F401 - re-exported: report's number format
 from regionsoft_sd.simulate import Comparison
@@ -156,8 +155,8 @@ def write_comparison(
     an `OutputFolder`, which also removes what an earlier comparison wrote there
     and this one did not (only files provably its own).
     """
-    from regionsoft_sd.reports.plots import plot_outcomes, plot_stocks
     from regionsoft_sd.model.style import scenario_colours
+    from regionsoft_sd.reports.plots import plot_outcomes, plot_stocks
 
     metrics = comparison.metrics.loc[comparison.ranking.index]
     runs = {s: comparison.trajectories[s] for s in comparison.ranking.index}

@@ -47,9 +47,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from regionsoft_sd.model.catalogue import Catalogue, Entry, catalogue
 from regionsoft_sd.common.errors import InputError, load_toml, unknown_name
 from regionsoft_sd.common.fields import known_keys, number, text
+from regionsoft_sd.model.catalogue import Catalogue, Entry, catalogue
 
 SPLIT_GROUP = "Budget split"
 SPLIT_GROUPS = (SPLIT_GROUP, "Programme split")

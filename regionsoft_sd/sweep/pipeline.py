@@ -38,13 +38,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.common.errors import InputError, OutputError
-from regionsoft_sd.model.metrics import METRICS, metric_units
 from regionsoft_sd.common.outdir import OutputFolder, check_out
+from regionsoft_sd.futures import analysis
+from regionsoft_sd.model.catalogue import catalogue
+from regionsoft_sd.model.metrics import METRICS, metric_units
 from regionsoft_sd.runs import CHUNK_DIR, Checkpoints, Task, check_options, stream
 from regionsoft_sd.runs.checkpoint import remove_checkpoints
-from regionsoft_sd.futures import analysis
 from regionsoft_sd.sweep.result import SweepResult
 from regionsoft_sd.sweep.samples import SampleRows
 from regionsoft_sd.sweep.spec import SweepSpec, load_spec

@@ -31,15 +31,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from regionsoft_sd.model.catalogue import Catalogue, catalogue
 from regionsoft_sd.common.errors import InputError, load_toml, unknown_name
 from regionsoft_sd.common.fields import boolean, choice, integer, known_keys, listing, number, text
+from regionsoft_sd.futures.designs import main_rows, oat_rows
+from regionsoft_sd.futures.params import Parameter, parse_parameters
+from regionsoft_sd.model.catalogue import Catalogue, catalogue
 from regionsoft_sd.model.metrics import METRIC_NAMES, METRICS
 from regionsoft_sd.model.translate import MODEL_PATH
 from regionsoft_sd.runs.types import Strategy
 from regionsoft_sd.scenarios.scenario import Scenario
-from regionsoft_sd.futures.designs import main_rows, oat_rows
-from regionsoft_sd.futures.params import Parameter, parse_parameters
 
 METHODS = ("sobol", "morris", "lhs", "montecarlo", "oat")
 DEFAULT_FAN_VARIABLES = (

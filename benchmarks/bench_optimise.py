@@ -42,7 +42,8 @@ sys.path.insert(0, str(ROOT))
 
 from regionsoft_sd.batch import simulate  # noqa: E402
 from regionsoft_sd.common.io import write_between  # noqa: E402
-from regionsoft_sd.futures.evaluate import Evaluator, follow, sample  # noqa: E402
+from regionsoft_sd.futures.designs import sample  # noqa: E402
+from regionsoft_sd.futures.evaluate import Evaluator, follow  # noqa: E402
 from regionsoft_sd.model.metrics import REQUIRED_VARIABLES, compute_metrics  # noqa: E402
 from regionsoft_sd.model.translate import MODEL_PATH  # noqa: E402
 from regionsoft_sd.optimise import single  # noqa: E402

@@ -242,7 +242,7 @@ def decision_table(spec_path: Path, out: Path, top: int = 3) -> str:
     """Markdown: for each choice in DECISIONS, the mean difference, how often the first
     strategy wins, and the parameters with the largest total Sobol index of the difference."""
     from regionsoft_sd.futures.analysis import sobol_indices
-    from regionsoft_sd.futures.discovery import problem
+    from regionsoft_sd.futures.designs import unit_problem
     from regionsoft_sd.sweep.spec import load_spec
 
     spec = load_spec(spec_path)
@@ -257,7 +257,7 @@ def decision_table(spec_path: Path, out: Path, top: int = 3) -> str:
     ]
     for a, b, metric in DECISIONS:
         d = (wide[(metric, a)] - wide[(metric, b)]).loc[main].to_numpy()
-        first, _ = sobol_indices(problem(spec.parameters), d, second_order=True, seed=1)
+        first, _ = sobol_indices(unit_problem(spec.names), d, second_order=True, seed=1)
         best = first.sort_values("ST", ascending=False).head(top)
         drivers = ", ".join(f"{p} {st:.2f}" for p, st in best["ST"].items())
         rows.append(

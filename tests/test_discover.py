@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from regionsoft_sd.futures.designs import saltelli_design, to_values
 from regionsoft_sd.futures.discovery import analyse, difference_sobol, failures
-from regionsoft_sd.futures.evaluate import saltelli_design, to_values
 from regionsoft_sd.futures.failure import Failure
 from regionsoft_sd.futures.params import Parameter
 from regionsoft_sd.futures.trees import cart, feature_scores

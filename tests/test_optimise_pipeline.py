@@ -256,7 +256,8 @@ def test_robust_discovery(robust):
 
 def test_robust_score_is_the_percentile_of_the_futures(robust):
     """Recompute the objective of the found split from the runner's per-future outcomes."""
-    from regionsoft_sd.futures.evaluate import Evaluator, sample
+    from regionsoft_sd.futures.designs import sample
+    from regionsoft_sd.futures.evaluate import Evaluator
 
     spec = robust.spec
     futures = sample(spec.uncertainty.parameters, 10, "lhs", spec.seed)

@@ -2,10 +2,12 @@
 
 `run_discover(spec_path, out_dir)` samples the uncertain parameters with the
 sweep's distributions, runs the strategy (and the one it must not lose to)
-through the shared runner, and describes the failures with PRIM (`prim`), an
-extra-trees feature ranking and a CART tree (`trees`), and the Sobol indices of
-the difference (`analysis`). `futures` samples and runs futures for every
-experiment that needs them (optimisation too). Exports load lazily (PEP 562).
+through the shared runner, and describes the failures with PRIM, an
+extra-trees feature ranking and a CART tree, and the Sobol indices of the
+difference. The experiment is `spec` (the discovery spec), `pipeline` and `cli`;
+the discovery itself (`futures.failure`, `futures.discovery`, `futures.prim`,
+`futures.trees`, its tables and figures) lives in the futures layer, where
+optimisation's discovery step uses the same code. Exports load lazily (PEP 562).
 """
 
 from __future__ import annotations

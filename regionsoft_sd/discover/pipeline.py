@@ -7,7 +7,7 @@ failures; run PRIM, the extra-trees scores and a CART tree; with `sobol`, the
 Sobol indices of the difference on a Saltelli design; write the tables,
 figures and summary into an owned output folder (kind "discover").
 
-Output folder: the tables and figures of `discover.outputs`, and summary.md.
+Output folder: the tables and figures of `futures.discovery_report`, and summary.md.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Every function takes plain arrays (per-run outcomes in run order) and returns a
 DataFrame, so it works the same on the Ishigami function in a test and on model
 runs. Sobol and Morris use SALib on the unit-hypercube `problem` of
-`sampling.unit_problem` (SALib resamples with a fixed seed, so the confidence
+`designs.unit_problem` (SALib resamples with a fixed seed, so the confidence
 intervals are reproducible too).
 """
 
@@ -101,7 +101,7 @@ def tornado(
 ) -> pd.DataFrame:
     """Outcome swing of each parameter from a one-at-a-time design.
 
-    `values` (1 + 2k, k) and `y` (1 + 2k,) follow `sampling.oat_design`: row 0
+    `values` (1 + 2k, k) and `y` (1 + 2k,) follow `designs.oat_design`: row 0
     is the base, rows 1 + 2i and 2 + 2i move parameter i to its low and high
     quantile. Sorted by swing = |y(high) - y(low)|, largest first.
     """

@@ -71,11 +71,11 @@ def __dir__() -> list[str]:
 class _Package(types.ModuleType):
     """The package module, guarding exported functions that share a submodule's name.
 
-    Importing the submodule `regionsoft_sd.model.catalogue` makes Python bind it as the
-    package attribute `catalogue`, which would hide the exported function of the
-    same name: `from regionsoft_sd import catalogue` would give the module. This
-    class keeps the function there; the submodule stays importable by its full
-    name (`from regionsoft_sd.model.catalogue import Catalogue`, `sys.modules`).
+    Importing a submodule `regionsoft_sd.X` makes Python bind it as the package
+    attribute `X`, which would hide an exported function of the same name:
+    `from regionsoft_sd import X` would give the module. This class keeps the
+    function there; the submodule stays importable by its full name. (No export
+    shares a submodule's name today: `catalogue` lives in `regionsoft_sd.model`.)
     """
 
     def __setattr__(self, name: str, value: Any) -> None:

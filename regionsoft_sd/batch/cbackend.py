@@ -8,9 +8,11 @@ is checked before every load, so a truncated or altered file is rebuilt, never
 run. Nothing is downloaded and no Python package is needed beyond NumPy: the
 library is loaded with ctypes.
 
-Runs are split over threads (ctypes releases the GIL during the call); each
-thread integrates whole blocks of runs, so the result of a run does not depend
-on the thread count. Threads, not OpenMP: no OpenMP runtime is loaded into the
+Runs are cut into pieces of whole blocks that threads take in turn (ctypes
+releases the GIL during the call), so the result of a run does not depend on the
+thread count, and a piece takes milliseconds: Ctrl-C is answered after the
+pieces in flight end, and KeyboardInterrupt is raised only once no thread
+writes into the caller's arrays any more. Threads, not OpenMP: no OpenMP runtime is loaded into the
 Python process, which keeps forked workers (multiprocessing, Dask) safe.
 """
 
@@ -24,7 +26,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from functools import lru_cache
 from pathlib import Path
 
@@ -150,15 +152,6 @@ def load(source: str):
         return _loaded[source]
 
 
-def _ptrs(arrays: list[np.ndarray]) -> ctypes.Array:
-    return (ctypes.c_void_p * max(len(arrays), 1))(*[a.ctypes.data for a in arrays])
-
-
-def _longs(values) -> ctypes.Array:
-    values = list(values)
-    return (ctypes.c_long * max(len(values), 1))(*values)
-
-
 def eval_times(steps: np.ndarray, dt: float, method: str) -> np.ndarray:
     """Times at which the kernel evaluates the model: each step (Euler), or per step
     t, t + dt/2 and t + dt (RK4), computed as the NumPy engine computes them."""
@@ -189,6 +182,30 @@ def series_values(series: Series, times: np.ndarray, n: int) -> tuple[np.ndarray
     return np.ascontiguousarray(out), n, 1
 
 
+def _inputs(kernel: CKernel, values: dict, n: int) -> tuple[list, np.ndarray, np.ndarray]:
+    """Parameter pointers and run strides for the kernel, and the arrays they point into.
+
+    A scalar parameter (or a length-1 batch) is one element of a shared array
+    with run stride 0; a per-run array is passed as it is (made contiguous).
+    The returned list keeps every pointed-to array alive for the call.
+    """
+    count = len(kernel.params)
+    scalars = np.zeros(max(count, 1))
+    ptrs = np.empty(max(count, 1), dtype=np.uintp)
+    strides = np.zeros(max(count, 1), dtype=np.int64)
+    keep: list = [scalars]
+    for i, key in enumerate(kernel.params):
+        v = values[key]
+        if isinstance(v, np.ndarray) and v.ndim == 1 and n > 1 and v.shape[0] == n:
+            v = np.ascontiguousarray(v, dtype=np.float64)
+            keep.append(v)
+            ptrs[i], strides[i] = v.ctypes.data, 1
+        else:
+            scalars[i] = v if isinstance(v, float | int) else np.reshape(v, -1)[0]
+            ptrs[i] = scalars.ctypes.data + 8 * i
+    return keep, ptrs, strides
+
+
 def run(
     kernel: CKernel,
     fn,
@@ -203,51 +220,107 @@ def run(
     `values` maps every parameter and series key of the kernel to its value for
     these runs (an array (n,) or a scalar; a `Series`). Returns the kernel's error
     code: 0, or a check that failed (the NumPy engine then reports it).
+
+    A KeyboardInterrupt (Ctrl-C) is raised only once no thread runs the kernel any
+    more (see `_launch`): the arrays it writes into are never freed under it.
     """
-    par, par_rs = [], []
-    for key in kernel.params:
-        v = values[key]
-        if isinstance(v, np.ndarray) and v.ndim == 1 and len(v) == n and n > 1:
-            par.append(np.ascontiguousarray(v, dtype=float))
-            par_rs.append(1)
-        else:
-            par.append(np.array([float(np.reshape(v, -1)[0])]))
-            par_rs.append(0)
+    keep, par, par_rs = _inputs(kernel, values, n)
     ser, ser_es, ser_rs = [], [], []
     for key in kernel.series:
         vals, es, rs = series_values(values[key], evt, n)
-        ser.append(vals)
+        ser.append(np.ascontiguousarray(vals, dtype=np.float64))
         ser_es.append(es)
         ser_rs.append(rs)
     for buf in out:
         if buf.dtype != np.float64 or buf.strides[1] != 8:
             raise ValueError("kernel output must be float64 with contiguous runs")
-    args = (
-        _ptrs(par),
-        _longs(par_rs),
-        _ptrs(ser),
-        _longs(ser_es),
-        _longs(ser_rs),
-        ctypes.c_void_p(evt.ctypes.data),
-        ctypes.c_void_p(save_row.ctypes.data),
-        _ptrs(out),
-        _longs(b.strides[0] // 8 for b in out),
-    )
-    nsteps = len(save_row)
-    parts = _split(n, threads())
-    if len(parts) == 1:
-        return fn(0, n, nsteps, *args)
+    evt = np.ascontiguousarray(evt, dtype=np.float64)
+    save_row = np.ascontiguousarray(save_row, dtype=np.int64)
+    out_ptr = np.array([b.ctypes.data for b in out] or [0], dtype=np.uintp)
+    out_rs = np.array([b.strides[0] // 8 for b in out] or [0], dtype=np.int64)
+    ser_ptr = np.array([a.ctypes.data for a in ser] or [0], dtype=np.uintp)
+    ser_es_a = np.array(ser_es or [0], dtype=np.int64)
+    ser_rs_a = np.array(ser_rs or [0], dtype=np.int64)
+    arrays = (par, par_rs, ser_ptr, ser_es_a, ser_rs_a, evt, save_row, out_ptr, out_rs)
+    args = tuple(a.ctypes.data for a in arrays)
+    # everything the kernel reads or writes stays referenced here until _launch returns
+    alive = (keep, ser, out, arrays)
+    code = _launch(fn, len(save_row), args, _split(n, PIECE), threads())
+    del alive
+    return code
+
+
+PIECE = 32 * LANES  # runs per kernel call: a few milliseconds, so Ctrl-C is answered fast
+
+
+def _launch(fn, nsteps: int, args: tuple, pieces: list[tuple[int, int]], workers: int) -> int:
+    """Run the kernel over `pieces` (run ranges) on up to `workers` threads; first error code.
+
+    Pieces are whole blocks, so which thread runs which piece cannot change a
+    result. Each kernel call holds the thread until it returns (ctypes cannot
+    stop it), so Ctrl-C is handled between calls: on one thread Python raises
+    KeyboardInterrupt after the current piece; on several, the main thread sets
+    `stop`, waits until every worker has finished its piece (a second Ctrl-C
+    does not cut that wait short) and then re-raises. Without that wait the
+    caller would free the output arrays while workers still write into them,
+    which is what made an interrupted sweep die with a segmentation fault.
+    """
+    workers = min(workers, len(pieces))
+    if workers <= 1:
+        for a, b in pieces:
+            code = fn(a, b, nsteps, *args)
+            if code:
+                return code
+        return 0
+    stop = threading.Event()
+    todo = iter(pieces)
+    take = threading.Lock()
+    codes: list[int] = []
+
+    def work() -> None:
+        while not stop.is_set():
+            with take:
+                piece = next(todo, None)
+            if piece is None:
+                return
+            code = fn(piece[0], piece[1], nsteps, *args)
+            if code:
+                codes.append(code)
+                stop.set()
+
+    futures = []
+    try:
+        pool = _workers(workers)
+        for _ in range(workers):
+            futures.append(pool.submit(work))
+        for future in futures:
+            future.result()
+    except BaseException:
+        stop.set()
+        _wait_all(futures)
+        raise
+    return codes[0] if codes else 0
+
+
+def _wait_all(futures: list) -> None:
+    """Wait for every future, whatever signals arrive meanwhile."""
+    while True:
+        try:
+            wait(futures)
+            return
+        except KeyboardInterrupt:
+            continue
+
+
+def _workers(count: int) -> ThreadPoolExecutor:
+    """The process's kernel thread pool, with at least `count` threads."""
     global _pool
     with _lock:
-        if _pool is None or _pool._max_workers < len(parts):
-            _pool = ThreadPoolExecutor(max_workers=len(parts), thread_name_prefix="regionsoft-c")
-    codes = list(_pool.map(lambda r: fn(r[0], r[1], nsteps, *args), parts))
-    return next((c for c in codes if c), 0)
+        if _pool is None or _pool._max_workers < count:
+            _pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="regionsoft-c")
+        return _pool
 
 
-def _split(n: int, workers: int) -> list[tuple[int, int]]:
-    """Contiguous ranges of whole blocks, one per worker (at most one per block)."""
-    blocks = -(-n // LANES)
-    workers = max(1, min(workers, blocks))
-    cuts = [min(n, round(blocks * i / workers) * LANES) for i in range(workers + 1)]
-    return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+def _split(n: int, size: int) -> list[tuple[int, int]]:
+    """Contiguous ranges of at most `size` runs (a multiple of LANES) covering 0..n."""
+    return [(a, min(n, a + size)) for a in range(0, n, size)]

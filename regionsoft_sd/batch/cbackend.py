@@ -3,10 +3,14 @@
 At first use of a (model, recorded variables, inputs, method) the kernel source
 from `cgen` is compiled with `gcc -O3 -march=native` (vector maths from glibc's
 libmvec) into the user cache directory, named by the SHA-256 of the source, the
-flags, the compiler and the CPU; a digest of the built library sits beside it and
-is checked before every load, so a truncated or altered file is rebuilt, never
-run. Nothing is downloaded and no Python package is needed beyond NumPy: the
-library is loaded with ctypes.
+flags, the compiler, the CPU and this version. Beside it a stamp records the
+library's SHA-256, signed with a secret private to the cache folder; before
+every load the file's digest is checked against what this process built or
+against that signed record, and the library is loaded through the descriptor
+that was checked, so a truncated, altered or swapped file is rebuilt, never run.
+A cache folder that cannot be used means a build in a private temporary folder
+(with a one-line `KernelCacheNote`), not an error. Nothing is downloaded and no
+Python package is needed beyond NumPy: the library is loaded with ctypes.
 
 Runs are cut into pieces of whole blocks that threads take in turn (ctypes
 releases the GIL during the call), so the result of a run does not depend on the
@@ -20,12 +24,16 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import hmac
 import os
 import platform
+import secrets
 import shutil
+import stat
 import subprocess
 import tempfile
 import threading
+import warnings
 from concurrent.futures import ThreadPoolExecutor, wait
 from functools import lru_cache
 from pathlib import Path
@@ -51,7 +59,13 @@ ENV_CC = "CC"
 
 _lock = threading.Lock()
 _loaded: dict[str, ctypes._CFuncPtr] = {}
+_built: dict[str, str] = {}  # library path -> SHA-256 of what this process built there
+_warned: set[str] = set()
 _pool: ThreadPoolExecutor | None = None
+
+
+class KernelCacheNote(RuntimeWarning):
+    """The kernel cache folder cannot be used: the kernel is built for this process only."""
 
 
 class CompilerUnavailable(RuntimeError):
@@ -98,54 +112,206 @@ def _toolchain_id(cc: str) -> str:
     return version.splitlines()[0] if version else cc + "|" + cpu
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _key(source: str, cc: str) -> str:
+    """Cache name of the library for `source`: the source, flags, toolchain, this version."""
+    from regionsoft_sd import __version__
+
+    parts = [source, " ".join(FLAGS), _toolchain_id(cc), cc, __version__]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:40]
 
 
-def build(source: str) -> Path:
-    """The shared library for `source`, from the cache or freshly compiled (atomically)."""
+def _cache_key(folder: Path) -> bytes:
+    """The secret that signs this cache folder's stamps (created at first use, mode 0600).
+
+    A stamp binds a library's name to its SHA-256 under this secret, so a library
+    swapped in with its own stamp (another kernel's pair, or one copied from
+    elsewhere) does not verify. Raises OSError when the secret is not a private
+    regular file of this user: the folder is then not used.
+    """
+    path = folder / ".key"
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        tmp = folder / f".key-{os.getpid()}-{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)  # never replaces a secret another process just made
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        data = f.read(128)
+    owner = getattr(os, "geteuid", lambda: st.st_uid)()
+    if not stat.S_ISREG(st.st_mode) or st.st_uid != owner or st.st_mode & 0o077 or len(data) != 64:
+        raise PermissionError(f"{path} is not a private file of this user")
+    return data
+
+
+def _stamp_text(secret: bytes, name: str, digest: str) -> str:
+    mac = hmac.new(secret, f"{name}\0{digest}".encode(), hashlib.sha256).hexdigest()
+    return f"{name} {digest} {mac}\n"
+
+
+def _recorded(lib: Path, stamp: Path) -> str | None:
+    """The digest `lib` must have: what this process built there, else its checked stamp."""
+    if str(lib) in _built:
+        return _built[str(lib)]
+    try:
+        name, digest, mac = stamp.read_text(encoding="ascii").split()
+        secret = _cache_key(lib.parent)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    good = _stamp_text(secret, lib.name, digest).split()[2]
+    return digest if name == lib.name and hmac.compare_digest(mac, good) else None
+
+
+def _open_verified(lib: Path, expected: str | None) -> int | None:
+    """An open descriptor of `lib` when it is a regular file whose SHA-256 is `expected`.
+
+    Loading goes through this descriptor (see `_dlopen`), so the bytes checked are
+    the bytes run, even if the file is replaced in between.
+    """
+    if expected is None:
+        return None
+    try:
+        fd = os.open(lib, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            h = hashlib.sha256()
+            while block := os.read(fd, 1 << 20):
+                h.update(block)
+            if hmac.compare_digest(h.hexdigest(), expected):
+                return fd
+    except OSError:
+        pass
+    os.close(fd)
+    return None
+
+
+def _compile(source: str, cc: str, folder: Path) -> Path:
+    """Compile `source` in `folder` (a private build folder); the library's path."""
+    src, out = folder / "kernel.c", folder / "kernel.so"
+    src.write_text(source, encoding="utf-8")
+    errors = ""
+    for extra, libs in (([], ["-lmvec", "-lm"]), (["-DRS_NO_MVEC"], ["-lm"])):
+        proc = subprocess.run(
+            [cc, *FLAGS, *extra, str(src), "-o", str(out), *libs],
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode == 0:
+            return out
+        errors = proc.stderr
+    first = next((ln for ln in errors.splitlines() if "error" in ln), errors[:200])
+    raise CompilerUnavailable(f"the C kernel did not build: {first.strip()}")
+
+
+def _compiler() -> str:
     cc = compiler()
     if cc is None:
         raise CompilerUnavailable("no C compiler found (set CC, or install gcc)")
-    key = hashlib.sha256(
-        "\0".join([source, " ".join(FLAGS), _toolchain_id(cc), cc]).encode()
-    ).hexdigest()[:40]
+    return cc
+
+
+def build(source: str) -> Path:
+    """The cached shared library for `source`, verified, or freshly compiled (atomically).
+
+    A library is reused only when its SHA-256 is the one this process recorded
+    when it built it, or the one in its stamp, a record signed with the cache
+    folder's secret (`_cache_key`). Anything else (truncated, altered, swapped,
+    a link) is rebuilt. Raises `CompilerUnavailable`, or OSError when the cache
+    folder cannot be used.
+    """
+    cc = _compiler()
+    key = _key(source, cc)
     folder = cache_dir()
     lib, stamp = folder / f"rs_{key}.so", folder / f"rs_{key}.sha256"
-    fresh = lib.is_file() and not lib.is_symlink() and stamp.is_file()
-    if fresh and stamp.read_text(encoding="ascii").strip() == _digest(lib):
+    fd = _open_verified(lib, _recorded(lib, stamp))
+    if fd is not None:
+        os.close(fd)
         return lib
     folder.mkdir(parents=True, exist_ok=True)
+    secret = _cache_key(folder)
     with tempfile.TemporaryDirectory(dir=folder, prefix=".build-") as tmp:
-        src, out = Path(tmp) / "kernel.c", Path(tmp) / "kernel.so"
-        src.write_text(source, encoding="utf-8")
-        errors = ""
-        for extra, libs in (([], ["-lmvec", "-lm"]), (["-DRS_NO_MVEC"], ["-lm"])):
-            proc = subprocess.run(
-                [cc, *FLAGS, *extra, str(src), "-o", str(out), *libs],
-                capture_output=True,
-                text=True,
-            )
-            if proc.returncode == 0:
-                break
-            errors = proc.stderr
-        else:
-            first = next((ln for ln in errors.splitlines() if "error" in ln), errors[:200])
-            raise CompilerUnavailable(f"the C kernel did not build: {first.strip()}")
-        digest = _digest(out)
-        os.replace(out, lib)  # atomic: a concurrent build of the same source is identical
+        out = _compile(source, cc, Path(tmp))
+        digest = hashlib.sha256(out.read_bytes()).hexdigest()
         tmp_stamp = Path(tmp) / "stamp"
-        tmp_stamp.write_text(digest + "\n", encoding="ascii")
+        tmp_stamp.write_text(_stamp_text(secret, lib.name, digest), encoding="ascii")
+        os.replace(out, lib)  # atomic; a concurrent build ends with its own matching pair
         os.replace(tmp_stamp, stamp)
+    _built[str(lib)] = digest
     return lib
+
+
+def _dlopen(path: Path, fd: int) -> ctypes.CDLL:
+    """Load the library open at `fd` (Linux: by descriptor, the very bytes verified).
+
+    The descriptor stays open for the life of the process: the dynamic loader
+    knows a library by the name it was opened under, and a closed descriptor's
+    number, reused for another kernel, would make it return the old library.
+    """
+    proc = f"/proc/self/fd/{fd}"
+    if not os.path.exists(proc):
+        os.close(fd)
+        return ctypes.CDLL(str(path))
+    try:
+        return ctypes.CDLL(proc)
+    except OSError:
+        os.close(fd)
+        raise
+
+
+def _private_build(source: str, reason: OSError) -> ctypes.CDLL:
+    """Build and load `source` in a private temporary folder, for this process only."""
+    folder = cache_dir()
+    why = reason.strerror or str(reason) or type(reason).__name__
+    if str(folder) not in _warned:
+        _warned.add(str(folder))
+        warnings.warn(
+            f"regionsoft-sd: the kernel cache folder {folder} cannot be used ({why}); "
+            f"the C kernel is built for this process only (set {ENV_CACHE} to a writable folder)",
+            KernelCacheNote,
+            5,
+        )
+    try:
+        with tempfile.TemporaryDirectory(prefix="regionsoft-kernel-") as tmp:
+            out = _compile(source, _compiler(), Path(tmp))
+            fd = os.open(out, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            return _dlopen(out, fd)
+    except OSError as err:
+        raise CompilerUnavailable(
+            f"the kernel cache folder {folder} cannot be used ({why}), "
+            f"nor a temporary folder ({err.strerror or type(err).__name__})"
+        ) from None
+
+
+def _library(source: str) -> ctypes.CDLL:
+    """The verified library for `source`: from the cache, rebuilt, or built privately."""
+    try:
+        for _ in range(3):  # a concurrent rebuild may replace the file between build and open
+            lib = build(source)
+            stamp = lib.with_suffix(".sha256")
+            fd = _open_verified(lib, _recorded(lib, stamp))
+            if fd is not None:
+                return _dlopen(lib, fd)
+            _built.pop(str(lib), None)
+        raise OSError(f"{lib} keeps changing while it is loaded")
+    except OSError as err:
+        return _private_build(source, err)
 
 
 def load(source: str):
     """The `rs_run` function of the kernel built from `source` (loaded once per process)."""
     with _lock:
         if source not in _loaded:
-            lib = ctypes.CDLL(str(build(source)))
-            fn = lib.rs_run
+            fn = _library(source).rs_run
             fn.restype = ctypes.c_int
             fn.argtypes = [ctypes.c_long] * 3 + [ctypes.c_void_p] * 9
             _loaded[source] = fn

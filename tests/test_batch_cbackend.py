@@ -279,3 +279,26 @@ def test_a_model_kernel_swapped_for_another_models_gives_the_right_results(
     want = simulate(k, record=["S"], mdl_path=path, backend="numpy")
     np.testing.assert_allclose(got.data["S"], want.data["S"], rtol=1e-9)
     assert target.read_bytes() != other.read_bytes()
+
+
+def test_repeated_one_run_calls_share_nothing_a_caller_can_change(tmp_path) -> None:
+    """Names, programs and the save grid are remembered per model; results stay the caller's."""
+    path = tmp_path / "model.mdl"
+    path.write_text((MODELS / "linear_forced.mdl").read_text(encoding="utf-8"), encoding="utf-8")
+    first = simulate({"k": [0.4]}, record=["S"], mdl_path=path, backend="numpy")
+    want_times = first.times.copy()
+    first.times[:] = -1.0
+    first.units.clear()
+    again = simulate({"K ": [0.7]}, record=["S"], mdl_path=path, backend="numpy")
+    np.testing.assert_array_equal(again.times, want_times)
+    assert again.units == {"S": "Widget"}
+    with pytest.raises(ValueError, match="stock or a lookup"):
+        simulate({"S": [1.0]}, mdl_path=path, backend="numpy")
+    with pytest.raises(KeyError):
+        simulate({"No such thing": [1.0]}, mdl_path=path, backend="numpy")
+    with pytest.raises(KeyError):  # an unknown name is refused every time, not remembered
+        simulate({"No such thing": [1.0]}, mdl_path=path, backend="numpy")
+    # dS/dt = a t - k S with S(0) = 10: one Euler step from t = 0 gives 10 (1 - k dt)
+    dt = want_times[1] - want_times[0]
+    assert first.data["S"][1, 0] == pytest.approx(10 * (1 - 0.4 * dt), rel=1e-12)
+    assert again.data["S"][1, 0] == pytest.approx(10 * (1 - 0.7 * dt), rel=1e-12)

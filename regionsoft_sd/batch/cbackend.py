@@ -355,21 +355,27 @@ def _inputs(kernel: CKernel, values: dict, n: int) -> tuple[list, np.ndarray, np
     with run stride 0; a per-run array is passed as it is (made contiguous).
     The returned list keeps every pointed-to array alive for the call.
     """
-    count = len(kernel.params)
-    scalars = np.zeros(max(count, 1))
-    ptrs = np.empty(max(count, 1), dtype=np.uintp)
-    strides = np.zeros(max(count, 1), dtype=np.int64)
-    keep: list = [scalars]
+    count = max(len(kernel.params), 1)
+    scalars: list[float] = []
+    vec_at: list[int] = []
+    vec: list[np.ndarray] = []
     for i, key in enumerate(kernel.params):
         v = values[key]
-        if isinstance(v, np.ndarray) and v.ndim == 1 and n > 1 and v.shape[0] == n:
-            v = np.ascontiguousarray(v, dtype=np.float64)
-            keep.append(v)
-            ptrs[i], strides[i] = v.ctypes.data, 1
-        else:
-            scalars[i] = v if isinstance(v, float | int) else np.reshape(v, -1)[0]
-            ptrs[i] = scalars.ctypes.data + 8 * i
-    return keep, ptrs, strides
+        if isinstance(v, np.ndarray):
+            if n > 1 and v.ndim == 1 and v.shape[0] == n:
+                vec_at.append(i)
+                vec.append(np.ascontiguousarray(v, dtype=np.float64))
+                v = 0.0
+            else:
+                v = v.item() if v.size == 1 else v.reshape(-1)[0]
+        scalars.append(v)
+    flat = np.array(scalars or [0.0], dtype=np.float64)
+    ptrs = flat.ctypes.data + 8 * np.arange(count, dtype=np.uintp)
+    strides = np.zeros(count, dtype=np.int64)
+    if vec:
+        ptrs[vec_at] = [a.ctypes.data for a in vec]
+        strides[vec_at] = 1
+    return [flat, *vec], ptrs, strides
 
 
 def run(

@@ -119,9 +119,9 @@ def test_pieces_are_whole_blocks_covering_every_run() -> None:
 SPEC = """
 name = "interrupt"
 method = "sobol"
-n = 256
+n = 128
 seed = 11
-chunk_size = 512
+chunk_size = 128
 metrics = ["dominant_soft_power_end", "gdp_end"]
 strategies = ["{baseline}"]
 

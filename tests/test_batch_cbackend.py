@@ -302,3 +302,19 @@ def test_repeated_one_run_calls_share_nothing_a_caller_can_change(tmp_path) -> N
     dt = want_times[1] - want_times[0]
     assert first.data["S"][1, 0] == pytest.approx(10 * (1 - 0.4 * dt), rel=1e-12)
     assert again.data["S"][1, 0] == pytest.approx(10 * (1 - 0.7 * dt), rel=1e-12)
+
+
+@needs_cc
+def test_the_cache_name_depends_on_the_cpu_and_the_version(monkeypatch) -> None:
+    """-march=native code from another CPU may not run here: its library is not reused."""
+    cc = cbackend.compiler()
+    base = cbackend._key("int x;", cc)
+    monkeypatch.setattr(cbackend.platform, "machine", lambda: "another-cpu")
+    cbackend._toolchain_id.cache_clear()
+    try:
+        assert cbackend._key("int x;", cc) != base
+    finally:
+        cbackend._toolchain_id.cache_clear()
+    monkeypatch.undo()
+    monkeypatch.setattr("regionsoft_sd.__version__", "0.0.0-other")
+    assert cbackend._key("int x;", cc) != base

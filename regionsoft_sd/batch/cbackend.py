@@ -109,7 +109,7 @@ def _toolchain_id(cc: str) -> str:
         cpu += "|" + next((ln for ln in text.splitlines() if ln.startswith("flags")), "")
     except OSError:
         cpu += "|" + platform.processor()
-    return version.splitlines()[0] if version else cc + "|" + cpu
+    return (version.splitlines()[0] if version else cc) + "|" + cpu  # both, always
 
 
 def _key(source: str, cc: str) -> str:

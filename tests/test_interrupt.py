@@ -31,24 +31,27 @@ needs_cc = pytest.mark.skipif(cbackend.compiler() is None, reason="no C compiler
 # the first chunk arms a timer), catches the KeyboardInterrupt, drops the result
 # and churns memory while any worker still running would write into freed arrays.
 LIBRARY_SCRIPT = """
-import gc, os, signal, sys, threading
+import gc, os, signal, sys, threading, time
 import numpy as np
 from regionsoft_sd.batch import simulate
 from regionsoft_sd.model import MODEL_PATH
 from tests.test_batch_builtins import ranged_samples
 
-samples = ranged_samples(MODEL_PATH, 6_000, seed=2)
+samples = ranged_samples(MODEL_PATH, 8_000, seed=2)
 simulate({k: v[:8] for k, v in samples.items()}, backend="c")  # build the kernel first
 interrupted = 0
 for attempt in range(int(sys.argv[1])):
     def arm(done, total):
-        if done == 2_000:
-            delay = 0.01 + 0.02 * attempt
+        if done == 2_000:  # three more chunks to go: the signal lands in a kernel call
+            delay = 0.005 + 0.01 * attempt
             threading.Timer(delay, os.kill, (os.getpid(), signal.SIGINT)).start()
+    finished = False
     try:
         simulate(samples, backend="c", chunk_size=2_000, progress=arm)
+        finished = True
+        time.sleep(1.0)  # a signal that came too late lands here
     except KeyboardInterrupt:
-        interrupted += 1
+        interrupted += not finished
     gc.collect()
     junk = [np.ones(1_000_000) for _ in range(40)]
     del junk
@@ -68,7 +71,8 @@ def test_ctrl_c_during_the_kernel_raises_keyboard_interrupt_without_a_crash(tmp_
         timeout=240,
     )
     assert proc.returncode == 0, (proc.returncode, proc.stderr[-2000:])
-    assert "interrupted 4" in proc.stdout, proc.stdout
+    assert proc.stdout.startswith("interrupted "), proc.stdout
+    assert int(proc.stdout.split()[1]) >= 2, proc.stdout  # most signals came mid-batch
 
 
 def test_an_interrupt_on_one_thread_lets_the_current_piece_finish_and_stops() -> None:
@@ -98,10 +102,9 @@ def test_an_interrupt_with_workers_waits_for_every_worker_before_raising(monkeyp
         return 0
 
     pieces = cbackend._split(40 * cbackend.PIECE, cbackend.PIECE)
-    timer = threading.Timer(0.08, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
     t0 = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
+        threading.Timer(0.08, os.kill, (os.getpid(), signal.SIGINT)).start()
         cbackend._launch(slow, 1, (), pieces, 3)
     assert sorted(finished) == sorted(running)  # every started piece ended before the raise
     assert len(finished) < len(pieces)  # and the rest were not started: it stopped

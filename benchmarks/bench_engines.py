@@ -202,6 +202,33 @@ def per_run_batch(n: int, backend: str, repeat: int) -> tuple[float, float]:
     return best
 
 
+def one_run_side_by_side(rounds: int) -> dict[str, float]:
+    """One pysimlin run and one C run at N = 1, alternated `rounds` times, same inputs.
+
+    Alternating puts both engines under the same load, so the ratio holds on a
+    shared machine. Returns best and median wall seconds and best CPU seconds.
+    """
+    import simlin
+
+    s, model = samples(1), simlin.load(str(MODEL_PATH))
+    overrides = {k.lower().replace(" ", "_"): float(v[0]) for k, v in s.items()}
+    simulate(s, backend="c")  # the kernel is built and loaded before timing
+    runs: dict[str, list[tuple[float, float]]] = {"simlin": [], "c": []}
+    for _ in range(rounds):
+        t = _clock()
+        model.run(overrides=overrides, analyze_loops=False)
+        runs["simlin"].append(_since(t))
+        t = _clock()
+        simulate(s, backend="c")
+        runs["c"].append(_since(t))
+    out = {}
+    for name, times in runs.items():
+        walls = sorted(w for w, _ in times)
+        out[f"{name}_wall"], out[f"{name}_median"] = walls[0], walls[len(walls) // 2]
+        out[f"{name}_cpu"] = min(c for _, c in times)
+    return out
+
+
 def micro_costs() -> dict[str, float]:
     """Nanoseconds per element of vector exp, log and one arithmetic operation (1 core)."""
     lib = ctypes.CDLL(str(cbackend.build(MICRO)))
@@ -394,6 +421,16 @@ def main() -> None:  # noqa: C901 - one report, assembled in order
                 f"faster (wall). NumPy at N = 1: {simlin_t[0] / times['numpy', 1][0]:,.2f}x "
                 "pysimlin (wall): without a compiler, one run stays slower than pysimlin."
             )
+    if has_c:
+        one = one_run_side_by_side(20 if args.quick else 60)
+        notes.append(
+            "- One run, side by side (pysimlin and C at N = 1 alternated, same inputs): "
+            f"pysimlin {_us(one['simlin_wall'])} best, {_us(one['simlin_median'])} median; "
+            f"C {_us(one['c_wall'])} best, {_us(one['c_median'])} median: C is "
+            f"{one['simlin_wall'] / one['c_wall']:,.1f}x faster (best wall), "
+            f"{one['simlin_median'] / one['c_median']:,.1f}x (median), "
+            f"{one['simlin_cpu'] / one['c_cpu']:,.1f}x (best CPU)."
+        )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     notes.append(f"- Peak RSS of the benchmark process (all of the above): {rss:.2f} GiB.")
     if not args.quick:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes.util
 import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -162,3 +163,158 @@ def test_project_kernel_stays_vectorised() -> None:
     kern, _ = model.c_program(keys, frozenset(model.key(k) for k in samples), frozenset(), "euler")
     library = cbackend.build(kern.source).read_bytes()
     assert re.search(rb"_ZGV\w+_exp", library) and re.search(rb"_ZGV\w+_log", library)
+
+
+def _fresh_process(monkeypatch) -> None:
+    """Forget what this process built and loaded, as a new process would."""
+    monkeypatch.setattr(cbackend, "_built", {})
+    monkeypatch.setattr(cbackend, "_loaded", {})
+    monkeypatch.setattr(cbackend, "_warned", set())
+
+
+def _returns(value: int) -> str:
+    return f"int rs_run(void) {{ return {value}; }}\n"
+
+
+@needs_cc
+@pytest.mark.parametrize("new_process", [False, True])
+def test_a_library_swapped_in_with_its_own_stamp_is_rebuilt_never_loaded(
+    tmp_path, monkeypatch, new_process: bool
+) -> None:
+    """The audit's hole: another kernel's library and its (valid) stamp copied over a pair."""
+    monkeypatch.setenv(cbackend.ENV_CACHE, str(tmp_path))
+    _fresh_process(monkeypatch)
+    seven, eight = cbackend.build(_returns(7)), cbackend.build(_returns(8))
+    intruder = eight.read_bytes()
+    seven.write_bytes(intruder)
+    seven.with_suffix(".sha256").write_bytes(eight.with_suffix(".sha256").read_bytes())
+    if new_process:
+        _fresh_process(monkeypatch)  # only the files on disk speak for the library now
+    lib = cbackend._library(_returns(7))
+    lib.rs_run.restype = ctypes.c_int
+    assert lib.rs_run() == 7  # the code that was built from this source ran, not the swap
+    assert seven.read_bytes() != intruder
+
+
+@needs_cc
+def test_a_forged_stamp_truncated_or_garbage_library_is_rebuilt(tmp_path, monkeypatch) -> None:
+    import hashlib
+
+    monkeypatch.setenv(cbackend.ENV_CACHE, str(tmp_path))
+    _fresh_process(monkeypatch)
+    lib = cbackend.build(_returns(5))
+    stamp = lib.with_suffix(".sha256")
+    good = lib.read_bytes()
+    for damage in (good[: len(good) // 3], b"\x7fELF garbage" * 100, b""):
+        lib.write_bytes(damage)
+        name, _, mac = stamp.read_text(encoding="ascii").split()
+        # a stamp rewritten for the new bytes, without the folder's secret
+        stamp.write_text(f"{name} {hashlib.sha256(damage).hexdigest()} {mac}\n", "ascii")
+        _fresh_process(monkeypatch)
+        loaded = cbackend._library(_returns(5))
+        loaded.rs_run.restype = ctypes.c_int
+        assert loaded.rs_run() == 5
+        assert lib.read_bytes() != damage
+
+
+@needs_cc
+@pytest.mark.parametrize("broken", ["a file", "below a file", "read-only"])
+def test_an_unusable_kernel_cache_folder_builds_privately_with_one_line(
+    tmp_path, monkeypatch, broken: str
+) -> None:
+    import os
+
+    folder = tmp_path / "kernels"
+    if broken == "a file":
+        folder.write_text("not a folder", encoding="utf-8")
+    elif broken == "below a file":
+        (tmp_path / "file").write_text("x", encoding="utf-8")
+        folder = tmp_path / "file" / "kernels"
+    else:
+        if os.geteuid() == 0:
+            pytest.skip("root writes into read-only folders")
+        folder.mkdir()
+        folder.chmod(0o500)
+    monkeypatch.setenv(cbackend.ENV_CACHE, str(folder))
+    _fresh_process(monkeypatch)
+    path = tmp_path / "model.mdl"  # a model this process has not compiled yet
+    path.write_text((MODELS / "linear_forced.mdl").read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.warns(cbackend.KernelCacheNote) as caught:
+        res_c = simulate({"K": [0.4, 0.5]}, record=["S"], mdl_path=path, backend="c")
+    (note,) = caught
+    assert str(folder) in str(note.message) and "\n" not in str(note.message)
+    res_n = simulate({"K": [0.4, 0.5]}, record=["S"], mdl_path=path, backend="numpy")
+    np.testing.assert_allclose(res_c.data["S"], res_n.data["S"], rtol=1e-12)
+
+
+@needs_cc
+def test_a_model_kernel_swapped_for_another_models_gives_the_right_results(
+    tmp_path, monkeypatch
+) -> None:
+    """The swap at the level of `simulate`: a new process must not run the other kernel."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(cbackend.ENV_CACHE, str(cache))
+    _fresh_process(monkeypatch)
+
+    def model(name: str, source: str) -> Path:
+        path = tmp_path / name / f"{source}.mdl"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text((MODELS / f"{source}.mdl").read_text(encoding="utf-8"), "utf-8")
+        return path
+
+    def libs() -> set:
+        return set(cache.glob("rs_*.so"))
+
+    k = {"K": [0.4, 0.5]}
+    simulate(k, record=["S"], mdl_path=model("a", "linear_forced"), backend="c")
+    mine = libs()
+    simulate(k, record=["Outflow"], mdl_path=model("a", "linear_forced"), backend="c")
+    (other,) = libs() - mine  # same inputs and shape, another variable: it would run
+    (target,) = mine
+    target.write_bytes(other.read_bytes())
+    target.with_suffix(".sha256").write_bytes(other.with_suffix(".sha256").read_bytes())
+    _fresh_process(monkeypatch)
+    path = model("b", "linear_forced")
+    got = simulate(k, record=["S"], mdl_path=path, backend="c")
+    want = simulate(k, record=["S"], mdl_path=path, backend="numpy")
+    np.testing.assert_allclose(got.data["S"], want.data["S"], rtol=1e-9)
+    assert target.read_bytes() != other.read_bytes()
+
+
+def test_repeated_one_run_calls_share_nothing_a_caller_can_change(tmp_path) -> None:
+    """Names, programs and the save grid are remembered per model; results stay the caller's."""
+    path = tmp_path / "model.mdl"
+    path.write_text((MODELS / "linear_forced.mdl").read_text(encoding="utf-8"), encoding="utf-8")
+    first = simulate({"k": [0.4]}, record=["S"], mdl_path=path, backend="numpy")
+    want_times = first.times.copy()
+    first.times[:] = -1.0
+    first.units.clear()
+    again = simulate({"K ": [0.7]}, record=["S"], mdl_path=path, backend="numpy")
+    np.testing.assert_array_equal(again.times, want_times)
+    assert again.units == {"S": "Widget"}
+    with pytest.raises(ValueError, match="stock or a lookup"):
+        simulate({"S": [1.0]}, mdl_path=path, backend="numpy")
+    with pytest.raises(KeyError):
+        simulate({"No such thing": [1.0]}, mdl_path=path, backend="numpy")
+    with pytest.raises(KeyError):  # an unknown name is refused every time, not remembered
+        simulate({"No such thing": [1.0]}, mdl_path=path, backend="numpy")
+    # dS/dt = a t - k S with S(0) = 10: one Euler step from t = 0 gives 10 (1 - k dt)
+    dt = want_times[1] - want_times[0]
+    assert first.data["S"][1, 0] == pytest.approx(10 * (1 - 0.4 * dt), rel=1e-12)
+    assert again.data["S"][1, 0] == pytest.approx(10 * (1 - 0.7 * dt), rel=1e-12)
+
+
+@needs_cc
+def test_the_cache_name_depends_on_the_cpu_and_the_version(monkeypatch) -> None:
+    """-march=native code from another CPU may not run here: its library is not reused."""
+    cc = cbackend.compiler()
+    base = cbackend._key("int x;", cc)
+    monkeypatch.setattr(cbackend.platform, "machine", lambda: "another-cpu")
+    cbackend._toolchain_id.cache_clear()
+    try:
+        assert cbackend._key("int x;", cc) != base
+    finally:
+        cbackend._toolchain_id.cache_clear()
+    monkeypatch.undo()
+    monkeypatch.setattr("regionsoft_sd.__version__", "0.0.0-other")
+    assert cbackend._key("int x;", cc) != base

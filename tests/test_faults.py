@@ -505,3 +505,43 @@ def test_a_full_disk_leaves_the_earlier_outputs_intact_and_read_only_is_bad_inpu
     assert not [n for n in r["left"] if n.startswith((".regionsoft-staging", LOCK))], r["left"]
     assert r["third"] == 2 and "--out" in r["third_err"] and "read-only" in r["third_err"], r
     assert proc.returncode == 0, proc.stderr
+
+
+# --- the compiled-kernel cache ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("broken", ["a file", "below a file"])
+def test_a_broken_kernel_cache_folder_is_not_an_error_and_never_blames_out(
+    spec_path, reference, tmp_path, monkeypatch, capsys, broken
+):
+    """The kernel cache folder is unusable: the sweep still succeeds, with the same tables."""
+    from regionsoft_sd.batch import cbackend
+
+    if cbackend.compiler() is None:
+        pytest.skip("no C compiler: the kernel cache is never used")
+    folder = tmp_path / "kernels"
+    if broken == "a file":
+        folder.write_text("not a folder", encoding="utf-8")
+    else:
+        (tmp_path / "file").write_text("x", encoding="utf-8")
+        folder = tmp_path / "file" / "kernels"
+    monkeypatch.setenv(cbackend.ENV_CACHE, str(folder))
+    for name, empty in (("_loaded", {}), ("_built", {}), ("_warned", set())):
+        monkeypatch.setattr(cbackend, name, empty)  # as in a new process: nothing loaded
+    model = tmp_path / "model" / "one_knob.mdl"  # not compiled earlier in this process
+    model.parent.mkdir()
+    shutil.copy(DATA / "one_knob.mdl", model)
+    spec = write_spec(tmp_path, SPEC.replace((DATA / "one_knob.mdl").as_posix(), model.as_posix()))
+    out = tmp_path / "out"
+    with pytest.warns(cbackend.KernelCacheNote, match=str(folder)):
+        code = cli.main(["sweep", str(spec), "--out", str(out), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "--out" not in err and "internal error" not in err
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(reference / "runs.parquet"),
+        pd.read_parquet(out / "runs.parquet"),
+        check_exact=True,
+    )
+    for name in ("sobol.csv", "outcomes.csv"):
+        assert (reference / name).read_bytes() == (out / name).read_bytes(), name

@@ -24,6 +24,7 @@ gives the same bits whatever the batch or chunk it is in.
 from __future__ import annotations
 
 import warnings
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,43 @@ def _chunk_size(chunk_size: int | None) -> int:
     return int(chunk_size)
 
 
+class _Names:
+    """What every call asks of a model, computed once per compiled model.
+
+    At N = 1 the kernel's own work is under a millisecond, so name matching, the
+    settable check (a loop over every stateful per name) and the program look-up
+    must not cost more.
+    """
+
+    def __init__(self, model: CompiledModel) -> None:
+        self.model = model
+        self.keys: dict[str, str] = {}
+        self.programs: dict[tuple, tuple] = {}
+        self.grid: tuple[np.ndarray, np.ndarray] | None = None
+        nodes, statefuls = model.graph.nodes, model.graph.statefuls
+        stocks = {sf.ident for sf in statefuls if sf.kind == "integ"}
+        self.fixed = frozenset(
+            k for k, node in nodes.items() if node.kind == "lookup" or node.code in stocks
+        )
+
+    def key(self, name: str) -> str:
+        """`model.key(name)`, remembered (an unknown name raises every time)."""
+        key = self.keys.get(name)
+        if key is None:
+            key = self.keys[name] = self.model.key(name)
+        return key
+
+
+_names: weakref.WeakKeyDictionary[CompiledModel, _Names] = weakref.WeakKeyDictionary()
+
+
+def _names_of(model: CompiledModel) -> _Names:
+    found = _names.get(model)
+    if found is None:
+        found = _names[model] = _Names(model)
+    return found
+
+
 def _samples(model: CompiledModel, samples) -> tuple[dict[str, np.ndarray], int]:
     if samples is None:
         return {}, 1
@@ -81,40 +119,41 @@ def _samples(model: CompiledModel, samples) -> tuple[dict[str, np.ndarray], int]
         items = {k: v.reshape(-1) for k, v in items.items()}
     else:
         raise TypeError("samples must be a pandas DataFrame or a dict name -> array")
-    bad = [k for k, v in items.items() if not np.isfinite(v).all()]
-    if bad:
-        raise ValueError(f"samples hold NaN or infinite values: {bad[:3]}")
     lengths = {len(v) for v in items.values()}
     if len(lengths) > 1:
         raise ValueError(f"all sample columns need the same length, got {sorted(lengths)}")
+    if items and not np.isfinite(np.concatenate(list(items.values()))).all():
+        bad = [k for k, v in items.items() if not np.isfinite(v).all()]
+        raise ValueError(f"samples hold NaN or infinite values: {bad[:3]}")
     n = lengths.pop() if lengths else 1
     if n == 0:
         raise ValueError("samples hold no runs")
-    return {model.key(k): v for k, v in items.items()}, n
+    key = _names_of(model).key
+    return {key(k): v for k, v in items.items()}, n
 
 
 def _check_settable(model: CompiledModel, keys) -> None:
+    fixed = _names_of(model).fixed
     for key in keys:
-        node = model.graph.nodes[key]
-        if node.kind == "lookup" or any(
-            sf.kind == "integ" and node.code == sf.ident for sf in model.graph.statefuls
-        ):
-            raise ValueError(f"{node.name!r} is a stock or a lookup; it cannot be set per run")
+        if key in fixed:
+            name = model.graph.nodes[key].name
+            raise ValueError(f"{name!r} is a stock or a lookup; it cannot be set per run")
 
 
 def prepare(model: CompiledModel, samples, base, series) -> tuple[dict[str, Any], int]:
     """Merge model constants, base scenario, samples and series into `P` (key -> value)."""
     values, n = _samples(model, samples)
+    key_of = _names_of(model).key
     P: dict[str, Any] = {}
     if base is not None:
         for name, value in getattr(base, "constants", {}).items():
-            P[model.key(name)] = float(value)
+            P[key_of(name)] = float(value)
         for name, s in getattr(base, "series", {}).items():
             s = pd.Series(s).sort_index()
-            P[model.key(name)] = Series(s.index.to_numpy(float), s.to_numpy(float))
+            P[key_of(name)] = Series(s.index.to_numpy(float), s.to_numpy(float))
     P.update(values)
     for name, (times, vals) in (series or {}).items():
-        key = model.key(name)
+        key = key_of(name)
         if key in values:
             raise ValueError(f"{name!r} is both sampled and given as a series")
         vals = np.asarray(vals, dtype=float)
@@ -125,7 +164,10 @@ def prepare(model: CompiledModel, samples, base, series) -> tuple[dict[str, Any]
     return P, n
 
 
-def _chunk(P: dict, sl: slice) -> dict:
+def _chunk(P: dict, sl: slice, n: int) -> dict:
+    """The inputs of the runs `sl` of `n` (P itself when the chunk is the whole batch)."""
+    if sl.start == 0 and sl.stop >= n:
+        return P
     out = {}
     for key, value in P.items():
         if isinstance(value, np.ndarray):
@@ -144,13 +186,34 @@ def _setup(samples, base, series, record, times, method, mdl_path, backend):
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
     model = compile_model(mdl_path)
     P, n = prepare(model, samples, base, series)
+    if times is None:  # the model's own grid: computed once, copied for each result
+        names = _names_of(model)
+        if names.grid is None:
+            names.grid = model.save_steps(None)
+        save_idx, save_times = names.grid[0], names.grid[1].copy()
+    else:
+        save_idx, save_times = model.save_steps(times)
+    series_keys = frozenset(k for k, v in P.items() if isinstance(v, Series))
+    params = frozenset(P) - series_keys
+    prog, c_prog, names, units = _programs(model, record, params, series_keys, method, backend)
+    return model, P, n, (prog, c_prog), list(names), dict(units), save_idx, save_times
+
+
+def _programs(model: CompiledModel, record, params, series_keys, method: str, backend: str):
+    """(NumPy program, C kernel or None, recorded names, their units) for this signature.
+
+    Remembered per compiled model, so a repeated call (one run at a time) does not
+    resolve names or look programs up again; a C backend that fell back to NumPy
+    is not remembered, so a later call tries it again.
+    """
+    cache = _names_of(model).programs
+    sig = (None if record is None else tuple(record), params, series_keys, method, backend)
+    if sig in cache:
+        return cache[sig]
     wanted = record if record is not None else model.stocks
     keys = [k for r in wanted for k in model.keys(r)]
     if len(set(keys)) != len(keys):
         raise ValueError("record names a variable twice")
-    save_idx, save_times = model.save_steps(times)
-    series_keys = frozenset(k for k, v in P.items() if isinstance(v, Series))
-    params = frozenset(P) - series_keys
     prog = model.program(tuple(keys), params, series_keys)
     c_prog = None
     if backend != "numpy":
@@ -160,9 +223,12 @@ def _setup(samples, base, series, record, times, method, mdl_path, backend):
             if backend == "c":
                 raise
             _note(f"the C backend is not available ({err})")
-    names = [model.name(k) for k in keys]
+    names = tuple(model.name(k) for k in keys)
     units = {model.name(k): model.units(k) for k in keys}
-    return model, P, n, (prog, c_prog), names, units, save_idx, save_times
+    found = (prog, c_prog, names, units)
+    if c_prog is not None or backend == "numpy":
+        cache[sig] = found
+    return found
 
 
 def simulate_chunks(
@@ -266,7 +332,7 @@ def _run_chunks(
     for start in range(0, n, size):
         stop = min(n, start + size)
         out = buffers(start, stop)
-        part = _chunk(P, slice(start, stop))
+        part = _chunk(P, slice(start, stop), n)
         if c_prog is not None:
             run_chunk_c(model, c_prog, part, stop - start, save_idx, out, method)
         else:

@@ -109,8 +109,9 @@ def prepare(
     """Read and check the data for `region` (else the spec's) and build the region scenario.
 
     Raises InputError, before anything is run or written, for: no region; an
-    unknown region or series; a series with fewer than MIN_POINTS values in the
-    window; no held-out observation; more parameters than observations; a
+    unknown region or series; a non-positive value of a series fitted on a log
+    scale; a series with fewer than MIN_POINTS values in the window; no held-out
+    observation; more parameters than observations; a
     region constant the data lack.
     """
     file = spec.source if spec.source is not None else "<calibration spec>"
@@ -138,6 +139,14 @@ def prepare(
                 f"the data have {', '.join(known)}",
             )
     for b in blocks_for(spec, wide, spec.start, spec.end):
+        if b.target.transform == "log" and (b.observed <= 0).any():
+            j = int((b.observed <= 0).argmax())
+            raise InputError(
+                label,
+                f"series {b.target.data}, region {name}, year {b.years[j]}",
+                f"{b.observed[j]:g} is not positive, so it cannot be fitted on a log scale",
+                'correct the value, or set transform = "none" for this series in the spec',
+            )
         if len(b.years) < MIN_POINTS:
             have = wide[b.target.data].dropna() if b.target.data in wide else pd.Series()
             span = f"{have.index.min()}-{have.index.max()}" if len(have) else "no years"

@@ -224,9 +224,9 @@ def _where(df: pd.DataFrame, i: int, year: str | None = None) -> str:
 
 
 def _num(x: float) -> str:
-    """A number as people read it: 2000, 0.5, 1e+06, 1e+308 (never numpy's repr)."""
+    """A number as people read it: 2000, 0.5, 83248955, 1e+308 (never numpy's repr)."""
     x = float(x)
-    return str(int(x)) if x.is_integer() and abs(x) < 1e6 else f"{x:.4g}"
+    return str(int(x)) if x.is_integer() and abs(x) < 1e12 else f"{x:.4g}"
 
 
 def _text(raw: object) -> str:

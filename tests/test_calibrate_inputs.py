@@ -363,6 +363,15 @@ def test_a_bad_key_is_named_with_its_table(tmp_path, capsys, table, body, key):
     assert_refused(code, err, out, f": {key}: ")
 
 
+def test_the_docs_example_of_a_unit_slip_is_what_the_command_prints(tmp_path):
+    docs = (ROOT / "docs" / "calibration.md").read_text(encoding="utf-8")
+    shown = next(ln for ln in docs.splitlines() if "83248955 is above" in ln)
+    path = region_csv(tmp_path, edit=_set("population", 2005, 83248955))
+    with pytest.raises(InputError) as exc:
+        read_tidy(path)
+    assert f"regionsoft: {exc.value}".replace(str(path), "data.csv") == shown
+
+
 # -- shipped files ----------------------------------------------------------------------------
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_REGIONS = sorted((ROOT / "scenarios" / "regions").glob("*.toml"))

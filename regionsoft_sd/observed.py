@@ -99,10 +99,17 @@ def read_tidy(path: str | Path) -> pd.DataFrame:
     bad = value.isna() | ~np.isfinite(value)
     if bad.any():
         i = int(bad.to_numpy().argmax())
+        raw = df["value"].iloc[i]
+        if pd.isna(raw):
+            what = "the value is empty or NaN"
+        elif np.isinf(value.iloc[i]):
+            what = f"the value {_text(raw)} is not finite"
+        else:
+            what = f"the value {_text(raw)} is not a number"
         raise InputError(
             p,
             _where(df, i),
-            f"the value {_text(df['value'].iloc[i])} is empty or not a number, NaN (row {i + 2})",
+            f"{what} (row {i + 2})",
             "give a number, or remove the row (a year without data needs no row)",
         )
     df["value"] = value.astype(float)
@@ -164,7 +171,73 @@ SERIES_RULES: dict[str, SeriesRule] = {
 """The physical-sense rule of each known series (names compared case-insensitively)."""
 OTHER_RULE = SeriesRule("its unit", -1e15, 1e15, positive=False)
 """Any other series: a finite value of a plausible magnitude."""
-GDP_PER_PERSON = (0.1, 5000.0)
+
+
+@dataclass(frozen=True)
+class RatioRule:
+    """A plausible band for sum(`parts`) / `whole` of one region and year (both present).
+
+    `what` names the ratio in the message, `scale` turns it into the unit shown
+    there, and `fix` says what to check.
+    """
+
+    parts: tuple[str, ...]
+    whole: str
+    low: float
+    high: float
+    what: str
+    fix: str
+    scale: float = 1.0
+    unit: str = ""
+
+
+_LINES = ("budget_education", "budget_services", "budget_culture")
+RATIO_RULES: tuple[RatioRule, ...] = (
+    RatioRule(
+        ("gdp",),
+        "population",
+        0.1,
+        5000.0,
+        "GDP per person",
+        "give gdp in billion yuan and population in million people",
+        scale=1000.0,  # billion yuan / million people = thousand yuan
+        unit=" yuan",
+    ),
+    RatioRule(
+        ("capital",),
+        "gdp",
+        0.1,
+        50.0,
+        "capital / GDP",
+        "give both in billion yuan at 2005 prices",
+    ),
+    RatioRule(
+        ("budget_total",),
+        "gdp",
+        0.005,
+        5.0,
+        "budget_total / GDP",
+        "give both in billion yuan at 2005 prices",
+    ),
+    RatioRule(
+        _LINES,
+        "budget_total",
+        0.0,
+        1.0,
+        "the lines' share of it (education, services, culture)",
+        "give the lines in the unit of budget_total",
+    ),
+    RatioRule(
+        ("budget_science_tech",),
+        "budget_total",
+        0.0,
+        1.0,
+        "its share of budget_total",
+        "give it in the unit of budget_total",
+    ),
+)
+"""Relations between series that a region's values must keep (where both are given)."""
+GDP_PER_PERSON = (RATIO_RULES[0].low, RATIO_RULES[0].high)
 """Plausible GDP per person (gdp / population), thousand yuan: 100 yuan to 5 million yuan."""
 
 
@@ -172,7 +245,7 @@ def check_sense(df: pd.DataFrame, file: str | Path) -> None:
     """Raise InputError for the first value of `df` that makes no physical sense.
 
     Each series is checked against its rule (`SERIES_RULES`, else `OTHER_RULE`),
-    and GDP per person against `GDP_PER_PERSON` where a region has both in a
+    then each relation of `RATIO_RULES` where a region has all its series in a
     year. The message names the file, the series, the region and the year.
     """
     if df.empty:
@@ -199,22 +272,30 @@ def check_sense(df: pd.DataFrame, file: str | Path) -> None:
             problem,
             f"give it in {rule.unit}, from {_num(rule.low)} to {_num(rule.high)}",
         )
-    gdp = df[names == "gdp"].set_index(["region", "year"])["value"]
-    pop = df[names == "population"].set_index(["region", "year"])["value"]
-    both = gdp.index.intersection(pop.index)
-    if len(both):
-        ratio = gdp.loc[both] / pop.loc[both]  # billion yuan / million people = 1000 yuan
-        off = (ratio < GDP_PER_PERSON[0]) | (ratio > GDP_PER_PERSON[1])
-        if off.any():
-            region, year = off[off].index[0]
-            i = int(((df["region"] == region) & (df["year"] == year) & (names == "gdp")).argmax())
-            raise InputError(
-                file,
-                _where(df, i),
-                f"GDP per person is {_num(ratio[(region, year)] * 1000)} yuan, outside the "
-                f"plausible {_num(GDP_PER_PERSON[0] * 1000)} to {_num(GDP_PER_PERSON[1] * 1000)}",
-                "give gdp in billion yuan and population in million people",
-            )
+    needed = {s for r in RATIO_RULES for s in (*r.parts, r.whole)}
+    rows = df[names.isin(needed)].assign(key=names[names.isin(needed)])
+    if rows.empty:
+        return
+    wide = rows.pivot_table(
+        index=["region", "year"], columns="key", values="value", aggfunc="first"
+    )
+    for r in RATIO_RULES:
+        if not all(c in wide.columns for c in (*r.parts, r.whole)):
+            continue
+        ratio = wide[list(r.parts)].sum(axis=1, min_count=len(r.parts)) / wide[r.whole]
+        off = ((ratio < r.low) | (ratio > r.high)) & ratio.notna()
+        if not off.any():
+            continue
+        region, year = off[off].index[0]
+        named = r.parts[0] if len(r.parts) == 1 else r.whole  # the one series to look at
+        i = int(((df["region"] == region) & (df["year"] == year) & (names == named)).argmax())
+        raise InputError(
+            file,
+            _where(df, i),
+            f"{r.what} is {_num(ratio[(region, year)] * r.scale)}{r.unit}, outside the "
+            f"plausible {_num(r.low * r.scale)} to {_num(r.high * r.scale)}",
+            r.fix,
+        )
 
 
 def _where(df: pd.DataFrame, i: int, year: str | None = None) -> str:

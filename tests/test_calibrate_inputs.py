@@ -247,6 +247,9 @@ HOSTILE_VALUES = [
     ("mean_schooling", 2005, -3, ["below"]),
     ("expected_schooling", 1990, 400, ["above", "years"]),
     ("gdp", 2005, 6e5, ["GDP per person"]),  # 7.2 million yuan a head: outside the band
+    ("capital", 2005, 9e5, ["capital / GDP"]),  # in band alone, not beside GDP
+    ("budget_total", 2019, 9e4, ["budget_total / GDP"]),
+    ("budget_science_tech", 2019, 5e3, ["its share of budget_total"]),
 ]
 
 
@@ -260,6 +263,27 @@ def test_a_value_without_physical_sense_is_one_line_before_fitting(
     where = f"series {series}, region sichuan, year {year}"
     assert_refused(code, err, out, "data.csv", where, *words)
     assert len(err.replace(str(tmp_path), "")) < 200 and "np." not in err, err
+
+
+def test_budget_lines_above_the_total_name_the_total(tmp_path, capsys):
+    region_csv(tmp_path, edit=_set("budget_culture", 2019, 5e4))
+    spec = spec_file(tmp_path, data="data.csv")
+    code, err, out = run_cli([spec, "--region", "sichuan"], tmp_path, capsys)
+    where = "series budget_total, region sichuan, year 2019"
+    assert_refused(code, err, out, where, "the lines' share of it", "unit of budget_total")
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [("", "empty"), ("inf", "inf is not finite"), ("-1e400", "not finite"), ("1,5", "not a")],
+)
+def test_a_value_that_is_not_a_finite_number_is_one_line(tmp_path, value, words):
+    path = region_csv(tmp_path, edit=_set("gdp", 2010, value))
+    with pytest.raises(InputError) as exc:
+        read_tidy(path)
+    line = str(exc.value)
+    assert "series gdp, region sichuan, year 2010" in line and words in line, line
+    assert "Traceback" not in line and len(line.splitlines()) == 1
 
 
 @pytest.mark.parametrize("year", ["inf", "-inf", "2010.5", "1e308", "-1e20", "1900", "2101", "1e3"])
@@ -313,7 +337,8 @@ def test_hostile_values_anywhere_give_one_line_or_are_plausible(tmp_path):
             line = str(exc)
             assert len(line.splitlines()) == 1 and len(line.replace(str(tmp_path), "")) < 200
             assert "Fix:" in line and f"d{trial}.csv" in line, line
-            assert f"series {row['series']}, region {row['region']}" in line, line
+            assert f"region {row['region']}, year {row['year']}" in line, line
+            assert line.count("series ") >= 1, line
         else:  # accepted: then it is inside the band, and GDP per person stays plausible
             assert rule.low <= v <= rule.high and (v > 0 or not rule.positive), (row, v)
             if row["series"] in ("gdp", "population"):
@@ -370,6 +395,21 @@ def test_the_docs_example_of_a_unit_slip_is_what_the_command_prints(tmp_path):
     with pytest.raises(InputError) as exc:
         read_tidy(path)
     assert f"regionsoft: {exc.value}".replace(str(path), "data.csv") == shown
+
+
+def test_the_docs_state_the_rules_the_code_applies():
+    from regionsoft_sd.observed import RATIO_RULES, SERIES_RULES, YEARS
+
+    docs = " ".join((ROOT / "docs" / "calibration.md").read_text(encoding="utf-8").split())
+    pop, gdp = SERIES_RULES["population"], SERIES_RULES["gdp"]
+    per_person, capital, budget = RATIO_RULES[:3]
+    assert f"whole numbers from {YEARS[0]} to {YEARS[1]}" in docs
+    assert f"population {pop.low:g} to {pop.high:g} million people" in docs
+    assert f"GDP {gdp.low:g} to {gdp.high:,.0f}".replace(",", " ") + " billion yuan" in docs
+    assert (per_person.low * 1000, per_person.high * 1000) == (100, 5e6)
+    assert "GDP per person between 100 yuan and 5 million yuan" in docs
+    assert f"capital {capital.low:g} to {capital.high:g} times GDP" in docs
+    assert f"total budget {budget.low:g} to {budget.high:g} times GDP" in docs
 
 
 # -- shipped files ----------------------------------------------------------------------------

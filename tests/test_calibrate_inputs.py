@@ -412,6 +412,14 @@ def test_the_docs_state_the_rules_the_code_applies():
     assert f"total budget {budget.low:g} to {budget.high:g} times GDP" in docs
 
 
+def test_a_table_passed_to_prepare_gets_the_same_rules(tmp_path):
+    spec = parse_spec(DEFAULT, source=tmp_path / "spec.toml")
+    table = read_tidy(region_csv(tmp_path))
+    table.loc[(table["series"] == "population") & (table["region"] == "sichuan"), "value"] = 0.0
+    with pytest.raises(InputError, match="<observations>: series population, region sichuan"):
+        prepare(spec, "sichuan", data=table)
+
+
 # -- shipped files ----------------------------------------------------------------------------
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_REGIONS = sorted((ROOT / "scenarios" / "regions").glob("*.toml"))

@@ -37,7 +37,7 @@ from regionsoft_sd.calibrate.spec import CalibrationSpec, load_spec
 from regionsoft_sd.calibrate.uncertainty import Uncertainty, covariance
 from regionsoft_sd.catalogue import catalogue
 from regionsoft_sd.errors import InputError, unknown_name
-from regionsoft_sd.observed import DATA_FILE, observations, observed
+from regionsoft_sd.observed import DATA_FILE, check_sense, observations, observed
 from regionsoft_sd.scenario import Scenario
 
 MIN_POINTS = 3
@@ -120,8 +120,9 @@ def prepare(
         raise InputError(
             file, "region", "no region to calibrate", 'give --region NAME, or region = "..." here'
         )
-    if data is not None:
+    if data is not None:  # a table of the caller's: the same physical-sense rules as a file
         table, label = data, "<observations>"
+        check_sense(table, label)
     elif spec.data is not None:
         table, label = observations(spec.data), str(spec.data)
     else:

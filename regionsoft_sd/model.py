@@ -30,6 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from regionsoft_sd.errors import shorten_path
 from regionsoft_sd.resources import SOURCE_ROOT, cache_dir, model_path, private_cache_dir
 
 if TYPE_CHECKING:  # pragma: no cover - imported for annotations only
@@ -155,14 +156,15 @@ def _verified(mdl_path: Path | str) -> tuple[Path, bytes]:
         try:
             _install(_translate(mdl, root, key), target_dir)
         except OSError as exc:  # a cache folder that fails while writing: go private
-            fallback = private_cache_dir(f"{root} cannot be written ({exc.strerror or exc})")
+            why = exc.strerror or type(exc).__name__
+            fallback = private_cache_dir(f"{shorten_path(root)} cannot be written ({why})")
             if fallback not in roots:
                 roots.append(fallback)
             continue
         data = _read_verified(target_dir, stem, key)
         if data is not None:
             return target_dir / f"{stem}.py", data
-        fallback = private_cache_dir(f"{root} does not keep a translation intact")
+        fallback = private_cache_dir(f"{shorten_path(root)} does not keep a translation intact")
         if fallback not in roots:
             roots.append(fallback)
     raise RuntimeError(f"the PySD translation of {mdl.name} could not be built and verified")

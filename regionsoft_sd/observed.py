@@ -58,7 +58,8 @@ def read_tidy(path: str | Path) -> pd.DataFrame:
     """
     p = Path(path)
     if not p.is_file():
-        raise InputError(p, None, "file not found", "give the path of a CSV file")
+        what = "is not a regular file" if p.exists() else "file not found"
+        raise InputError(p, None, what, "give the path of a CSV file")
     try:
         raw = pd.read_csv(
             p,

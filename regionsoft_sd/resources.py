@@ -154,6 +154,7 @@ CACHE_ENV = ("REGIONSOFT_CACHE", "REGIONSOFT_SD_CACHE")
 """Variables that move the cache folder: the first that is set wins (the second is an alias)."""
 _log = logging.getLogger("regionsoft_sd")
 _private: list[Path] = []  # this process's fallback cache folder, once made
+_warned: list[str] = []  # why the shared cache folder was left, once said
 
 
 def cache_root() -> Path:
@@ -192,8 +193,8 @@ def cache_dir() -> Path:
 def private_cache_dir(reason: str | None = None) -> Path:
     """This process's own temporary cache folder (made once, removed at exit).
 
-    `reason` says why the shared one is not used; the first call with a reason
-    logs it as one warning line.
+    `reason` says why the shared one is not used; the first reason given is
+    logged as one warning line (once per process).
     """
     if not _private:
         import shutil
@@ -202,12 +203,13 @@ def private_cache_dir(reason: str | None = None) -> Path:
         folder = Path(tempfile.mkdtemp(prefix="regionsoft-sd-cache-"))
         _private.append(folder)
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        if reason:
-            _log.warning(
-                "regionsoft: the cache folder %s; using a temporary one for this run "
-                "(set REGIONSOFT_CACHE to a folder you can write)",
-                reason,
-            )
+    if reason and not _warned:
+        _warned.append(reason)
+        _log.warning(
+            "regionsoft: the cache folder %s; using a temporary one for this run "
+            "(set REGIONSOFT_CACHE to a folder you can write)",
+            reason,
+        )
     return _private[0]
 
 

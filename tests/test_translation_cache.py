@@ -130,6 +130,7 @@ def test_regionsoft_cache_wins_over_its_alias(tmp_path, monkeypatch):
 def fresh_private(monkeypatch):
     """Forget this process's private cache folder, so that its warning is logged again."""
     monkeypatch.setattr(resources, "_private", [])
+    monkeypatch.setattr(resources, "_warned", [])
 
 
 @pytest.mark.parametrize("how", ["a file", "below a file", "home below a file"])

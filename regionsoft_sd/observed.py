@@ -14,6 +14,7 @@ that a gap is never read as a zero. `read_tidy` validates such a file and raises
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -61,11 +62,21 @@ def read_tidy(path: str | Path) -> pd.DataFrame:
         what = "is not a regular file" if p.exists() else "file not found"
         raise InputError(p, None, what, "give the path of a CSV file")
     try:
-        raw = pd.read_csv(
+        with warnings.catch_warnings():  # a row longer than the header: an error, not a shift
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            raw = pd.read_csv(
+                p,
+                dtype={"region": str, "series": str, "year": str, "value": str},
+                keep_default_na=True,
+                index_col=False,
+            )
+    except pd.errors.ParserWarning as exc:
+        raise InputError(
             p,
-            dtype={"region": str, "series": str, "year": str, "value": str},
-            keep_default_na=True,
-        )
+            None,
+            "a row has more fields than the header",
+            "give every row the header's columns (quote a value that holds a comma)",
+        ) from exc
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(p, None, f"not a readable CSV file ({first})", "save it as CSV") from exc

@@ -196,6 +196,9 @@ def test_read_tidy_refuses_repeated_values_and_bad_years(tmp_path):
     path.write_text("region,year,series,value\nx,2005,gdp,1\nx,2005,gdp,2\n", encoding="utf-8")
     with pytest.raises(InputError, match="given twice"):
         read_tidy(path)
+    path.write_text("region,year,series,value\nx,2005,gdp,1,2\n", encoding="utf-8")
+    with pytest.raises(InputError, match="more fields than the header"):
+        read_tidy(path)  # once read as an index shift: series 1, region gdp, year 2005
     path.write_text("region,year,series,value\nx,20o5,gdp,1\n", encoding="utf-8")
     with pytest.raises(InputError, match="series gdp, region x, year 20o5: .*row 2"):
         read_tidy(path)

@@ -3,7 +3,7 @@
 Those folders stay at the top level of the repository (the single source of truth,
 opened by Vensim, Simlin and people). A wheel needs them inside the package, so
 `build_py` copies them to `regionsoft_sd/shipped/` in the build folder, where
-`regionsoft_sd.resources` finds them with `importlib.resources`. An editable
+`regionsoft_sd.common.resources` finds them with `importlib.resources`. An editable
 install skips the copy: there the source tree is the package data.
 
 Everything else about the package is declared in pyproject.toml. To ship a new kind

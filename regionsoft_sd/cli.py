@@ -2,7 +2,9 @@
 
 It parses arguments, calls the library, prints, and sets the exit status:
 0 on success, 2 on bad input (one line naming the file, the key and the fix;
-nothing is written), 1 on an internal error. `--debug` shows tracebacks.
+nothing is written), 1 on an internal error, 130 after Ctrl-C and 143 after
+SIGTERM (both unwind in order: the lock released, staged outputs removed).
+`--debug` shows tracebacks.
 Every input is validated before any output is written.
 """
 
@@ -22,8 +24,9 @@ from regionsoft_sd.discover.cli import add_discover_parser, cmd_discover
 from regionsoft_sd.explore.cli import add_explore_parser, cmd_explore
 from regionsoft_sd.optimise.cli import add_optimise_parser, cmd_optimise
 from regionsoft_sd.sweep.cli import add_sweep_parser, cmd_sweep
+from regionsoft_sd.common.terminate import EXIT_TERMINATED, Terminated, sigterm_raises
 
-EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 SIMULATION = "simulation"
 """Kind of output folder `run` and `compare` share (one folder may hold both)."""
 
@@ -42,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="regionsoft",
         description="Simulate a region's soft and hard power and compare policy scenarios.",
-        epilog="Exit status: 0 success, 2 bad input, 1 internal error.",
+        epilog="Exit status: 0 success, 2 bad input, 1 internal error, "
+        "130 interrupted (Ctrl-C), 143 terminated (SIGTERM).",
     )
     p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     _add_version(p)
@@ -127,20 +131,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit status."""
+    """Entry point of the console script; returns the exit status.
+
+    SIGTERM unwinds like Ctrl-C (the output folder's lock released, its staging
+    folder removed) and gives EXIT_TERMINATED (143); Ctrl-C gives 130.
+    """
     args = build_parser().parse_args(argv)
     try:
-        _resolve_shipped(args)
-        return _COMMANDS[args.command](args)
+        with sigterm_raises():
+            _resolve_shipped(args)
+            return _COMMANDS[args.command](args)
     except InputError as exc:
         if args.debug:
             traceback.print_exc()
         print(f"regionsoft: {exc}", file=sys.stderr)
         return EXIT_INPUT
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         kept = "; finished chunks are kept, rerun with --resume" if args.command == "sweep" else ""
-        print(f"regionsoft: interrupted{kept}", file=sys.stderr)
-        return 130
+        what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        print(f"regionsoft: {what}{kept}", file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
         if args.debug:
             traceback.print_exc()

@@ -34,7 +34,7 @@ LIBRARY_SCRIPT = """
 import gc, os, signal, sys, threading, time
 import numpy as np
 from regionsoft_sd.batch import simulate
-from regionsoft_sd.model import MODEL_PATH
+from regionsoft_sd.model.translate import MODEL_PATH
 from tests.test_batch_builtins import ranged_samples
 
 samples = ranged_samples(MODEL_PATH, 8_000, seed=2)

@@ -35,9 +35,9 @@ from regionsoft_sd.calibrate.region import region_constants
 from regionsoft_sd.calibrate.result import CalibrationResult, Setting
 from regionsoft_sd.calibrate.spec import CalibrationSpec, load_spec
 from regionsoft_sd.calibrate.uncertainty import Uncertainty, covariance
-from regionsoft_sd.common.errors import InputError, unknown_name
-from regionsoft_sd.common.observed_data import DATA_FILE, observations, observed
 from regionsoft_sd.model.catalogue import catalogue
+from regionsoft_sd.common.errors import InputError, unknown_name
+from regionsoft_sd.common.observed_data import DATA_FILE, check_sense, observations, observed
 from regionsoft_sd.scenarios.scenario import Scenario
 
 MIN_POINTS = 3
@@ -58,8 +58,9 @@ def prepare(
     """Read and check the data for `region` (else the spec's) and build the region scenario.
 
     Raises InputError, before anything is run or written, for: no region; an
-    unknown region or series; a series with fewer than MIN_POINTS values in the
-    window; no held-out observation; more parameters than observations; a
+    unknown region or series; a non-positive value of a series fitted on a log
+    scale; a series with fewer than MIN_POINTS values in the window; no held-out
+    observation; more parameters than observations; a
     region constant the data lack.
     """
     file = spec.source if spec.source is not None else "<calibration spec>"
@@ -68,8 +69,9 @@ def prepare(
         raise InputError(
             file, "region", "no region to calibrate", 'give --region NAME, or region = "..." here'
         )
-    if data is not None:
+    if data is not None:  # a table of the caller's: the same physical-sense rules as a file
         table, label = data, "<observations>"
+        check_sense(table, label)
     elif spec.data is not None:
         table, label = observations(spec.data), str(spec.data)
     else:
@@ -87,6 +89,14 @@ def prepare(
                 f"the data have {', '.join(known)}",
             )
     for b in blocks_for(spec, wide, spec.start, spec.end):
+        if b.target.transform == "log" and (b.observed <= 0).any():
+            j = int((b.observed <= 0).argmax())
+            raise InputError(
+                label,
+                f"series {b.target.data}, region {name}, year {b.years[j]}",
+                f"{b.observed[j]:g} is not positive, so it cannot be fitted on a log scale",
+                'correct the value, or set transform = "none" for this series in the spec',
+            )
         if len(b.years) < MIN_POINTS:
             have = wide[b.target.data].dropna() if b.target.data in wide else pd.Series()
             span = f"{have.index.min()}-{have.index.max()}" if len(have) else "no years"

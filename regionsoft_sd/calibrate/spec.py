@@ -49,13 +49,15 @@ read (`pipeline.prepare`), still before anything is written.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from regionsoft_sd.common.errors import InputError, load_toml, unknown_name
 from regionsoft_sd.common.fields import boolean, integer, known_keys, listing, number, text
@@ -209,8 +211,8 @@ def parse_spec(data: dict[str, Any], *, source: str | Path | None = None) -> Cal
     t0, _ = cat.horizon
     history_end = int(cat.policy_start) - 1
     window = _table(data, "window", file, _WINDOW_KEYS)
-    start = _year(window, "start", file, int(t0))
-    end = _year(window, "end", file, DEFAULT_END)
+    start = _year(window, "window", "start", file, int(t0))
+    end = _year(window, "window", "end", file, DEFAULT_END)
     if start < t0:
         raise InputError(
             file,
@@ -264,10 +266,44 @@ def _table(data: dict[str, Any], key: str, file: Any, keys: tuple[str, ...]) -> 
     return value
 
 
-def _year(table: dict[str, Any], key: str, file: Any, default: int) -> int:
-    v = integer(table, key, file, low=1900, default=default, high=2100)
+def _year(table: dict[str, Any], section: str, key: str, file: Any, default: int) -> int:
+    """A year of [`section`] (1900..2100); messages name it `section.key`."""
+    v = integer(
+        {f"{section}.{key}": table[key]} if key in table else {},
+        f"{section}.{key}",
+        file,
+        low=1900,
+        default=default,
+        high=2100,
+    )
     assert v is not None
     return v
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _in_section(section: str) -> Callable[[_F], _F]:
+    """Decorate a reader of table [`section`]: its errors name keys as `section.key`.
+
+    The shared field readers (`regionsoft_sd.common.fields`) see only the table, so they
+    name a key without its table (`starts`); the user needs `search.starts`.
+    """
+
+    def wrap(fn: _F) -> _F:
+        @functools.wraps(fn)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except InputError as exc:
+                key = exc.key
+                if key is None or key == section or key.startswith((f"{section}.", f"{section}[")):
+                    raise
+                raise InputError(exc.file, f"{section}.{key}", exc.problem, exc.fix) from None
+
+        return inner  # type: ignore[return-value]
+
+    return wrap
 
 
 def _parameters(data: dict[str, Any], file: Any) -> tuple[Parameter, ...]:
@@ -339,12 +375,13 @@ def _targets(data: dict[str, Any], file: Any) -> tuple[Target, ...]:
     return tuple(out)
 
 
+@_in_section("holdout")
 def _holdout(data: dict[str, Any], file: Any, start: int, end: int) -> Holdout | None:
     table = _table(data, "holdout", file, _HOLDOUT_KEYS)
     if not boolean(table, "enabled", file, True):
         return None
-    cut = _year(table, "cut", file, DEFAULT_CUT)
-    last = _year(table, "end", file, max(end, DEFAULT_END))
+    cut = _year(table, "holdout", "cut", file, DEFAULT_CUT)
+    last = _year(table, "holdout", "end", file, max(end, DEFAULT_END))
     if not start + 2 <= cut < last:
         raise InputError(
             file,
@@ -364,6 +401,7 @@ def _holdout(data: dict[str, Any], file: Any, start: int, end: int) -> Holdout |
     return Holdout(cut, last)
 
 
+@_in_section("search")
 def _search(data: dict[str, Any], file: Any) -> Search:
     t = _table(data, "search", file, _SEARCH_KEYS)
     d = Search()
@@ -387,6 +425,7 @@ def _search(data: dict[str, Any], file: Any) -> Search:
     )
 
 
+@_in_section("profile")
 def _profile(
     data: dict[str, Any], file: Any, params: tuple[Parameter, ...]
 ) -> tuple[tuple[str, ...], int]:
@@ -412,6 +451,7 @@ def _profile(
     return tuple(out), points
 
 
+@_in_section("intervals")
 def _intervals(data: dict[str, Any], file: Any) -> tuple[float, int]:
     t = _table(data, "intervals", file, _INTERVAL_KEYS)
     level = number(t.get("level", 0.95), "intervals.level", file)
@@ -424,6 +464,7 @@ def _intervals(data: dict[str, Any], file: Any) -> tuple[float, int]:
     return level, samples
 
 
+@_in_section("mcmc")
 def _mcmc(data: dict[str, Any], file: Any, n_params: int) -> Mcmc | None:
     if "mcmc" not in data:
         return None

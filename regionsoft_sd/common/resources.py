@@ -8,20 +8,23 @@ every other module asks it for paths.
 
 Search order: the installed package data first; otherwise the source tree this
 module sits in (a clone, or an editable install, whose package data is the
-repository itself). The translation cache is neither: it lives in the user's cache
-folder (`platformdirs`) or in `$REGIONSOFT_CACHE`, never inside the package.
+repository itself). The cache is neither: it lives in the user's cache folder
+(`platformdirs`) or in `$REGIONSOFT_CACHE` (`cache_root`), never inside the
+package; a folder that cannot be written gives way to a private temporary one
+(`cache_dir`).
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import logging
 import os
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from regionsoft_sd.common.errors import InputError, unknown_name
+from regionsoft_sd.common.errors import InputError, shorten_path, unknown_name
 
 PACKAGE = "regionsoft_sd"
 SHIPPED = "shipped"
@@ -140,19 +143,88 @@ def spec_file(name_or_path: str | Path) -> Path:
     return named_file(name_or_path, shipped_specs(), "sweep spec")
 
 
-def cache_dir() -> Path:
-    """Folder of cached PySD translations: `$REGIONSOFT_CACHE`, else the user cache folder.
+CACHE_ENV = ("REGIONSOFT_CACHE", "REGIONSOFT_SD_CACHE")
+"""Variables that move the cache folder: the first that is set wins (the second is an alias)."""
+_log = logging.getLogger("regionsoft_sd")
+_private: list[Path] = []  # this process's fallback cache folder, once made
+_warned: list[str] = []  # why the shared cache folder was left, once said
+
+
+def cache_root() -> Path:
+    """The cache folder as configured: `$REGIONSOFT_CACHE` (or its alias), else the user's.
 
     The user cache folder is platform-specific (`~/.cache/regionsoft-sd` on Linux,
     `~/Library/Caches/regionsoft-sd` on macOS, `%LOCALAPPDATA%\\regionsoft-sd\\Cache`
-    on Windows), so nothing is ever written into the installed package.
+    on Windows), so nothing is ever written into the installed package. This is
+    the one place that reads the variables; it does not check the folder
+    (`cache_dir` does).
     """
-    env = os.environ.get("REGIONSOFT_CACHE")
-    if env:
-        return Path(env).expanduser()
+    for name in CACHE_ENV:
+        env = os.environ.get(name)
+        if env:
+            return Path(env).expanduser()
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("regionsoft-sd", appauthor=False))
+
+
+def cache_dir() -> Path:
+    """A cache folder this process can write: `cache_root()`, else a private temporary one.
+
+    The configured folder is created if needed. When it cannot be used (a file
+    stands there, it or HOME is read-only, permission is denied), the cache
+    moves to a temporary folder of this process, removed at exit, with one
+    warning line on the `regionsoft_sd` logger; nothing fails because of it.
+    """
+    root = cache_root()
+    problem = _unusable(root)
+    if problem is None:
+        return root
+    return private_cache_dir(f"{shorten_path(root)} {problem}")
+
+
+def private_cache_dir(reason: str | None = None) -> Path:
+    """This process's own temporary cache folder (made once, removed at exit).
+
+    `reason` says why the shared one is not used; the first reason given is
+    logged as one warning line (once per process).
+    """
+    if not _private:
+        import shutil
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="regionsoft-sd-cache-"))
+        _private.append(folder)
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    if reason and not _warned:
+        _warned.append(reason)
+        _log.warning(
+            "regionsoft: the cache folder %s; using a temporary one for this run "
+            "(set REGIONSOFT_CACHE to a folder you can write)",
+            reason,
+        )
+    return _private[0]
+
+
+def _unusable(folder: Path) -> str | None:
+    """Why `folder` cannot serve as a cache (creating it if absent), or None if it can."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        return "is not a folder"
+    except OSError as exc:
+        return f"cannot be created ({exc.strerror or type(exc).__name__})"
+    if not folder.is_dir():
+        return "is not a folder"
+    import tempfile
+
+    try:  # a real write: permissions, read-only mounts and immutable folders alike
+        fd, probe = tempfile.mkstemp(prefix=".probe-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        return f"cannot be written ({exc.strerror or type(exc).__name__})"
+    return None
 
 
 def copy_shipped(dest: str | Path) -> list[Path]:

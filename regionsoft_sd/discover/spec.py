@@ -39,8 +39,10 @@ from pathlib import Path
 from typing import Any
 
 from regionsoft_sd.catalogue import catalogue
+from regionsoft_sd.discover.sizes import case_bytes, run_bytes, sobol_bytes
 from regionsoft_sd.errors import InputError, load_toml, unknown_name
-from regionsoft_sd.fields import choice, integer, known_keys, number, text
+from regionsoft_sd.fields import check_count, choice, integer, known_keys, number, seed, text
+from regionsoft_sd.fields import name as name_field
 from regionsoft_sd.metrics import METRIC_NAMES, METRICS
 from regionsoft_sd.runs.types import Strategy
 from regionsoft_sd.scenario import Scenario
@@ -107,6 +109,30 @@ class DiscoverSpec:
     digest: str = ""
 
 
+def scenario_path(raw: Any, key: str, file: Any, folder: Path, *, also: str = "") -> Path:
+    """The scenario file a spec names at `key` (relative to the spec's `folder`).
+
+    Not text, missing, a folder or something else that is not a file: an
+    InputError that says which (`also` adds to the fix, e.g. `or "runner-up"`).
+    """
+    fix = f"give the path of a scenario .toml file, relative to the spec{also}"
+    if not isinstance(raw, str) or not raw.strip():
+        raise InputError(file, key, f"expected a scenario file path, got {raw!r}", fix)
+    path = folder / raw
+    try:
+        if path.is_dir():
+            problem = f"{str(path)!r} is a folder, not a scenario file"
+        elif path.is_file():
+            return path
+        elif path.is_symlink():
+            problem = f"{str(path)!r} is a symlink to a missing file"
+        else:
+            problem = f"no scenario file {str(path)!r}"
+    except OSError as exc:  # a name too long, a symlink loop
+        problem = f"cannot read {str(path)!r} ({exc.strerror or type(exc).__name__})"
+    raise InputError(file, key, problem, fix)
+
+
 def parse_failure(
     raw: Any,
     key: str,
@@ -138,15 +164,11 @@ def parse_failure(
         a = raw["against"]
         if allow_runner_up and a == RUNNER_UP:
             against = RUNNER_UP
-        elif isinstance(a, str):
-            path = folder / a
-            if not path.is_file():
-                hint = f'or "{RUNNER_UP}"' if allow_runner_up else "relative to the spec"
-                raise InputError(file, k("against"), f"no scenario file {str(path)!r}", hint)
+        else:
+            also = f', or "{RUNNER_UP}"' if allow_runner_up else ""
+            path = scenario_path(a, k("against"), file, folder, also=also)
             sc = Scenario.from_file(path)
             against = Strategy(sc.name, sc, path)
-        else:
-            raise InputError(file, k("against"), f"expected a path, got {a!r}", "write a path")
     elif below is None and above is None:
         against = RUNNER_UP if allow_runner_up else None
     given = sum(x is not None for x in (against, below, above))
@@ -160,7 +182,7 @@ def parse_failure(
     margin = number(raw.get("margin", 0.0), k("margin"), file)
     if margin < 0:
         raise InputError(file, k("margin"), f"{margin:g} is negative", "use margin >= 0")
-    sobol = integer(raw, "sobol", file, low=0, default=0) or 0
+    sobol = integer(raw, "sobol", file, low=0, default=0, prefix=k("")) or 0
     if sobol and sobol & (sobol - 1):
         raise InputError(file, k("sobol"), f"{sobol} is not a power of 2", "use e.g. 256")
     return Failure(metric, better, against, margin, below, above, sobol, _prim(raw, k, file))
@@ -193,13 +215,11 @@ def parse_spec(data: dict[str, Any], *, source: str | Path | None = None) -> Dis
     file: Any = src if src is not None else "<discover spec>"
     folder = src.parent if src is not None else Path.cwd()
     known_keys(data, (*_TOP, *_FAILURE_KEYS), file, "top-level key", hint="see scenarios/optimise/")
-    name = text(data, "name", file, required=True)
+    name = name_field(data, "name", file)
     raw = data.get("strategy")
-    if not isinstance(raw, str):
+    if raw is None:
         raise InputError(file, "strategy", "missing", 'add strategy = "../balanced.toml"')
-    path = folder / raw
-    if not path.is_file():
-        raise InputError(file, "strategy", f"no scenario file {str(path)!r}", "check the path")
+    path = scenario_path(raw, "strategy", file, folder)
     sc = Scenario.from_file(path)
     strategy = Strategy(sc.name, sc, path)
     failure = parse_failure(
@@ -213,15 +233,32 @@ def parse_spec(data: dict[str, Any], *, source: str | Path | None = None) -> Dis
         raise InputError(file, "against", "a strategy cannot fail against itself", "pick another")
     strategies = (strategy,) + ((failure.against,) if isinstance(failure.against, Strategy) else ())
     params = parse_parameters(data, file, catalogue(), strategies)
+    k = len(params)
+    futures = integer(data, "futures", file, low=10, default=1000) or 1000
+    check_count(
+        futures,
+        "futures",
+        file,
+        bytes_per_item=len(strategies) * run_bytes(k, 1) + case_bytes(k),
+        per=f"futures of {k} parameters",
+    )
+    if failure.sobol:
+        check_count(
+            failure.sobol,
+            "sobol",
+            file,
+            bytes_per_item=sobol_bytes(k, len(strategies), 1),
+            per=f"Sobol base samples of {k} parameters",
+        )
     spec = DiscoverSpec(
         name=name,
         description=text(data, "description", file, required=False),
         strategy=strategy,
         failure=failure,
         parameters=params,
-        futures=integer(data, "futures", file, low=10, default=1000) or 1000,
+        futures=futures,
         method=choice(data.get("method", "lhs"), "method", file, SAMPLING),
-        seed=integer(data, "seed", file, required=True, low=0) or 0,
+        seed=seed(data, "seed", file),
         source=src,
     )
     h = hashlib.sha256(repr(sorted(data.items(), key=lambda kv: kv[0])).encode())

@@ -42,9 +42,22 @@ from pathlib import Path
 from typing import Any
 
 from regionsoft_sd.catalogue import catalogue
-from regionsoft_sd.discover.spec import Failure, parse_failure
+from regionsoft_sd.discover.sizes import case_bytes, run_bytes, sobol_bytes
+from regionsoft_sd.discover.spec import Failure, parse_failure, scenario_path
 from regionsoft_sd.errors import InputError, load_toml, unknown_name
-from regionsoft_sd.fields import boolean, choice, integer, known_keys, listing, number, text
+from regionsoft_sd.fields import (
+    FLOAT,
+    boolean,
+    check_count,
+    choice,
+    integer,
+    known_keys,
+    listing,
+    number,
+    seed,
+    text,
+)
+from regionsoft_sd.fields import name as name_field
 from regionsoft_sd.metrics import METRIC_NAMES, METRICS
 from regionsoft_sd.optimise.decisions import Space
 from regionsoft_sd.optimise.levers import parse_decisions
@@ -184,7 +197,7 @@ def parse_spec(data: dict[str, Any], *, source: str | Path | None = None) -> Opt
     folder = src.parent if src is not None else Path.cwd()
     known_keys(data, _TOP, file, "top-level key", hint="see scenarios/optimise/")
     cat = catalogue()
-    name = text(data, "name", file, required=True)
+    name = name_field(data, "name", file)
     base = _strategy(data.get("base"), "base", file, folder)
     compare = tuple(
         _strategy(item, f"compare[{i}]", file, folder)
@@ -211,27 +224,21 @@ def parse_spec(data: dict[str, Any], *, source: str | Path | None = None) -> Opt
         objectives=objectives,
         constraints=_constraints(data, file),
         search=_search(data, file, len(objectives)),
-        seed=integer(data, "seed", file, required=True, low=0) or 0,
+        seed=seed(data, "seed", file),
         base=base,
         compare=compare,
         uncertainty=uncertainty,
         discover=_discover(data, file, folder, objectives),
         source=src,
     )
-    _check_size(spec, file)
+    check_sizes(spec, file)
     return _with_digest(spec, data)
 
 
 def _strategy(raw: Any, key: str, file: Any, folder: Path) -> Strategy:
     if raw is None:
         return Strategy("model", None)
-    if not isinstance(raw, str):
-        raise InputError(file, key, f"expected a scenario file path, got {raw!r}", "write a path")
-    path = folder / raw
-    if not path.is_file():
-        raise InputError(
-            file, key, f"no scenario file {str(path)!r}", "paths are relative to the spec file"
-        )
+    path = scenario_path(raw, key, file, folder)
     sc = Scenario.from_file(path)
     return Strategy(sc.name, sc, path)
 
@@ -279,7 +286,10 @@ def _objectives(data: dict[str, Any], file: Any) -> tuple[Objective, ...]:
         if rob == "satisficing":
             if "threshold" not in item:
                 raise InputError(
-                    file, f"{key}.threshold", "satisficing needs a threshold", "add threshold = ..."
+                    file,
+                    f"{key}.threshold",
+                    "satisficing needs a threshold",
+                    "add threshold = <a number>",
                 )
             threshold = number(item["threshold"], f"{key}.threshold", file)
         obj = Objective(metric, direction, rob, p, threshold)
@@ -304,7 +314,7 @@ def _constraints(data: dict[str, Any], file: Any) -> tuple[Constraint, ...]:
         low = number(item["min"], f"{key}.min", file) if "min" in item else None
         high = number(item["max"], f"{key}.max", file) if "max" in item else None
         if low is None and high is None:
-            raise InputError(file, key, "no bound", "add min = ... or max = ...")
+            raise InputError(file, key, "no bound", "add min = <a number> or max = <a number>")
         if low is not None and high is not None and low > high:
             raise InputError(
                 file,
@@ -337,15 +347,16 @@ def _search(data: dict[str, Any], file: Any, n_obj: int) -> Search:
             file, "search.algorithm", f"{algo} needs two or more objectives", 'use "de"'
         )
     d = Search()
+    P = "search."
     tol = number(raw.get("tol", d.tol), "search.tol", file)
     if not 0 <= tol < 1:
         raise InputError(file, "search.tol", f"{tol:g} is not in [0, 1)", "use e.g. 0.001")
     return Search(
         algo,
-        integer(raw, "population", file, low=5, default=d.population) or d.population,
-        integer(raw, "generations", file, low=1, default=d.generations) or d.generations,
-        boolean(raw, "polish", file, d.polish),
-        integer(raw, "chunk_size", file, low=1, default=d.chunk_size) or d.chunk_size,
+        integer(raw, "population", file, low=5, default=d.population, prefix=P) or d.population,
+        integer(raw, "generations", file, low=1, default=d.generations, prefix=P) or d.generations,
+        boolean(raw, "polish", file, d.polish, prefix=P),
+        integer(raw, "chunk_size", file, low=1, default=d.chunk_size, prefix=P) or d.chunk_size,
         tol,
     )
 
@@ -355,7 +366,9 @@ def _uncertainty(
 ) -> Uncertainty | None:
     raw = data.get("uncertainty", {})
     if not isinstance(raw, dict):
-        raise InputError(file, "uncertainty", f"expected a table, got {raw!r}", "[uncertainty]")
+        raise InputError(
+            file, "uncertainty", f"expected a table, got {raw!r}", "write an [uncertainty] table"
+        )
     if "parameters" not in data:
         if raw:
             raise InputError(
@@ -376,12 +389,13 @@ def _uncertainty(
                     "remove it from [parameters] or from [decisions]",
                 )
     params = parse_parameters(data, file, cat, strategies)
-    futures = integer(raw, "futures", file, low=2, default=100) or 100
+    u = "uncertainty."
+    futures = integer(raw, "futures", file, low=2, default=100, prefix=u) or 100
     return Uncertainty(
         params,
         futures,
         choice(raw.get("method", "lhs"), "uncertainty.method", file, SAMPLING),
-        integer(raw, "fresh", file, low=0, default=0) or 0,
+        integer(raw, "fresh", file, low=0, default=0, prefix=u) or 0,
     )
 
 
@@ -396,16 +410,78 @@ def _discover(
     return parse_failure(raw, "discover", file, folder, default_metric=objectives[0].metric)
 
 
-def _check_size(spec: OptimiseSpec, file: Any) -> None:
-    futures = spec.uncertainty.futures if spec.uncertainty else 1
-    runs = spec.search.population * futures
+def check_sizes(spec: OptimiseSpec, file: Any) -> None:
+    """Refuse sizes whose memory exceeds `fields.MEMORY_BUDGET` (see `discover.sizes`),
+    and generations of more runs than the runner takes in one batch.
+
+    Every population is one batch of population x futures runs; the fresh sample is
+    run for the found strategies (at most the population) and the references; a
+    discovery adds its trees per future and Sobol's design per base sample; the
+    archive of the search keeps one row per candidate.
+    """
+    unc = spec.uncertainty
+    n_params = len(unc.parameters) if unc else 0
+    inputs = n_params + len(spec.space.columns) + len(spec.space.fixed)
+    run = run_bytes(inputs, len(METRIC_NAMES))
+    pop = spec.search.population
+    futures = unc.futures if unc else 1
+    refs = 1 + len(spec.compare)
+    if unc is not None:
+        check_count(
+            futures,
+            "uncertainty.futures",
+            file,
+            bytes_per_item=(pop + refs) * run,
+            per=f"futures for {pop} candidates and {refs} references",
+        )
+    check_count(
+        pop,
+        "search.population",
+        file,
+        bytes_per_item=futures * run,
+        per=f"candidates of {futures:,} futures each",
+    )
+    runs = pop * futures
     if runs > MAX_RUNS_PER_BATCH:
         raise InputError(
             file,
             "search.population",
-            f"{spec.search.population} candidates x {futures} futures = {runs:,} runs per "
+            f"{pop} candidates x {futures} futures = {runs:,} runs per "
             f"generation, more than {MAX_RUNS_PER_BATCH:,}",
             "use fewer futures or a smaller population",
+        )
+    row = FLOAT * (inputs + 2 * len(spec.objectives) + 2 * len(spec.constraints) + 2) * 2
+    check_count(
+        spec.search.generations,
+        "search.generations",
+        file,
+        bytes_per_item=pop * row,
+        per=f"generations of {pop} candidates",
+    )
+    if unc is not None and unc.fresh:
+        per_future = (pop + refs) * run + (case_bytes(n_params) if spec.discover else 0)
+        check_count(
+            unc.fresh,
+            "uncertainty.fresh",
+            file,
+            bytes_per_item=per_future,
+            per=f"fresh futures for up to {pop} found and {refs} reference strategies",
+        )
+    elif spec.discover is not None:
+        check_count(
+            futures,
+            "uncertainty.futures",
+            file,
+            bytes_per_item=case_bytes(n_params),
+            per="futures to discover in",
+        )
+    if spec.discover is not None and spec.discover.sobol:
+        check_count(
+            spec.discover.sobol,
+            "discover.sobol",
+            file,
+            bytes_per_item=sobol_bytes(n_params, 2, len(METRIC_NAMES)),
+            per=f"Sobol base samples of {n_params} parameters",
         )
 
 

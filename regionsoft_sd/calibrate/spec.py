@@ -59,7 +59,16 @@ from typing import Any
 
 from regionsoft_sd.catalogue import catalogue
 from regionsoft_sd.errors import InputError, load_toml, unknown_name
-from regionsoft_sd.fields import boolean, integer, known_keys, listing, number, text
+from regionsoft_sd.fields import (
+    FLOAT,
+    boolean,
+    check_count,
+    integer,
+    known_keys,
+    listing,
+    number,
+    text,
+)
 from regionsoft_sd.sweep.params import Parameter, parse_parameters
 
 TRANSFORMS = ("log", "none")
@@ -453,6 +462,15 @@ def _mcmc(data: dict[str, Any], file: Any, n_params: int) -> Mcmc | None:
         raise InputError(
             file, "mcmc.burn", f"{burn} burn-in steps of {steps} leave none", "burn fewer"
         )
+    # emcee keeps every walker's position and log-probability at every step (float64),
+    # and the chain is copied once when it is flattened for the intervals
+    check_count(
+        walkers,
+        "mcmc.walkers",
+        file,
+        bytes_per_item=2 * FLOAT * steps * (n_params + 1),
+        per=f"walkers of {steps:,} steps and {n_params} parameters",
+    )
     seed = integer(t, "seed", file, low=0, default=d.seed, high=2**32 - 1)
     return Mcmc(walkers, steps, burn, seed or 0)
 

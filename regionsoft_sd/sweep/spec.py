@@ -33,7 +33,17 @@ from typing import Any
 
 from regionsoft_sd.catalogue import Catalogue, catalogue
 from regionsoft_sd.errors import InputError, load_toml, unknown_name
-from regionsoft_sd.fields import boolean, choice, integer, known_keys, listing, number, text
+from regionsoft_sd.fields import (
+    FLOAT,
+    boolean,
+    check_count,
+    choice,
+    integer,
+    known_keys,
+    listing,
+    number,
+    text,
+)
 from regionsoft_sd.metrics import METRIC_NAMES, METRICS
 from regionsoft_sd.model import MODEL_PATH
 from regionsoft_sd.runs.types import Strategy
@@ -211,6 +221,13 @@ def parse_spec(data: dict[str, Any], *, source: str | Path | None = None) -> Swe
         raise InputError(
             file, "n", f"{spec.n_runs:,} runs is more than {MAX_RUNS:,}", "use a smaller n"
         )
+    if method != "oat":
+        # the per-run table (inputs and metrics of every run of every strategy, float64)
+        # is written chunk by chunk and read back chunk by chunk; bounded like the
+        # sizes of the other specs, so that one sweep's table fits in the memory budget
+        per_base = spec.n_main // n + spec.n_oat / n
+        row = FLOAT * (len(params) + len(metrics) + 1) * len(strategies)
+        check_count(n, "n", file, bytes_per_item=per_base * row, per=f"base samples of {method}")
     return _with_digest(spec, data)
 
 

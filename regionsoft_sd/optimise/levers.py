@@ -68,7 +68,7 @@ def parse_decisions(data: dict[str, Any], file: Any, cat: Catalogue) -> Space:
             raise InputError(
                 file,
                 key,
-                f"{decided!r} is already decided by {seen[decided]} (the same, spelt differently)",
+                f"{decided!r} is decided twice, here and by {seen[decided]} (spelt differently)",
                 "keep one of the two tables",
             )
         if decided is not None:
@@ -87,8 +87,6 @@ def parse_decisions(data: dict[str, Any], file: Any, cat: Catalogue) -> Space:
                     "so one cannot be decided alone",
                     f"decide the group: [decisions.{entry.group.lower().replace(' ', '_')}]",
                 )
-            if any(sc.name == entry.name for sc in scalars):
-                raise InputError(file, key, f"{entry.name!r} is decided twice", "keep one entry")
             scalars.append(_scalar(entry, body.get("range"), f"{key}.range", file))
             known_keys(body, ("range", *_TIMING), file, "key", prefix=f"{key}.")
             first = entry
@@ -135,8 +133,8 @@ def _simplex(group: str, members: list[Entry], body: dict, key: str, file: Any) 
             raise InputError(
                 file,
                 f"{key}.{k}",
-                f"{entry.name!r} is already bounded by {given[entry.name]} (the same share, "
-                "spelt differently)",
+                f"{entry.name!r} is bounded twice, here and by {given[entry.name]} "
+                "(spelt differently)",
                 "keep one of the two lines",
             )
         given[entry.name] = f"{key}.{k}"

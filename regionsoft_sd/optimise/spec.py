@@ -426,21 +426,25 @@ def check_sizes(spec: OptimiseSpec, file: Any) -> None:
     pop = spec.search.population
     futures = unc.futures if unc else 1
     refs = 1 + len(spec.compare)
+    # each size alone, the others at their least (catches the absurd one), then together
+    check_count(
+        pop, "search.population", file, bytes_per_item=(2 if unc else 1) * run, per="candidates"
+    )
     if unc is not None:
         check_count(
             futures,
             "uncertainty.futures",
             file,
-            bytes_per_item=(pop + refs) * run,
-            per=f"futures for {pop} candidates and {refs} references",
+            bytes_per_item=(5 + refs) * run,
+            per="futures",
         )
-    check_count(
-        pop,
-        "search.population",
-        file,
-        bytes_per_item=futures * run,
-        per=f"candidates of {futures:,} futures each",
-    )
+        check_count(
+            futures,
+            "uncertainty.futures",
+            file,
+            bytes_per_item=(pop + refs) * run,
+            per=f"futures for {pop} candidates (search.population) and {refs} references",
+        )
     runs = pop * futures
     if runs > MAX_RUNS_PER_BATCH:
         raise InputError(

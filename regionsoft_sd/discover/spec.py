@@ -28,6 +28,11 @@ threshold::
 The same failure keys, without the sample and strategy keys, form the
 `[discover]` table of an optimisation spec, where `against = "runner-up"`
 means the best compared strategy in the re-evaluation.
+
+`futures` and `sobol` may ask for at most `fields.MEMORY_BUDGET` (8 GiB) of the
+memory their items need (`discover.sizes`), checked here, before any run; `seed` is
+any whole number >= 0 (`fields.seed32` derives the 32-bit seeds scikit-learn and
+SALib need); `name` is one line without control characters.
 """
 
 from __future__ import annotations
@@ -240,7 +245,7 @@ def parse_spec(data: dict[str, Any], *, source: str | Path | None = None) -> Dis
         "futures",
         file,
         bytes_per_item=len(strategies) * run_bytes(k, 1) + case_bytes(k),
-        per=f"futures of {k} parameters",
+        per=f"futures ({k} uncertain parameters)",
     )
     if failure.sobol:
         check_count(
@@ -248,7 +253,7 @@ def parse_spec(data: dict[str, Any], *, source: str | Path | None = None) -> Dis
             "sobol",
             file,
             bytes_per_item=sobol_bytes(k, len(strategies), 1),
-            per=f"Sobol base samples of {k} parameters",
+            per=f"Sobol base samples ({k} uncertain parameters)",
         )
     spec = DiscoverSpec(
         name=name,

@@ -30,7 +30,11 @@ uncertainty (see `scenarios/optimise/` for commented examples)::
     [parameters]                       # exactly as in a sweep spec
     "Long run reference income growth" = "uniform"
 
-Validation happens here, once; downstream code trusts the spec.
+Validation happens here, once; downstream code trusts the spec. That includes the
+sizes: population, generations, futures, fresh and `[discover] sobol` may ask for at
+most `fields.MEMORY_BUDGET` (8 GiB) of the memory their items need (`check_sizes`,
+with the costs of `discover.sizes`); `seed` is any whole number >= 0; `name` is one
+line without control characters.
 """
 
 from __future__ import annotations
@@ -415,7 +419,8 @@ def check_sizes(spec: OptimiseSpec, file: Any) -> None:
     and generations of more runs than the runner takes in one batch.
 
     Every population is one batch of population x futures runs; the fresh sample is
-    run for the found strategies (at most the population) and the references; a
+    run for the found strategies (one optimum, or at most a population) and the
+    references; a
     discovery adds its trees per future and Sobol's design per base sample; the
     archive of the search keeps one row per candidate.
     """
@@ -463,13 +468,15 @@ def check_sizes(spec: OptimiseSpec, file: Any) -> None:
         per=f"generations of {pop} candidates",
     )
     if unc is not None and unc.fresh:
-        per_future = (pop + refs) * run + (case_bytes(n_params) if spec.discover else 0)
+        found = 1 if spec.algorithm == "de" else pop  # a Pareto set has at most `pop` points
+        per_future = (found + refs) * run + (case_bytes(n_params) if spec.discover else 0)
         check_count(
             unc.fresh,
             "uncertainty.fresh",
             file,
             bytes_per_item=per_future,
-            per=f"fresh futures for up to {pop} found and {refs} reference strategies",
+            per=f"fresh futures for {found + refs} strategies"
+            + (" and a discovery" if spec.discover else ""),
         )
     elif spec.discover is not None:
         check_count(
@@ -485,7 +492,7 @@ def check_sizes(spec: OptimiseSpec, file: Any) -> None:
             "discover.sobol",
             file,
             bytes_per_item=sobol_bytes(n_params, 2, len(METRIC_NAMES)),
-            per=f"Sobol base samples of {n_params} parameters",
+            per=f"Sobol base samples ({n_params} uncertain parameters)",
         )
 
 

@@ -13,6 +13,7 @@ seed the libraries that need one (SciPy, pymoo, scikit-learn, SALib) take.
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
@@ -25,6 +26,8 @@ a share of this machine's memory), so that a spec valid on one computer is valid
 FLOAT = 8
 """Bytes of one float64 value."""
 _SEED32 = 2**32
+SIMPLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+"""A name that is also a file name (scenarios and the strategies an optimisation finds)."""
 
 
 def known_keys(

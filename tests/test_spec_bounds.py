@@ -258,6 +258,22 @@ def test_a_name_that_is_not_text_is_refused_at_read():
     assert refused(parse_discover, discover_spec(name=["x"])).key == "name"
 
 
+@pytest.mark.parametrize("bad", ["a b", "../up", "a/b", ".hidden", "x" * 101, "é"])
+def test_an_optimisation_name_must_name_files(bad):
+    """The found strategies become scenario files named after the spec: a name that cannot
+    be a scenario name is refused at read, not after the search."""
+    err = refused(parse_optimise, optimise_spec(name=bad))
+    assert err.key == "name"
+
+
+def test_a_pareto_name_leaves_room_for_the_suffix_and_clashes_are_refused():
+    two = [{"metric": "dominant_soft_power_end"}, {"metric": "gdp_end"}]
+    parse_optimise(optimise_spec(name="x" * 97, objectives=two), source=SPEC_FILE)
+    assert refused(parse_optimise, optimise_spec(name="x" * 98, objectives=two)).key == "name"
+    err = refused(parse_optimise, optimise_spec(name="baseline"))  # the base is baseline
+    assert err.key == "name" and "baseline" in err.problem
+
+
 # -- share groups spelt twice ----------------------------------------------------------------
 
 
@@ -424,6 +440,24 @@ def test_a_symlinked_evaluations_folder_is_refused_and_nothing_is_written_throug
     assert main(["optimise", str(spec), "--out", str(out), "--no-progress"]) == 2
     assert "evaluations" in capsys.readouterr().err
     assert list(target.iterdir()) == []
+
+
+def test_a_linked_memo_file_is_left_alone(tmp_path):
+    from regionsoft_sd.optimise.memo import EvaluationMemo
+
+    root = tmp_path / "out"
+    memo = EvaluationMemo(root, "abc", resume=True)
+    memo.folder.mkdir(parents=True)
+    cube = memo.wrap(lambda lv: np.ones((len(lv), 1, 1)), None)
+    levers = pd.DataFrame({"x": [0.5]})
+    cube(levers)
+    (written,) = list(memo.folder.iterdir())
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine")
+    written.unlink()
+    written.symlink_to(victim)
+    np.testing.assert_array_equal(cube(levers), np.ones((1, 1, 1)))  # recomputed
+    assert victim.read_text() == "mine" and written.is_symlink()
 
 
 def test_the_memo_never_writes_through_a_link_that_appears_later(tmp_path):

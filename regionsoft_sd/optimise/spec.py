@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,7 @@ from regionsoft_sd.discover.spec import Failure, parse_failure, scenario_path
 from regionsoft_sd.errors import InputError, load_toml, unknown_name
 from regionsoft_sd.fields import (
     FLOAT,
+    SIMPLE_NAME,
     boolean,
     check_count,
     choice,
@@ -67,7 +69,7 @@ from regionsoft_sd.optimise.decisions import Space
 from regionsoft_sd.optimise.levers import parse_decisions
 from regionsoft_sd.optimise.robust import DEFAULT_PERCENTILE, SCORERS, score_direction
 from regionsoft_sd.runs.types import Strategy
-from regionsoft_sd.scenario import Scenario
+from regionsoft_sd.scenario import MAX_NAME, Scenario
 from regionsoft_sd.sweep.params import Parameter, parse_parameters
 
 ALGORITHMS = ("auto", "de", "nsga2", "nsga3")
@@ -235,6 +237,7 @@ def parse_spec(data: dict[str, Any], *, source: str | Path | None = None) -> Opt
         discover=_discover(data, file, folder, objectives),
         source=src,
     )
+    check_name(spec, file)
     check_sizes(spec, file)
     return _with_digest(spec, data)
 
@@ -412,6 +415,40 @@ def _discover(
     if "parameters" not in data:
         raise InputError(file, "discover", "discovery needs futures", "add [parameters]")
     return parse_failure(raw, "discover", file, folder, default_metric=objectives[0].metric)
+
+
+def check_name(spec: OptimiseSpec, file: Any) -> None:
+    """The found strategies are named after the spec (`<name>`, or `<name>_1` ... for a
+    Pareto set) and written as scenario files: so `name` must be a scenario name
+    (`scenario.MAX_NAME` characters with the suffix, letters, digits, `_ - .`) and
+    differ from the strategies it is compared with. Checked here, not after the search.
+    """
+    suffix = 0 if spec.algorithm == "de" else len(f"_{spec.search.population}")
+    if not SIMPLE_NAME.match(spec.name):
+        raise InputError(
+            file,
+            "name",
+            f"{spec.name!r} is not a simple name; the found strategies' scenario files are "
+            "named after it",
+            "use letters, digits, '_', '-' or '.', starting with a letter or digit",
+        )
+    if len(spec.name) + suffix > MAX_NAME:
+        raise InputError(
+            file,
+            "name",
+            f"the name is {len(spec.name)} characters long; with the suffix of the found "
+            f"strategies (up to {suffix}) their names would pass {MAX_NAME}",
+            f"use at most {MAX_NAME - suffix} characters",
+        )
+    found = re.compile(re.escape(spec.name) + ("" if spec.algorithm == "de" else "_[0-9]+"))
+    clash = sorted(s.name for s in (spec.base, *spec.compare) if found.fullmatch(s.name))
+    if clash:
+        raise InputError(
+            file,
+            "name",
+            f"the found strategies would be named like the compared strategy {clash[0]!r}",
+            "give the spec another name",
+        )
 
 
 def check_sizes(spec: OptimiseSpec, file: Any) -> None:

@@ -338,6 +338,23 @@ def test_fix_texts_are_whole_sentences(data):
     assert not str(err).endswith("=."), str(err)
 
 
+@pytest.mark.parametrize("bad", ["a\x00b.toml", "x" * 300 + ".toml", ""])
+def test_an_unusable_scenario_path_is_bad_input(bad):
+    for parse, data, key in (
+        (parse_optimise, optimise_spec(base=bad), "base"),
+        (parse_discover, discover_spec(strategy=bad), "strategy"),
+        (parse_discover, discover_spec(against=bad), "against"),
+    ):
+        assert refused(parse, data).key == key
+
+
+def test_the_search_chunk_is_bounded_like_the_sweeps():
+    from regionsoft_sd.sweep.spec import MAX_CHUNK_SIZE
+
+    data = optimise_spec(search={"chunk_size": MAX_CHUNK_SIZE + 1})
+    assert refused(parse_optimise, data).key == "search.chunk_size"
+
+
 def test_a_folder_is_not_called_a_missing_file():
     for parse, data, key in (
         (parse_optimise, optimise_spec(base=str(SC)), "base"),

@@ -133,8 +133,9 @@ def scenario_path(raw: Any, key: str, file: Any, folder: Path, *, also: str = ""
             problem = f"{str(path)!r} is a symlink to a missing file"
         else:
             problem = f"no scenario file {str(path)!r}"
-    except OSError as exc:  # a name too long, a symlink loop
-        problem = f"cannot read {str(path)!r} ({exc.strerror or type(exc).__name__})"
+    except (OSError, ValueError) as exc:  # a name too long, a symlink loop, a NUL byte
+        why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        problem = f"cannot read {str(path)!r} ({why})"
     raise InputError(file, key, problem, fix)
 
 

@@ -71,6 +71,7 @@ from regionsoft_sd.optimise.robust import DEFAULT_PERCENTILE, SCORERS, score_dir
 from regionsoft_sd.runs.types import Strategy
 from regionsoft_sd.scenario import MAX_NAME, Scenario
 from regionsoft_sd.sweep.params import Parameter, parse_parameters
+from regionsoft_sd.sweep.spec import MAX_CHUNK_SIZE
 
 ALGORITHMS = ("auto", "de", "nsga2", "nsga3")
 SAMPLING = ("lhs", "montecarlo")
@@ -363,7 +364,8 @@ def _search(data: dict[str, Any], file: Any, n_obj: int) -> Search:
         integer(raw, "population", file, low=5, default=d.population, prefix=P) or d.population,
         integer(raw, "generations", file, low=1, default=d.generations, prefix=P) or d.generations,
         boolean(raw, "polish", file, d.polish, prefix=P),
-        integer(raw, "chunk_size", file, low=1, default=d.chunk_size, prefix=P) or d.chunk_size,
+        integer(raw, "chunk_size", file, low=1, default=d.chunk_size, high=MAX_CHUNK_SIZE, prefix=P)
+        or d.chunk_size,
         tol,
     )
 

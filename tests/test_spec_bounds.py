@@ -138,6 +138,10 @@ def test_calibration_walkers_are_bounded(tmp_path):
     with pytest.raises(InputError) as err:
         parse_calibrate(data, source=default_spec())
     assert err.value.key == "mcmc.walkers" and "GiB" in err.value.problem
+    data["mcmc"] = {"walkers": "many"}
+    with pytest.raises(InputError) as err:
+        parse_calibrate(data, source=default_spec())
+    assert err.value.key == "mcmc.walkers"
 
 
 def test_sweep_samples_are_bounded():
@@ -490,3 +494,26 @@ def test_the_memo_never_writes_through_a_link_that_appears_later(tmp_path):
     with pytest.raises(InputError, match="symlink"):
         cube(pd.DataFrame({"x": [0.5]}))
     assert list(target.iterdir()) == []
+
+
+def test_the_tree_memory_per_future_bounds_what_scikit_learn_allocates():
+    """The discovery's cost per future (`CASE_BYTES`) is an upper bound on what the
+    extra-trees ranking really holds, measured on the worst case: labels that are pure
+    noise, so every tree grows to about one leaf per future."""
+    pytest.importorskip("sklearn")
+    from sklearn.ensemble import ExtraTreesClassifier
+
+    from regionsoft_sd.discover.sizes import CASE_BYTES, TREE_NODE_BYTES
+    from regionsoft_sd.discover.trees import DEFAULT_TREES
+
+    n = 400
+    rng = np.random.default_rng(3)
+    x, y = rng.random((n, 3)), rng.random(n) < 0.5
+    model = ExtraTreesClassifier(n_estimators=DEFAULT_TREES, max_features=0.6, random_state=0)
+    model.fit(x, y)
+    state = model.estimators_[0].tree_.__getstate__()
+    node = state["nodes"].itemsize + state["values"][0].nbytes
+    assert node <= TREE_NODE_BYTES
+    held = sum(e.tree_.node_count for e in model.estimators_) * node
+    assert held <= n * CASE_BYTES
+    assert held > 0.5 * n * CASE_BYTES * node / TREE_NODE_BYTES  # the worst case is reached

@@ -445,7 +445,9 @@ def _mcmc(data: dict[str, Any], file: Any, n_params: int) -> Mcmc | None:
             "pip install 'regionsoft-sd[mcmc]', or remove [mcmc]",
         )
     d = Mcmc()
-    walkers = integer(t, "walkers", file, low=2, default=max(d.walkers, 2 * n_params + 2))
+    walkers = integer(
+        t, "walkers", file, low=2, default=max(d.walkers, 2 * n_params + 2), prefix="mcmc."
+    )
     steps = integer(t, "steps", file, low=10, default=d.steps, high=1_000_000)
     burn = integer(t, "burn", file, low=0, default=d.burn)
     assert walkers is not None and steps is not None and burn is not None

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from regionsoft_sd.discover.trees import DEFAULT_TREES
 from regionsoft_sd.fields import FLOAT
+from regionsoft_sd.sweep.analysis import NUM_RESAMPLES  # SALib's bootstrap resamples
 
 RUN_COPIES = 4
 """Copies of a run's result row alive at once (runner table, array, cube, slack)."""
@@ -28,8 +29,6 @@ TREE_NODE_BYTES = 80
 """One node of a scikit-learn tree: a 64-byte record and the class counts of two classes."""
 CASE_BYTES = DEFAULT_TREES * 2 * TREE_NODE_BYTES
 """Memory of one future in a discovery's tree ranking (worst case: two nodes per tree)."""
-NUM_RESAMPLES = 100
-"""SALib's bootstrap resamples for the Sobol confidence intervals (`sweep.analysis`)."""
 SOBOL_SAMPLE_BYTES = 5 * NUM_RESAMPLES * FLOAT
 """Memory of one Sobol base sample in SALib's bootstrap."""
 

@@ -33,8 +33,9 @@ uncertainty (see `scenarios/optimise/` for commented examples)::
 Validation happens here, once; downstream code trusts the spec. That includes the
 sizes: population, generations, futures, fresh and `[discover] sobol` may ask for at
 most `fields.MEMORY_BUDGET` (8 GiB) of the memory their items need (`check_sizes`,
-with the costs of `discover.sizes`); `seed` is any whole number >= 0; `name` is one
-line without control characters.
+with the costs of `discover.sizes`); `seed` is any whole number >= 0; `name` is a
+scenario name (letters, digits, `_ - .`: the found strategies' files are named after
+it) that no compared strategy has.
 """
 
 from __future__ import annotations
@@ -355,16 +356,19 @@ def _search(data: dict[str, Any], file: Any, n_obj: int) -> Search:
             file, "search.algorithm", f"{algo} needs two or more objectives", 'use "de"'
         )
     d = Search()
-    P = "search."
+    pre = "search."
     tol = number(raw.get("tol", d.tol), "search.tol", file)
     if not 0 <= tol < 1:
         raise InputError(file, "search.tol", f"{tol:g} is not in [0, 1)", "use e.g. 0.001")
     return Search(
         algo,
-        integer(raw, "population", file, low=5, default=d.population, prefix=P) or d.population,
-        integer(raw, "generations", file, low=1, default=d.generations, prefix=P) or d.generations,
-        boolean(raw, "polish", file, d.polish, prefix=P),
-        integer(raw, "chunk_size", file, low=1, default=d.chunk_size, high=MAX_CHUNK_SIZE, prefix=P)
+        integer(raw, "population", file, low=5, default=d.population, prefix=pre) or d.population,
+        integer(raw, "generations", file, low=1, default=d.generations, prefix=pre)
+        or d.generations,
+        boolean(raw, "polish", file, d.polish, prefix=pre),
+        integer(
+            raw, "chunk_size", file, low=1, default=d.chunk_size, high=MAX_CHUNK_SIZE, prefix=pre
+        )
         or d.chunk_size,
         tol,
     )

@@ -3,9 +3,10 @@
 Every reader names a problem by the key's full path in the file (`prefix`, e.g.
 `search.` for `[search] population`), so the message points at the line to fix.
 
-Sizes (futures, samples, walkers, population, generations) are read with
-`bounded_count`: a spec may ask for at most `MEMORY_BUDGET` bytes of the memory
-that size costs, and the count is refused at read, before any work starts.
+Sizes (futures, samples, walkers, population, generations) are read as integers
+and then checked with `check_count`, once the spec's other sizes are known (what
+one item costs depends on them): a spec may ask for at most `MEMORY_BUDGET` bytes
+of the memory a size costs, and the count is refused at read, before any work.
 Seeds are any non-negative whole number (`seed`); `seed32` derives the 32-bit
 seed the libraries that need one (SciPy, pymoo, scikit-learn, SALib) take.
 """
@@ -116,32 +117,6 @@ def integer(
 def most_items(bytes_per_item: float, budget: int = MEMORY_BUDGET) -> int:
     """The largest count whose items, at `bytes_per_item` each, fit in `budget` bytes."""
     return int(budget // max(float(bytes_per_item), 1.0))
-
-
-def bounded_count(
-    data: dict[str, Any],
-    key: str,
-    file: Any,
-    *,
-    bytes_per_item: float,
-    low: int = 1,
-    default: int | None = None,
-    required: bool = False,
-    prefix: str = "",
-    per: str = "",
-    budget: int = MEMORY_BUDGET,
-) -> int | None:
-    """A size (futures, samples, walkers ...): a whole number >= `low` whose memory fits.
-
-    `bytes_per_item` is what one more item costs in memory, given the spec's other
-    sizes (`per` says so in the message, e.g. "with 40 candidates"). The count may
-    not need more than `budget` bytes; the message names the most that fits.
-    """
-    v = integer(data, key, file, required=required, low=low, default=default, prefix=prefix)
-    if v is None:
-        return None
-    check_count(v, prefix + key, file, bytes_per_item=bytes_per_item, per=per, budget=budget)
-    return v
 
 
 def check_count(

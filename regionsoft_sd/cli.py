@@ -20,11 +20,11 @@ from regionsoft_sd.calibrate.cli import add_calibrate_parser, cmd_calibrate
 from regionsoft_sd.cli_options import require_extra as _require_extra
 from regionsoft_sd.common.errors import InputError
 from regionsoft_sd.common.outdir import OutputFolder
+from regionsoft_sd.common.terminate import EXIT_TERMINATED, Terminated, sigterm_raises
 from regionsoft_sd.discover.cli import add_discover_parser, cmd_discover
 from regionsoft_sd.explore.cli import add_explore_parser, cmd_explore
 from regionsoft_sd.optimise.cli import add_optimise_parser, cmd_optimise
 from regionsoft_sd.sweep.cli import add_sweep_parser, cmd_sweep
-from regionsoft_sd.common.terminate import EXIT_TERMINATED, Terminated, sigterm_raises
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 SIMULATION = "simulation"

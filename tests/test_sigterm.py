@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from regionsoft_sd.common.outdir import LOCK, STAGING_PREFIX, OutputFolder
+from regionsoft_sd.common.terminate import EXIT_TERMINATED, Terminated, sigterm_raises
 from regionsoft_sd.runs import CHUNK_DIR
 from regionsoft_sd.sweep import load_spec
-from regionsoft_sd.common.terminate import EXIT_TERMINATED, Terminated, sigterm_raises
 
 DATA = Path(__file__).parent / "sweep_data"
 SPEC = f"""

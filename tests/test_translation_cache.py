@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from regionsoft_sd.model import translate as model_mod
 from regionsoft_sd.common import resources
+from regionsoft_sd.model import translate as model_mod
 
 SMALL = Path(__file__).parent / "batch_models" / "smooth.mdl"
 

@@ -35,9 +35,9 @@ from regionsoft_sd.calibrate.region import region_constants
 from regionsoft_sd.calibrate.result import CalibrationResult, Setting
 from regionsoft_sd.calibrate.spec import CalibrationSpec, load_spec
 from regionsoft_sd.calibrate.uncertainty import Uncertainty, covariance
-from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.common.errors import InputError, unknown_name
 from regionsoft_sd.common.observed_data import DATA_FILE, check_sense, observations, observed
+from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.scenarios.scenario import Scenario
 
 MIN_POINTS = 3

@@ -60,7 +60,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from regionsoft_sd.common.errors import InputError, load_toml, unknown_name
-from regionsoft_sd.common.fields import boolean, integer, known_keys, listing, number, text
+from regionsoft_sd.common.fields import (
+    FLOAT,
+    boolean,
+    check_count,
+    integer,
+    known_keys,
+    listing,
+    number,
+    text,
+)
 from regionsoft_sd.futures.params import Parameter, parse_parameters
 from regionsoft_sd.model.catalogue import catalogue
 
@@ -477,7 +486,9 @@ def _mcmc(data: dict[str, Any], file: Any, n_params: int) -> Mcmc | None:
             "pip install 'regionsoft-sd[mcmc]', or remove [mcmc]",
         )
     d = Mcmc()
-    walkers = integer(t, "walkers", file, low=2, default=max(d.walkers, 2 * n_params + 2))
+    walkers = integer(
+        t, "walkers", file, low=2, default=max(d.walkers, 2 * n_params + 2), prefix="mcmc."
+    )
     steps = integer(t, "steps", file, low=10, default=d.steps, high=1_000_000)
     burn = integer(t, "burn", file, low=0, default=d.burn)
     assert walkers is not None and steps is not None and burn is not None
@@ -494,6 +505,15 @@ def _mcmc(data: dict[str, Any], file: Any, n_params: int) -> Mcmc | None:
         raise InputError(
             file, "mcmc.burn", f"{burn} burn-in steps of {steps} leave none", "burn fewer"
         )
+    # emcee keeps every walker's position and log-probability at every step (float64),
+    # and the chain is copied once when it is flattened for the intervals
+    check_count(
+        walkers,
+        "mcmc.walkers",
+        file,
+        bytes_per_item=2 * FLOAT * steps * (n_params + 1),
+        per=f"walkers of {steps:,} steps and {n_params} parameters",
+    )
     seed = integer(t, "seed", file, low=0, default=d.seed, high=2**32 - 1)
     return Mcmc(walkers, steps, burn, seed or 0)
 

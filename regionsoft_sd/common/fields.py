@@ -1,12 +1,35 @@
-"""Readers for fields of TOML input (scenarios, sweep specs): a checked value or InputError."""
+"""Readers for fields of TOML input (scenarios, sweep specs): a checked value or InputError.
+
+Every reader names a problem by the key's full path in the file (`prefix`, e.g.
+`search.` for `[search] population`), so the message points at the line to fix.
+
+Sizes (futures, samples, walkers, population, generations) are read as integers
+and then checked with `check_count`, once the spec's other sizes are known (what
+one item costs depends on them): a spec may ask for at most `MEMORY_BUDGET` bytes
+of the memory a size costs, and the count is refused at read, before any work.
+Seeds are any non-negative whole number (`seed`); `seed32` derives the 32-bit
+seed the libraries that need one (SciPy, pymoo, scikit-learn, SALib) take.
+"""
 
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from regionsoft_sd.common.errors import InputError, unknown_name
+
+MEMORY_BUDGET = 8 * 2**30
+"""Most memory (bytes) the items of one size key of a spec may need: 8 GiB, fixed (not
+a share of this machine's memory), so that a spec valid on one computer is valid on all."""
+FLOAT = 8
+"""Bytes of one float64 value."""
+_SEED32 = 2**32
+SIMPLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+"""A name that is also a file name (scenarios and the strategies an optimisation finds)."""
 
 
 def known_keys(
@@ -26,16 +49,32 @@ def known_keys(
             raise unknown_name(file, f"{prefix}{k}", k, allowed, what, hint)
 
 
-def text(data: dict[str, Any], key: str, file: Any, *, required: bool) -> str:
+def text(data: dict[str, Any], key: str, file: Any, *, required: bool, prefix: str = "") -> str:
     """A text field (`required`: present and not blank)."""
+    full = prefix + key
     if key not in data:
         if required:
-            raise InputError(file, key, "missing", f'add a line such as {key} = "..."')
+            raise InputError(file, full, "missing", f'add a line such as {key} = "..."')
         return ""
     value = data[key]
     if not isinstance(value, str) or (required and not value.strip()):
-        raise InputError(file, key, f"expected text, got {value!r}", f'write {key} = "..."')
+        raise InputError(file, full, f"expected text, got {value!r}", f'write {key} = "..."')
     return value.strip()
+
+
+def name(data: dict[str, Any], key: str, file: Any, *, prefix: str = "") -> str:
+    """A required one-line name: text without control characters (it titles reports and
+    names output folders and files, so it is checked here, before any work)."""
+    value = text(data, key, file, required=True, prefix=prefix)
+    bad = next((c for c in value if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")), None)
+    if bad is not None:
+        raise InputError(
+            file,
+            prefix + key,
+            f"contains the control character {bad!r}",
+            "use letters, digits, spaces and punctuation only",
+        )
+    return value
 
 
 def choice(value: Any, key: str, file: Any, options: tuple[str, ...]) -> str:
@@ -56,22 +95,74 @@ def integer(
     low: int = 0,
     default: int | None = None,
     high: int | None = None,
+    prefix: str = "",
 ) -> int | None:
     """A whole number in [`low`, `high`] (`default` when absent and not `required`)."""
+    full = prefix + key
     if key not in data:
         if required:
-            raise InputError(file, key, "missing", f"add {key} = <a whole number>")
+            raise InputError(file, full, "missing", f"add {key} = <a whole number>")
         return default
     v = data[key]
     if isinstance(v, bool) or not isinstance(v, int):
         raise InputError(
-            file, key, f"expected a whole number, got {v!r}", "write it without quotes or decimals"
+            file, full, f"expected a whole number, got {v!r}", "write it without quotes or decimals"
         )
     if v < low:
-        raise InputError(file, key, f"{v} is below {low}", f"use a number >= {low}")
+        raise InputError(file, full, f"{v} is below {low}", f"use a number >= {low}")
     if high is not None and v > high:
-        raise InputError(file, key, f"{v:,} is above {high:,}", f"use a number <= {high:,}")
+        raise InputError(file, full, f"{v:,} is above {high:,}", f"use a number <= {high:,}")
     return v
+
+
+def most_items(bytes_per_item: float, budget: int = MEMORY_BUDGET) -> int:
+    """The largest count whose items, at `bytes_per_item` each, fit in `budget` bytes."""
+    return int(budget // max(float(bytes_per_item), 1.0))
+
+
+def check_count(
+    value: int,
+    key: str,
+    file: Any,
+    *,
+    bytes_per_item: float,
+    per: str = "",
+    budget: int = MEMORY_BUDGET,
+) -> None:
+    """Raise InputError if `value` items of `bytes_per_item` bytes need more than `budget`."""
+    most = most_items(bytes_per_item, budget)
+    if value > most:
+        need = value * float(bytes_per_item) / 2**30
+        shown = f"{need:,.0f}" if need >= 10 else f"{need:.1f}"
+        raise InputError(
+            file,
+            key,
+            f"{value:,}{' ' + per if per else ''} would need about {shown} GiB of memory, "
+            f"more than the {budget / 2**30:g} GiB a spec may use",
+            f"use at most {most:,}",
+        )
+
+
+def seed(data: dict[str, Any], key: str, file: Any, *, prefix: str = "") -> int:
+    """A required seed: any whole number >= 0 (NumPy's SeedSequence takes them all)."""
+    v = integer(data, key, file, required=True, low=0, prefix=prefix)
+    assert v is not None
+    return v
+
+
+def seed32(value: int, stream: int = 0) -> int:
+    """A seed below 2**32 for libraries that need one (SciPy, pymoo, scikit-learn, SALib).
+
+    A seed already below 2**32 with stream 0 is returned unchanged, so results of
+    such seeds do not depend on this function; any other is hashed by NumPy's
+    SeedSequence (entropy `value`, spawn key `stream`) into 32 bits.
+    """
+    if 0 <= value < _SEED32 and stream == 0:
+        return int(value)
+    import numpy as np
+
+    ss = np.random.SeedSequence(int(value), spawn_key=(int(stream),))
+    return int(ss.generate_state(1, dtype=np.uint32)[0])
 
 
 def number(value: Any, key: str, file: Any) -> float:
@@ -100,17 +191,46 @@ def number(value: Any, key: str, file: Any) -> float:
     return v
 
 
-def boolean(data: dict[str, Any], key: str, file: Any, default: bool) -> bool:
+def boolean(data: dict[str, Any], key: str, file: Any, default: bool, *, prefix: str = "") -> bool:
     """true or false (`default` when absent)."""
     v = data.get(key, default)
     if not isinstance(v, bool):
-        raise InputError(file, key, f"expected true or false, got {v!r}", "write true or false")
+        raise InputError(
+            file, prefix + key, f"expected true or false, got {v!r}", "write true or false"
+        )
     return v
 
 
-def listing(data: dict[str, Any], key: str, file: Any) -> list[Any]:
+def listing(data: dict[str, Any], key: str, file: Any, *, prefix: str = "") -> list[Any]:
     """A TOML array (empty when absent)."""
     v = data.get(key, [])
     if not isinstance(v, list):
-        raise InputError(file, key, f"expected a list, got {v!r}", f'write {key} = ["...", "..."]')
+        raise InputError(
+            file, prefix + key, f"expected a list, got {v!r}", f'write {key} = ["...", "..."]'
+        )
     return v
+
+
+def scenario_path(raw: Any, key: str, file: Any, folder: Path, *, also: str = "") -> Path:
+    """The scenario file a spec names at `key` (relative to the spec's `folder`).
+
+    Not text, missing, a folder or something else that is not a file: an
+    InputError that says which (`also` adds to the fix, e.g. `or "runner-up"`).
+    """
+    fix = f"give the path of a scenario .toml file, relative to the spec{also}"
+    if not isinstance(raw, str) or not raw.strip():
+        raise InputError(file, key, f"expected a scenario file path, got {raw!r}", fix)
+    path = folder / raw
+    try:
+        if path.is_dir():
+            problem = f"{str(path)!r} is a folder, not a scenario file"
+        elif path.is_file():
+            return path
+        elif path.is_symlink():
+            problem = f"{str(path)!r} is a symlink to a missing file"
+        else:
+            problem = f"no scenario file {str(path)!r}"
+    except (OSError, ValueError) as exc:  # a name too long, a symlink loop, a NUL byte
+        why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        problem = f"cannot read {str(path)!r} ({why})"
+    raise InputError(file, key, problem, fix)

@@ -485,6 +485,25 @@ class OutputFolder:
                 )
         return self.path / rel
 
+    def make_subdir(self, rel: str) -> Path:
+        """Create folder `rel` inside this folder (each part a real folder, no symlink on the
+        way) and return it; InputError if a part is a symlink or a file.
+
+        For the folders a command writes into directly (checkpoints, memos): each part
+        is created by `mkdir` (which never follows a link at the last component) and
+        checked with `lstat` afterwards, so nothing is written through a link planted
+        there before the run.
+        """
+        self.check_subdir(rel)
+        p = self.path
+        for part in Path(rel).parts:
+            p = p / part
+            try:
+                p.mkdir(exist_ok=True)
+            except OSError as exc:
+                raise OutputError(p, exc) from exc
+        return self.check_subdir(rel)
+
     # -- staging and commit ---------------------------------------------------------------
     def stage(self, rel: str) -> Path:
         """Where to write output `rel` (relative to the folder) until `commit()`.

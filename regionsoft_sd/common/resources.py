@@ -99,6 +99,22 @@ def shipped_scenarios() -> dict[str, Path]:
     return {p.stem: p for p in sorted(scenarios_dir().glob("*.toml"))}
 
 
+def optimise_dir() -> Path:
+    """The folder of the shipped optimisation and discovery specs (`scenarios/optimise/`)."""
+    return scenarios_dir() / "optimise"
+
+
+def shipped_optimise_specs() -> dict[str, Path]:
+    """Shipped optimisation and discovery specs by name (file stem), in file-name order."""
+    return {p.stem: p for p in sorted(optimise_dir().glob("*.toml"))}
+
+
+def optimise_spec_file(name_or_path: str | Path, what: str = "optimisation spec") -> Path:
+    """An optimisation or discovery spec: an existing path as given, else the shipped spec
+    of that bare name (`best_split`, `culture_vs_education`), from any folder."""
+    return named_file(name_or_path, shipped_optimise_specs(), what)
+
+
 def shipped_specs() -> dict[str, Path]:
     """Shipped sweep spec files by name (file stem), in file-name order."""
     return {p.stem: p for p in sorted(sweeps_dir().glob("*.toml"))}

@@ -22,20 +22,34 @@ def add_discover_parser(subparsers, parents: Sequence[argparse.ArgumentParser] =
         "box with its coverage-density trade-off, extra-trees feature scores, a CART tree "
         "and the Sobol indices of the difference. Writes CSV tables, figures and summary.md.",
     )
-    p.add_argument("spec", type=Path, metavar="SPEC.toml", help="discovery spec file")
+    p.add_argument(
+        "spec",
+        type=Path,
+        metavar="SPEC",
+        help="discovery spec file, or the name of a shipped one (culture_vs_education)",
+    )
     p.add_argument(
         "--out", type=Path, default=None, help="output folder (default: out/discover-<spec name>)"
     )
     add_cluster_options(p)
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return p
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
     """Run the discovery the arguments describe and print a short summary."""
+    from regionsoft_sd.common.resources import optimise_spec_file
     from regionsoft_sd.discover.pipeline import run_discover
 
+    args.spec = optimise_spec_file(args.spec, "discovery spec")
     out = args.out if args.out is not None else Path("out") / f"discover-{Path(args.spec).stem}"
-    result = run_discover(args.spec, out, workers=args.workers, scheduler=args.scheduler)
+    result = run_discover(
+        args.spec,
+        out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not args.no_progress,
+    )
     d = result.discovery
     box = d.prim.box
     lines = [

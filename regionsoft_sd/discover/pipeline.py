@@ -43,8 +43,11 @@ def discover(
     *,
     workers: int | None = None,
     scheduler: str | None = None,
+    progress: bool = False,
 ) -> tuple[Discovery, int, list[str]]:
-    """The computation of `run_discover`: (the analysis, model runs made, notes)."""
+    """The computation of `run_discover`: (the analysis, model runs made, notes).
+
+    `progress`: the runner's progress bar over the futures (and the Sobol design)."""
     f = spec.failure
     params = spec.parameters
     x = sample(params, spec.futures, spec.method, spec.seed)
@@ -52,7 +55,13 @@ def discover(
     strategies = [spec.strategy] + ([other] if other is not None else [])
     notes: list[str] = []
     with Evaluator(
-        [f.metric], spec.strategy, x, params, workers=workers, scheduler=scheduler
+        [f.metric],
+        spec.strategy,
+        x,
+        params,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
     ) as ev:
         cube = ev.strategies(strategies)
         y_other = cube[1, :, 0] if other is not None else None
@@ -85,8 +94,10 @@ def run_discover(
     workers: int | None = None,
     scheduler: str | None = None,
     figures: bool = True,
+    progress: bool = True,
 ) -> DiscoverResult:
-    """Run the discovery `spec_path` describes and write its outputs into `out_dir`."""
+    """Run the discovery `spec_path` describes and write its outputs into `out_dir`
+    (`progress`: show the runner's progress bar on stderr)."""
     from regionsoft_sd.common.io import save_figure, write_csv, write_text
     from regionsoft_sd.common.outdir import OutputFolder, check_out
     from regionsoft_sd.futures.discovery_report import (
@@ -101,7 +112,7 @@ def run_discover(
     check_out(out_dir)
     with OutputFolder(out_dir, kind="discover") as folder:
         t0 = time.perf_counter()
-        d, runs, notes = discover(spec, workers=workers, scheduler=scheduler)
+        d, runs, notes = discover(spec, workers=workers, scheduler=scheduler, progress=progress)
         result = DiscoverResult(spec, Path(out_dir), d, runs, time.perf_counter() - t0, notes=notes)
         for rel, df in discovery_tables(d).items():
             write_csv(df, folder.stage(rel), index=False)

@@ -28,6 +28,11 @@ threshold::
 The same failure keys, without the sample and strategy keys, form the
 `[discover]` table of an optimisation spec, where `against = "runner-up"`
 means the best compared strategy in the re-evaluation.
+
+`futures` and `sobol` may ask for at most `fields.MEMORY_BUDGET` (8 GiB) of the
+memory their items need (`futures.sizes`), checked here, before any run; `seed` is
+any whole number >= 0 (`fields.seed32` derives the 32-bit seeds scikit-learn and
+SALib need); `name` is one line without control characters.
 """
 
 from __future__ import annotations
@@ -39,7 +44,16 @@ from pathlib import Path
 from typing import Any
 
 from regionsoft_sd.common.errors import InputError, load_toml
-from regionsoft_sd.common.fields import choice, integer, known_keys, text
+from regionsoft_sd.common.fields import (
+    check_count,
+    choice,
+    integer,
+    known_keys,
+    scenario_path,
+    seed,
+    text,
+)
+from regionsoft_sd.common.fields import name as name_field
 from regionsoft_sd.futures.failure import FAILURE_KEYS as _FAILURE_KEYS
 from regionsoft_sd.futures.failure import (  # noqa: F401 - re-exported: the failure keys
     RUNNER_UP,
@@ -48,6 +62,7 @@ from regionsoft_sd.futures.failure import (  # noqa: F401 - re-exported: the fai
     parse_failure,
 )
 from regionsoft_sd.futures.params import Parameter, parse_parameters
+from regionsoft_sd.futures.sizes import case_bytes, run_bytes, sobol_bytes
 from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.runs.types import Strategy
 from regionsoft_sd.scenarios.scenario import Scenario
@@ -84,13 +99,11 @@ def parse_spec(data: dict[str, Any], *, source: str | Path | None = None) -> Dis
     file: Any = src if src is not None else "<discover spec>"
     folder = src.parent if src is not None else Path.cwd()
     known_keys(data, (*_TOP, *_FAILURE_KEYS), file, "top-level key", hint="see scenarios/optimise/")
-    name = text(data, "name", file, required=True)
+    name = name_field(data, "name", file)
     raw = data.get("strategy")
-    if not isinstance(raw, str):
+    if raw is None:
         raise InputError(file, "strategy", "missing", 'add strategy = "../balanced.toml"')
-    path = folder / raw
-    if not path.is_file():
-        raise InputError(file, "strategy", f"no scenario file {str(path)!r}", "check the path")
+    path = scenario_path(raw, "strategy", file, folder)
     sc = Scenario.from_file(path)
     strategy = Strategy(sc.name, sc, path)
     failure = parse_failure(
@@ -104,15 +117,32 @@ def parse_spec(data: dict[str, Any], *, source: str | Path | None = None) -> Dis
         raise InputError(file, "against", "a strategy cannot fail against itself", "pick another")
     strategies = (strategy,) + ((failure.against,) if isinstance(failure.against, Strategy) else ())
     params = parse_parameters(data, file, catalogue(), strategies)
+    k = len(params)
+    futures = integer(data, "futures", file, low=10, default=1000) or 1000
+    check_count(
+        futures,
+        "futures",
+        file,
+        bytes_per_item=len(strategies) * run_bytes(k, 1) + case_bytes(k),
+        per=f"futures ({k} uncertain parameters)",
+    )
+    if failure.sobol:
+        check_count(
+            failure.sobol,
+            "sobol",
+            file,
+            bytes_per_item=sobol_bytes(k, len(strategies), 1),
+            per=f"Sobol base samples ({k} uncertain parameters)",
+        )
     spec = DiscoverSpec(
         name=name,
         description=text(data, "description", file, required=False),
         strategy=strategy,
         failure=failure,
         parameters=params,
-        futures=integer(data, "futures", file, low=10, default=1000) or 1000,
+        futures=futures,
         method=choice(data.get("method", "lhs"), "method", file, SAMPLING),
-        seed=integer(data, "seed", file, required=True, low=0) or 0,
+        seed=seed(data, "seed", file),
         source=src,
     )
     h = hashlib.sha256(repr(sorted(data.items(), key=lambda kv: kv[0])).encode())

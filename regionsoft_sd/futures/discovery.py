@@ -1,6 +1,7 @@
 """From outcomes over futures to *when* a strategy fails: cases, PRIM, trees, Sobol.
 
-`failures(failure, y, y_against)` marks each future where the strategy fails;
+`failures(failure, y, y_against)` marks each future where the strategy fails
+(a difference within `ties.tolerance` is a tie, never a failure);
 `analyse(x, ...)` runs PRIM, the extra-trees scores and a CART tree on those
 cases; `difference_sobol` gives the Sobol indices of the difference between
 the two strategies (decision-relevant sensitivity: which uncertainties decide
@@ -15,10 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from regionsoft_sd.common.fields import seed32
 from regionsoft_sd.futures.designs import unit_problem
 from regionsoft_sd.futures.failure import Failure
 from regionsoft_sd.futures.params import Parameter
 from regionsoft_sd.futures.prim import PrimResult, prim
+from regionsoft_sd.futures.ties import tolerance
 from regionsoft_sd.futures.trees import CartResult, cart, feature_scores
 
 
@@ -48,17 +51,25 @@ class Discovery:
 
 
 def failures(failure: Failure, y: np.ndarray, y_against: np.ndarray | None = None) -> np.ndarray:
-    """True where the strategy fails (a NaN outcome of the strategy counts as a failure)."""
+    """True where the strategy fails (a NaN outcome of the strategy counts as a failure).
+
+    A difference within the tie tolerance (`ties.tolerance`) is never a failure: the
+    strategy must be worse than the other by more than `margin` plus the tolerance,
+    or beyond the threshold by more than the tolerance.
+    """
     y = np.asarray(y, dtype=float)
     bad = np.isnan(y)
-    if failure.below is not None:
-        return bad | (y < failure.below)
-    if failure.above is not None:
-        return bad | (y > failure.above)
-    if y_against is None:
-        raise ValueError("a failure against another strategy needs its outcomes")
-    diff = y - np.asarray(y_against, dtype=float)
-    worse = diff < -failure.margin if failure.better == "higher" else diff > failure.margin
+    with np.errstate(invalid="ignore"):
+        if failure.below is not None:
+            return bad | (y < failure.below - tolerance(y, failure.below))
+        if failure.above is not None:
+            return bad | (y > failure.above + tolerance(y, failure.above))
+        if y_against is None:
+            raise ValueError("a failure against another strategy needs its outcomes")
+        other = np.asarray(y_against, dtype=float)
+        diff = y - other
+        slack = failure.margin + tolerance(y, other)
+        worse = diff < -slack if failure.better == "higher" else diff > slack
     return bad | (worse & ~np.isnan(diff))
 
 
@@ -112,6 +123,6 @@ def difference_sobol(
     if np.isnan(d).any():
         raise ValueError("NaN outcomes: the Sobol indices of the difference are undefined")
     first, _ = sobol_indices(
-        unit_problem([p.name for p in parameters]), d, second_order=False, seed=seed
+        unit_problem([p.name for p in parameters]), d, second_order=False, seed=seed32(seed)
     )
     return first.sort_values("ST", ascending=False, kind="stable")

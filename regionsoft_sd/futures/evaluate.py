@@ -57,7 +57,9 @@ class Evaluator:
         chunk_size: int = 4096,
         workers: int | None = None,
         scheduler: str | None = None,
+        progress: bool = False,
     ) -> None:
+        self.progress = progress
         self.metrics = list(metrics)
         self.base = base
         self.futures = futures if futures is not None else pd.DataFrame(index=range(1))
@@ -88,6 +90,7 @@ class Evaluator:
             decided=self.decided,
             chunk_size=self.chunk_size,
             scheduler=self.scheduler,
+            progress=self.progress,
         )
         ev._runs = self._runs
         return ev
@@ -119,7 +122,7 @@ class Evaluator:
             chunk_size=self.chunk_size,
             scheduler=self.scheduler,
             follow=follows,
-            progress=False,
+            progress=self.progress,
         )
         self._runs[0] += len(df)
         # rows come ordered by input row, then strategy (the runner's contract)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from regionsoft_sd.common.errors import InputError, unknown_name
-from regionsoft_sd.common.fields import integer, known_keys, number
+from regionsoft_sd.common.fields import integer, known_keys, number, scenario_path
 from regionsoft_sd.model.metrics import METRIC_NAMES, METRICS
 from regionsoft_sd.runs.types import Strategy
 from regionsoft_sd.scenarios.scenario import Scenario
@@ -95,15 +95,11 @@ def parse_failure(
         a = raw["against"]
         if allow_runner_up and a == RUNNER_UP:
             against = RUNNER_UP
-        elif isinstance(a, str):
-            path = folder / a
-            if not path.is_file():
-                hint = f'or "{RUNNER_UP}"' if allow_runner_up else "relative to the spec"
-                raise InputError(file, k("against"), f"no scenario file {str(path)!r}", hint)
+        else:
+            also = f', or "{RUNNER_UP}"' if allow_runner_up else ""
+            path = scenario_path(a, k("against"), file, folder, also=also)
             sc = Scenario.from_file(path)
             against = Strategy(sc.name, sc, path)
-        else:
-            raise InputError(file, k("against"), f"expected a path, got {a!r}", "write a path")
     elif below is None and above is None:
         against = RUNNER_UP if allow_runner_up else None
     given = sum(x is not None for x in (against, below, above))
@@ -117,7 +113,7 @@ def parse_failure(
     margin = number(raw.get("margin", 0.0), k("margin"), file)
     if margin < 0:
         raise InputError(file, k("margin"), f"{margin:g} is negative", "use margin >= 0")
-    sobol = integer(raw, "sobol", file, low=0, default=0) or 0
+    sobol = integer(raw, "sobol", file, low=0, default=0, prefix=k("")) or 0
     if sobol and sobol & (sobol - 1):
         raise InputError(file, k("sobol"), f"{sobol} is not a power of 2", "use e.g. 256")
     return Failure(metric, better, against, margin, below, above, sobol, _prim(raw, k, file))

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from regionsoft_sd.common.fields import seed32
+
 DEFAULT_TREES = 250
 DEFAULT_DEPTH = 3
 
@@ -34,7 +36,7 @@ def feature_scores(x: pd.DataFrame, y: np.ndarray, *, seed: int = 0, trees: int 
         scores = np.zeros(x.shape[1])
     else:
         model = ExtraTreesClassifier(
-            n_estimators=trees, max_features=0.6, random_state=seed, n_jobs=1
+            n_estimators=trees, max_features=0.6, random_state=seed32(seed), n_jobs=1
         )
         model.fit(x.to_numpy(dtype=float), yy)
         scores = model.feature_importances_
@@ -68,7 +70,7 @@ def cart(
     names = [str(c) for c in x.columns]
     X = x.to_numpy(dtype=float)
     tree = DecisionTreeClassifier(
-        max_depth=depth, min_samples_leaf=max(1, int(min_leaf * len(yy))), random_state=seed
+        max_depth=depth, min_samples_leaf=max(1, int(min_leaf * len(yy))), random_state=seed32(seed)
     )
     tree.fit(X, yy)
     rules = export_text(tree, feature_names=names, decimals=4)

@@ -3,8 +3,10 @@
 - `score_table`: each strategy's objective scores and constraint statistics on
   one sample of futures (the same code the search scores candidates with).
 - `reevaluate`: the found strategies and the shipped ones on a *fresh* sample:
-  their scores, the share of futures in which each is best (the sweep's win
-  share), and their regret against the best of them in each future.
+  their scores, the share of futures in which each is best (`win_shares`:
+  strategies tied for best within `futures.ties.tolerance` share the future),
+  and their regret against the best of them in each future (a shortfall within
+  the tolerance is 0).
 - `weight_path`: for a Pareto set, the point a decision maker would pick as the
   weight on the first objective goes from 0 to 1 (the others share the rest),
   after rescaling each score to [0, 1] across the set (0: the set's worst,
@@ -18,6 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from regionsoft_sd.futures.ties import tied
 from regionsoft_sd.optimise import robust
 from regionsoft_sd.optimise.problem import (
     constraint_columns,
@@ -62,8 +65,6 @@ def reevaluate(
     regret of each strategy in each future (futures x strategies), measured
     against the best of these strategies in that future.
     """
-    from regionsoft_sd.futures.analysis import win_share
-
     table = score_table(names, cube, metrics, objectives, constraints)
     regrets: dict[str, pd.DataFrame] = {}
     seen: dict[str, str] = {}
@@ -71,15 +72,31 @@ def reevaluate(
         seen.setdefault(o.metric, o.better)
     for metric, better in seen.items():
         y = cube[:, :, metrics.index(metric)]
-        outcomes = {n: y[i] for i, n in enumerate(names)}
-        ws = win_share({metric: outcomes}, {metric: better})
-        table[f"win_share:{metric}"] = [float(ws.loc[metric, n]) for n in names]
+        table[f"win_share:{metric}"] = win_shares(y, better)
         r = robust.regret_table(y, better)
         table[f"max_regret:{metric}"] = r.max(axis=1)
         table[f"mean_regret:{metric}"] = r.mean(axis=1)
         regrets[metric] = pd.DataFrame(r.T, columns=list(names))
         regrets[metric].index.name = "future"
     return table, regrets
+
+
+def win_shares(y: np.ndarray, better: str) -> np.ndarray:
+    """Share of the futures (columns of `y`) in which each strategy (row) is best.
+
+    Strategies tied for best in a future (within `ties.tolerance` of the best)
+    share it equally, so a tie at rounding level is nobody's win; a NaN outcome is
+    the worst; a future where every outcome is NaN counts for nobody.
+    """
+    y = np.asarray(y, dtype=float)
+    filled = robust._worst_filled(y, better)
+    best = robust.best_per_future(y, better)
+    with np.errstate(invalid="ignore"):
+        top = (filled == best[None, :]) | tied(filled, best[None, :])
+    top[:, np.isnan(y).all(axis=0)] = False
+    k = top.sum(axis=0)
+    credit = np.where(k > 0, 1.0 / np.maximum(k, 1), 0.0)
+    return (top * credit[None, :]).sum(axis=1) / max(y.shape[1], 1)
 
 
 def normalised(scores: np.ndarray, directions: Sequence[str]) -> np.ndarray:

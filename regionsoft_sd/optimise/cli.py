@@ -29,7 +29,12 @@ def add_optimise_parser(subparsers, parents: Sequence[argparse.ArgumentParser] =
         "Sobol of the difference). Writes CSV tables, scenario files that `regionsoft "
         "compare` accepts, figures (PNG) and summary.md.",
     )
-    p.add_argument("spec", type=Path, metavar="SPEC.toml", help="optimisation spec file")
+    p.add_argument(
+        "spec",
+        type=Path,
+        metavar="SPEC",
+        help="optimisation spec file, or the name of a shipped one (best_split)",
+    )
     p.add_argument(
         "--out", type=Path, default=None, help="output folder (default: out/optimise-<spec name>)"
     )
@@ -45,8 +50,10 @@ def add_optimise_parser(subparsers, parents: Sequence[argparse.ArgumentParser] =
 
 def cmd_optimise(args: argparse.Namespace) -> int:
     """Run the optimisation the arguments describe and print a short summary."""
+    from regionsoft_sd.common.resources import optimise_spec_file
     from regionsoft_sd.optimise.pipeline import run_optimise
 
+    args.spec = optimise_spec_file(args.spec)
     out = args.out if args.out is not None else Path("out") / f"optimise-{Path(args.spec).stem}"
     result = run_optimise(
         args.spec,

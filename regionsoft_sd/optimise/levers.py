@@ -57,11 +57,22 @@ def parse_decisions(data: dict[str, Any], file: Any, cat: Catalogue) -> Space:
     scalars: list[Scalar] = []
     fixed: dict[str, float] = {}
     timing_keys: dict[str, str] = {}
+    seen: dict[str, str] = {}  # model name of a group or lever -> the key that decided it
     for raw, body in table.items():
         key = f"decisions.{raw}"
         if not isinstance(body, dict):
             raise InputError(file, key, f"expected a table, got {body!r}", f"write [{key}]")
         name = normalise(raw)
+        decided = groups.get(name) or (levers[name].name if name in levers else None)
+        if decided is not None and decided in seen:
+            raise InputError(
+                file,
+                key,
+                f"{decided!r} is decided twice, here and by {seen[decided]} (spelt differently)",
+                "keep one of the two tables",
+            )
+        if decided is not None:
+            seen[decided] = key
         if name in groups:
             group = groups[name]
             simplexes.append(_simplex(group, shares[group], body, key, file))
@@ -76,8 +87,6 @@ def parse_decisions(data: dict[str, Any], file: Any, cat: Catalogue) -> Space:
                     "so one cannot be decided alone",
                     f"decide the group: [decisions.{entry.group.lower().replace(' ', '_')}]",
                 )
-            if any(sc.name == entry.name for sc in scalars):
-                raise InputError(file, key, f"{entry.name!r} is decided twice", "keep one entry")
             scalars.append(_scalar(entry, body.get("range"), f"{key}.range", file))
             known_keys(body, ("range", *_TIMING), file, "key", prefix=f"{key}.")
             first = entry
@@ -112,6 +121,7 @@ def _simplex(group: str, members: list[Entry], body: dict, key: str, file: Any) 
     by_name = {normalise(e.lever or ""): e for e in members}
     by_name.update({normalise(e.name): e for e in members})
     bounds = {e.name: (e.low or 0.0, 1.0 if e.high is None else e.high) for e in members}
+    given: dict[str, str] = {}  # model name of a share -> the key that bounded it
     for k, v in body.items():
         if k in _TIMING:
             continue
@@ -119,6 +129,15 @@ def _simplex(group: str, members: list[Entry], body: dict, key: str, file: Any) 
         if entry is None:
             pool = [e.lever or e.name for e in members] + list(_TIMING)
             raise unknown_name(file, f"{key}.{k}", k, pool, f"share of {group!r}")
+        if entry.name in given:
+            raise InputError(
+                file,
+                f"{key}.{k}",
+                f"{entry.name!r} is bounded twice, here and by {given[entry.name]} "
+                "(spelt differently)",
+                "keep one of the two lines",
+            )
+        given[entry.name] = f"{key}.{k}"
         s = _scalar(entry, v, f"{key}.{k}", file)
         bounds[entry.name] = (s.low, s.high)
     low = tuple(bounds[e.name][0] for e in members)

@@ -9,7 +9,9 @@ lever values and the futures. Each file starts with the SHA-256 of the array
 bytes that follow; a file whose hash or shape does not match is not used (it is
 recomputed and left alone, and counted in `damaged`).
 
-Without `resume`, nothing is read, but the files are still written, so a run
+Nothing is read or written through a symlink: `run_optimise` creates the folder
+with `OutputFolder.make_subdir` (refusing a link there, exit 2), and every read
+and write checks again. Without `resume`, nothing is read, but the files are still written, so a run
 killed half-way can be resumed with `--resume`. The folder is the run's
 checkpoint folder in the output folder's manifest; `remove_memo` deletes an
 earlier spec's folder, file by file, only where a file proves it is a memo.
@@ -26,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from regionsoft_sd.common.errors import InputError
 from regionsoft_sd.common.io import write_bytes
 
 FOLDER = "evaluations"
@@ -70,7 +73,22 @@ class EvaluationMemo:
 
         return memo
 
+    def _no_link(self, path: Path) -> bool:
+        """True if no part of `path` below the output folder is a symlink."""
+        try:
+            rel = path.relative_to(self.root)
+        except ValueError:
+            return False
+        p = self.root
+        for part in rel.parts:
+            p = p / part
+            if p.is_symlink():
+                return False
+        return True
+
     def _read(self, path: Path) -> np.ndarray | None:
+        if not self._no_link(path):
+            return None
         try:
             data = path.read_bytes()
         except OSError:
@@ -84,6 +102,16 @@ class EvaluationMemo:
             return None
 
     def _write(self, path: Path, arr: np.ndarray) -> None:
+        if path.is_symlink() and self._no_link(path.parent):
+            return  # a link the user put there: not ours to replace, nothing written through it
+        if not self._no_link(path):
+            raise InputError(
+                None,
+                "--out",
+                f"{FOLDER}/ or a file in it became a symlink while optimising: "
+                "regionsoft does not write through links",
+                "remove the link, then run again with --resume",
+            )
         if path.is_file() and self._read(path) is None:
             return  # not a file this tool can prove it wrote: leave it alone
         buf = io.BytesIO()

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from regionsoft_sd.common.fields import seed32
 from regionsoft_sd.optimise.single import BatchFunction, latin_start
 
 
@@ -136,7 +137,7 @@ def front(
         _Problem(),
         algo,
         ("n_gen", generations),
-        seed=seed,
+        seed=seed32(seed),
         verbose=False,
         callback=_Progress(),
     )

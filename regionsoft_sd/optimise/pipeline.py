@@ -100,6 +100,7 @@ def run_optimise(
     check_options(workers, scheduler)
     check_out(out_dir)
     with OutputFolder(out_dir, kind="optimise") as folder:
+        folder.make_subdir(f"{FOLDER}/{spec.digest}")  # refuses a symlink there (exit 2)
         memo = EvaluationMemo(folder.path, spec.digest, resume=resume)
         t0 = time.perf_counter()
         result = optimise(

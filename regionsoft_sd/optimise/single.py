@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from regionsoft_sd.common.fields import seed32
+
 BatchFunction = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 FD_STEP = 1e-4
 """Finite-difference step of the polish, in unit-cube coordinates."""
@@ -131,7 +133,7 @@ def minimise(
         [(0.0, 1.0)] * dim,
         maxiter=generations,
         init=init,
-        seed=seed,
+        seed=seed32(seed),
         tol=tol,
         polish=False,
         vectorized=True,

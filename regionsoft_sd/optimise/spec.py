@@ -30,28 +30,50 @@ uncertainty (see `scenarios/optimise/` for commented examples)::
     [parameters]                       # exactly as in a sweep spec
     "Long run reference income growth" = "uniform"
 
-Validation happens here, once; downstream code trusts the spec.
+Validation happens here, once; downstream code trusts the spec. That includes the
+sizes: population, generations, futures, fresh and `[discover] sobol` may ask for at
+most `fields.MEMORY_BUDGET` (8 GiB) of the memory their items need (`check_sizes`,
+with the costs of `futures.sizes`); `seed` is any whole number >= 0; `name` is a
+scenario name (letters, digits, `_ - .`: the found strategies' files are named after
+it) that no compared strategy has.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from regionsoft_sd.common.errors import InputError, load_toml, unknown_name
-from regionsoft_sd.common.fields import boolean, choice, integer, known_keys, listing, number, text
+from regionsoft_sd.common.fields import (
+    FLOAT,
+    SIMPLE_NAME,
+    boolean,
+    check_count,
+    choice,
+    integer,
+    known_keys,
+    listing,
+    number,
+    scenario_path,
+    seed,
+    text,
+)
+from regionsoft_sd.common.fields import name as name_field
 from regionsoft_sd.futures.failure import Failure, parse_failure
 from regionsoft_sd.futures.params import Parameter, parse_parameters
+from regionsoft_sd.futures.sizes import case_bytes, run_bytes, sobol_bytes
 from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.model.metrics import METRIC_NAMES, METRICS
 from regionsoft_sd.optimise.decisions import Space
 from regionsoft_sd.optimise.levers import parse_decisions
 from regionsoft_sd.optimise.robust import DEFAULT_PERCENTILE, SCORERS, score_direction
+from regionsoft_sd.runs.chunks import MAX_CHUNK_SIZE
 from regionsoft_sd.runs.types import Strategy
-from regionsoft_sd.scenarios.scenario import Scenario
+from regionsoft_sd.scenarios.scenario import MAX_NAME, Scenario
 
 ALGORITHMS = ("auto", "de", "nsga2", "nsga3")
 SAMPLING = ("lhs", "montecarlo")
@@ -184,7 +206,7 @@ def parse_spec(data: dict[str, Any], *, source: str | Path | None = None) -> Opt
     folder = src.parent if src is not None else Path.cwd()
     known_keys(data, _TOP, file, "top-level key", hint="see scenarios/optimise/")
     cat = catalogue()
-    name = text(data, "name", file, required=True)
+    name = name_field(data, "name", file)
     base = _strategy(data.get("base"), "base", file, folder)
     compare = tuple(
         _strategy(item, f"compare[{i}]", file, folder)
@@ -211,27 +233,22 @@ def parse_spec(data: dict[str, Any], *, source: str | Path | None = None) -> Opt
         objectives=objectives,
         constraints=_constraints(data, file),
         search=_search(data, file, len(objectives)),
-        seed=integer(data, "seed", file, required=True, low=0) or 0,
+        seed=seed(data, "seed", file),
         base=base,
         compare=compare,
         uncertainty=uncertainty,
         discover=_discover(data, file, folder, objectives),
         source=src,
     )
-    _check_size(spec, file)
+    check_name(spec, file)
+    check_sizes(spec, file)
     return _with_digest(spec, data)
 
 
 def _strategy(raw: Any, key: str, file: Any, folder: Path) -> Strategy:
     if raw is None:
         return Strategy("model", None)
-    if not isinstance(raw, str):
-        raise InputError(file, key, f"expected a scenario file path, got {raw!r}", "write a path")
-    path = folder / raw
-    if not path.is_file():
-        raise InputError(
-            file, key, f"no scenario file {str(path)!r}", "paths are relative to the spec file"
-        )
+    path = scenario_path(raw, key, file, folder)
     sc = Scenario.from_file(path)
     return Strategy(sc.name, sc, path)
 
@@ -279,7 +296,10 @@ def _objectives(data: dict[str, Any], file: Any) -> tuple[Objective, ...]:
         if rob == "satisficing":
             if "threshold" not in item:
                 raise InputError(
-                    file, f"{key}.threshold", "satisficing needs a threshold", "add threshold = ..."
+                    file,
+                    f"{key}.threshold",
+                    "satisficing needs a threshold",
+                    "add threshold = <a number>",
                 )
             threshold = number(item["threshold"], f"{key}.threshold", file)
         obj = Objective(metric, direction, rob, p, threshold)
@@ -304,7 +324,7 @@ def _constraints(data: dict[str, Any], file: Any) -> tuple[Constraint, ...]:
         low = number(item["min"], f"{key}.min", file) if "min" in item else None
         high = number(item["max"], f"{key}.max", file) if "max" in item else None
         if low is None and high is None:
-            raise InputError(file, key, "no bound", "add min = ... or max = ...")
+            raise InputError(file, key, "no bound", "add min = <a number> or max = <a number>")
         if low is not None and high is not None and low > high:
             raise InputError(
                 file,
@@ -337,15 +357,20 @@ def _search(data: dict[str, Any], file: Any, n_obj: int) -> Search:
             file, "search.algorithm", f"{algo} needs two or more objectives", 'use "de"'
         )
     d = Search()
+    pre = "search."
     tol = number(raw.get("tol", d.tol), "search.tol", file)
     if not 0 <= tol < 1:
         raise InputError(file, "search.tol", f"{tol:g} is not in [0, 1)", "use e.g. 0.001")
     return Search(
         algo,
-        integer(raw, "population", file, low=5, default=d.population) or d.population,
-        integer(raw, "generations", file, low=1, default=d.generations) or d.generations,
-        boolean(raw, "polish", file, d.polish),
-        integer(raw, "chunk_size", file, low=1, default=d.chunk_size) or d.chunk_size,
+        integer(raw, "population", file, low=5, default=d.population, prefix=pre) or d.population,
+        integer(raw, "generations", file, low=1, default=d.generations, prefix=pre)
+        or d.generations,
+        boolean(raw, "polish", file, d.polish, prefix=pre),
+        integer(
+            raw, "chunk_size", file, low=1, default=d.chunk_size, high=MAX_CHUNK_SIZE, prefix=pre
+        )
+        or d.chunk_size,
         tol,
     )
 
@@ -355,7 +380,9 @@ def _uncertainty(
 ) -> Uncertainty | None:
     raw = data.get("uncertainty", {})
     if not isinstance(raw, dict):
-        raise InputError(file, "uncertainty", f"expected a table, got {raw!r}", "[uncertainty]")
+        raise InputError(
+            file, "uncertainty", f"expected a table, got {raw!r}", "write an [uncertainty] table"
+        )
     if "parameters" not in data:
         if raw:
             raise InputError(
@@ -376,12 +403,13 @@ def _uncertainty(
                     "remove it from [parameters] or from [decisions]",
                 )
     params = parse_parameters(data, file, cat, strategies)
-    futures = integer(raw, "futures", file, low=2, default=100) or 100
+    u = "uncertainty."
+    futures = integer(raw, "futures", file, low=2, default=100, prefix=u) or 100
     return Uncertainty(
         params,
         futures,
         choice(raw.get("method", "lhs"), "uncertainty.method", file, SAMPLING),
-        integer(raw, "fresh", file, low=0, default=0) or 0,
+        integer(raw, "fresh", file, low=0, default=0, prefix=u) or 0,
     )
 
 
@@ -396,16 +424,119 @@ def _discover(
     return parse_failure(raw, "discover", file, folder, default_metric=objectives[0].metric)
 
 
-def _check_size(spec: OptimiseSpec, file: Any) -> None:
-    futures = spec.uncertainty.futures if spec.uncertainty else 1
-    runs = spec.search.population * futures
+def check_name(spec: OptimiseSpec, file: Any) -> None:
+    """The found strategies are named after the spec (`<name>`, or `<name>_1` ... for a
+    Pareto set) and written as scenario files: so `name` must be a scenario name
+    (`scenario.MAX_NAME` characters with the suffix, letters, digits, `_ - .`) and
+    differ from the strategies it is compared with. Checked here, not after the search.
+    """
+    suffix = 0 if spec.algorithm == "de" else len(f"_{spec.search.population}")
+    if not SIMPLE_NAME.match(spec.name):
+        raise InputError(
+            file,
+            "name",
+            f"{spec.name!r} is not a simple name; the found strategies' scenario files are "
+            "named after it",
+            "use letters, digits, '_', '-' or '.', starting with a letter or digit",
+        )
+    if len(spec.name) + suffix > MAX_NAME:
+        raise InputError(
+            file,
+            "name",
+            f"the name is {len(spec.name)} characters long; with the suffix of the found "
+            f"strategies (up to {suffix}) their names would pass {MAX_NAME}",
+            f"use at most {MAX_NAME - suffix} characters",
+        )
+    found = re.compile(re.escape(spec.name) + ("" if spec.algorithm == "de" else "_[0-9]+"))
+    clash = sorted(s.name for s in (spec.base, *spec.compare) if found.fullmatch(s.name))
+    if clash:
+        raise InputError(
+            file,
+            "name",
+            f"the found strategies would be named like the compared strategy {clash[0]!r}",
+            "give the spec another name",
+        )
+
+
+def check_sizes(spec: OptimiseSpec, file: Any) -> None:
+    """Refuse sizes whose memory exceeds `fields.MEMORY_BUDGET` (see `futures.sizes`),
+    and generations of more runs than the runner takes in one batch.
+
+    Every population is one batch of population x futures runs; the fresh sample is
+    run for the found strategies (one optimum, or at most a population) and the
+    references; a
+    discovery adds its trees per future and Sobol's design per base sample; the
+    archive of the search keeps one row per candidate.
+    """
+    unc = spec.uncertainty
+    n_params = len(unc.parameters) if unc else 0
+    inputs = n_params + len(spec.space.columns) + len(spec.space.fixed)
+    run = run_bytes(inputs, len(METRIC_NAMES))
+    pop = spec.search.population
+    futures = unc.futures if unc else 1
+    refs = 1 + len(spec.compare)
+    # each size alone, the others at their least (catches the absurd one), then together
+    check_count(
+        pop, "search.population", file, bytes_per_item=(2 if unc else 1) * run, per="candidates"
+    )
+    if unc is not None:
+        check_count(
+            futures,
+            "uncertainty.futures",
+            file,
+            bytes_per_item=(5 + refs) * run,
+            per="futures",
+        )
+        check_count(
+            futures,
+            "uncertainty.futures",
+            file,
+            bytes_per_item=(pop + refs) * run,
+            per=f"futures for {pop} candidates (search.population) and {refs} references",
+        )
+    runs = pop * futures
     if runs > MAX_RUNS_PER_BATCH:
         raise InputError(
             file,
             "search.population",
-            f"{spec.search.population} candidates x {futures} futures = {runs:,} runs per "
+            f"{pop} candidates x {futures} futures = {runs:,} runs per "
             f"generation, more than {MAX_RUNS_PER_BATCH:,}",
             "use fewer futures or a smaller population",
+        )
+    row = FLOAT * (inputs + 2 * len(spec.objectives) + 2 * len(spec.constraints) + 2) * 2
+    check_count(
+        spec.search.generations,
+        "search.generations",
+        file,
+        bytes_per_item=pop * row,
+        per=f"generations of {pop} candidates",
+    )
+    if unc is not None and unc.fresh:
+        found = 1 if spec.algorithm == "de" else pop  # a Pareto set has at most `pop` points
+        per_future = (found + refs) * run + (case_bytes(n_params) if spec.discover else 0)
+        check_count(
+            unc.fresh,
+            "uncertainty.fresh",
+            file,
+            bytes_per_item=per_future,
+            per=f"fresh futures for {found + refs} strategies"
+            + (" and a discovery" if spec.discover else ""),
+        )
+    elif spec.discover is not None:
+        check_count(
+            futures,
+            "uncertainty.futures",
+            file,
+            bytes_per_item=case_bytes(n_params),
+            per="futures to discover in",
+        )
+    if spec.discover is not None and spec.discover.sobol:
+        check_count(
+            spec.discover.sobol,
+            "discover.sobol",
+            file,
+            bytes_per_item=sobol_bytes(n_params, 2, len(METRIC_NAMES)),
+            per=f"Sobol base samples ({n_params} uncertain parameters)",
         )
 
 

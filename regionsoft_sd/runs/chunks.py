@@ -24,6 +24,9 @@ import pandas as pd
 
 from regionsoft_sd.runs.types import ChunkResult, Strategy, Task
 
+MAX_CHUNK_SIZE = 100_000
+"""A chunk's trajectories are in memory at once; larger chunks gain no speed, only memory."""
+
 
 def plan(n_runs: int, chunk_size: int) -> list[tuple[int, int]]:
     """(start, stop) row positions of each chunk, in order."""

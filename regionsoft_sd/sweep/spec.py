@@ -32,12 +32,23 @@ from pathlib import Path
 from typing import Any
 
 from regionsoft_sd.common.errors import InputError, load_toml, unknown_name
-from regionsoft_sd.common.fields import boolean, choice, integer, known_keys, listing, number, text
+from regionsoft_sd.common.fields import (
+    FLOAT,
+    boolean,
+    check_count,
+    choice,
+    integer,
+    known_keys,
+    listing,
+    number,
+    text,
+)
 from regionsoft_sd.futures.designs import main_rows, oat_rows
 from regionsoft_sd.futures.params import Parameter, parse_parameters
 from regionsoft_sd.model.catalogue import Catalogue, catalogue
 from regionsoft_sd.model.metrics import METRIC_NAMES, METRICS
 from regionsoft_sd.model.translate import MODEL_PATH
+from regionsoft_sd.runs.chunks import MAX_CHUNK_SIZE
 from regionsoft_sd.runs.types import Strategy
 from regionsoft_sd.scenarios.scenario import Scenario
 
@@ -53,8 +64,6 @@ DEFAULT_FAN_RUNS = 2000
 MAX_FAN_RUNS = 20_000
 """Fan-chart runs are held in memory for their quantiles: this bounds that memory."""
 DEFAULT_CHUNK_SIZE = 1024
-MAX_CHUNK_SIZE = 100_000
-"""A chunk's trajectories are in memory at once; larger chunks gain no speed, only memory."""
 MAX_RUNS = 50_000_000
 
 _TOP_KEYS = (
@@ -203,6 +212,13 @@ def parse_spec(data: dict[str, Any], *, source: str | Path | None = None) -> Swe
         raise InputError(
             file, "n", f"{spec.n_runs:,} runs is more than {MAX_RUNS:,}", "use a smaller n"
         )
+    if method != "oat":
+        # the per-run table (inputs and metrics of every run of every strategy, float64)
+        # is written chunk by chunk and read back chunk by chunk; bounded like the
+        # sizes of the other specs, so that one sweep's table fits in the memory budget
+        per_base = spec.n_main // n + spec.n_oat / n
+        row = FLOAT * (len(params) + len(metrics) + 1) * len(strategies)
+        check_count(n, "n", file, bytes_per_item=per_base * row, per=f"base samples of {method}")
     return _with_digest(spec, data)
 
 

@@ -61,7 +61,8 @@ def _temp_beside(dest: Path) -> Path:
     """A new empty temporary file in `dest`'s folder (created if missing), for a rename."""
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+        stem = dest.name[:100]  # room for the random part within a 255-byte name
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=dest.parent)
         os.close(fd)
     except OSError as exc:
         raise OutputError(dest, exc) from exc

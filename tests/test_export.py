@@ -261,6 +261,12 @@ def _first_call_only(check):
     return once
 
 
+def test_a_long_but_possible_name_is_written(tmp_path):
+    path = tmp_path / ("x" * 250 + ".stmx")  # 255 bytes: the longest name allowed
+    rio.write_named_text(path, "x")
+    assert path.read_text() == "x" and len(list(tmp_path.iterdir())) == 1
+
+
 @pytest.mark.parametrize("bad", ["a\x00b.stmx", "x" * 300 + ".stmx"])
 def test_impossible_names_are_input_errors(tmp_path, bad):
     with pytest.raises(InputError, match="cannot use"):

@@ -169,11 +169,17 @@ def test_moving_a_slider_reruns_the_futures_and_redraws_with_no_error(page, tmp_
 
     # a share of a split: the others move with it and the four still sum to 1
     _press(pg, "Programme culture share", "PageUp", 3)
+    # the four sliders are updated one by one: wait until the last has arrived (the
+    # shares sum to 1 again); a sum that stays off times out and fails the test
     pg.wait_for_function(
         """() => { const s = Object.entries(Object.fromEntries([...Bokeh.documents[0].all_models]
             .filter(m => m.title !== undefined && m.start !== undefined)
-            .map(m => [m.title, m.value]))).filter(([t]) => t.startsWith('Programme public'));
-            return s.length && s[0][1] < 0.70; }""",
+            .map(m => [m.title, m.value]))).filter(([t]) => t.startsWith('Programme')
+            && t.includes('share'));
+            const pub = s.filter(([t]) => t.startsWith('Programme public'));
+            const sum = s.reduce((a, [, v]) => a + v, 0);
+            return s.length === 4 && pub.length && pub[0][1] < 0.70
+                && Math.abs(sum - 1) < 1e-6; }""",
         timeout=30_000,
     )
     now = pg.evaluate(SLIDERS_JS)

@@ -262,3 +262,13 @@ def test_mismatched_upload_names_are_a_message(page):
         page.upload.filename = ["a.toml"]
     page.upload.value = [b"x", b"y"]
     assert "do not match" in page.last_error and "internal error" not in page.last_error
+
+
+@pytest.mark.parametrize("picker", ["region_select", "strategy_select"])
+def test_a_choice_the_page_does_not_offer_is_a_message(page, picker):
+    """A client other than the page can send any value for a picker."""
+    before = page.settings
+    getattr(page, picker).value = "<nowhere>"
+    assert "is not one of the choices" in page.last_error
+    assert "internal error" not in page.last_error and page.settings == before
+    assert page.region_select.value == before.region

@@ -618,7 +618,10 @@ class ExplorerApp:
         self._set(replace(self.settings, name=str(event.new).strip()))
 
     def _on_region(self, event) -> None:
-        region = self.config.regions[event.new]
+        region = self.config.regions.get(event.new)
+        if region is None:  # only a client other than the page sends that
+            self._sync_widgets()  # the picker shows the region in use again
+            raise _not_offered("region", event.new)
         old = self.region
         self.region = region
         try:
@@ -632,7 +635,9 @@ class ExplorerApp:
         key = event.new
         if not key:
             return
-        sf = {**self.config.strategies, **self.loaded}[key]
+        sf = {**self.config.strategies, **self.loaded}.get(key)
+        if sf is None:
+            raise _not_offered("strategy", key)
         settings, notes = state.apply_strategy(sf.scenario, self.region, key)
         self._set(settings)
         self._note("\n".join(notes))
@@ -773,6 +778,14 @@ def _text_alert(kind: str) -> pn.pane.HTML:
 def _text_html(text: str) -> str:
     """`text` as HTML that shows exactly that text: escaped, one line per line."""
     return "<br>".join(html.escape(line) for line in text.split("\n"))
+
+
+def _not_offered(what: str, value: object) -> InputError:
+    """The error for a picker value that is not one of its choices."""
+    from regionsoft_sd.errors import printable, shorten
+
+    shown = repr(shorten(printable(str(value)), 60))
+    return InputError(None, what, f"{shown} is not one of the choices", "pick one from the list")
 
 
 MAX_NAME_BYTES = 255

@@ -272,3 +272,12 @@ def test_a_choice_the_page_does_not_offer_is_a_message(page, picker):
     assert "is not one of the choices" in page.last_error
     assert "internal error" not in page.last_error and page.settings == before
     assert page.region_select.value == before.region
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_a_slider_value_that_is_not_a_number_is_a_message(page, value):
+    before = page.settings
+    page._guarded(page._on_lever)("Policy programme budget", type("Event", (), {"new": value})())
+    assert "is not a number" in page.last_error and "internal error" not in page.last_error
+    page._guarded(page._on_timing)("Tax", type("Event", (), {"new": value})(), 0)
+    assert "is not a number" in page.last_error and page.settings == before

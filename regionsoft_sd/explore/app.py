@@ -604,12 +604,13 @@ class ExplorerApp:
     def _on_lever(self, lever: str, event) -> None:
         if event.new is None:
             return
-        self._set(self.settings.with_lever(lever, float(event.new)), rename=True)
+        value = _number(event.new, lever)
+        self._set(self.settings.with_lever(lever, value), rename=True)
 
     def _on_timing(self, group: str, event, which: int) -> None:
         if event.new is None:
             return
-        value = float(event.new)
+        value = _number(event.new, group)
         s = self.settings
         new = s.with_timing(group, start=value) if which == 0 else s.with_timing(group, ramp=value)
         self._set(new, rename=True)
@@ -778,6 +779,20 @@ def _text_alert(kind: str) -> pn.pane.HTML:
 def _text_html(text: str) -> str:
     """`text` as HTML that shows exactly that text: escaped, one line per line."""
     return "<br>".join(html.escape(line) for line in text.split("\n"))
+
+
+def _number(value: object, what: str) -> float:
+    """A slider's value as a finite float (another client may send anything)."""
+    import math
+
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number):
+        shown = repr(str(value)[:40])
+        raise InputError(None, what, f"{shown} is not a number", "move the slider")
+    return number
 
 
 def _not_offered(what: str, value: object) -> InputError:

@@ -325,7 +325,13 @@ def _add_export_parser(sub, debug: argparse.ArgumentParser) -> None:
         type=Path,
         required=True,
         metavar="FILE.stmx",
-        help="write the model as XMILE (opens in Stella and Simlin)",
+        help="write the model as XMILE (opens in Stella and Simlin); the file must not "
+        "exist, unless --force",
+    )
+    ex.add_argument(
+        "--force",
+        action="store_true",
+        help="replace FILE if it is a regular file (never a symlink, a folder or a device)",
     )
 
 
@@ -386,15 +392,14 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    from regionsoft_sd.common.io import check_named_file
+    from regionsoft_sd.common.outdir import check_out
     from regionsoft_sd.model.export import export_xmile
 
     _require_extra("simlin", "simlin", "--xmile")
-    if args.xmile.is_dir():
-        raise InputError(None, "--xmile", f"{str(args.xmile)!r} is a folder", "give a file name")
-    from regionsoft_sd.common.outdir import check_out
-
+    check_named_file(args.xmile, force=args.force, key="--xmile")
     check_out(args.xmile.parent, key="--xmile")
-    check = export_xmile(args.xmile)
+    check = export_xmile(args.xmile, force=args.force)
     print(check.summary())
     return EXIT_OK if check.ok else EXIT_INTERNAL
 

@@ -193,3 +193,91 @@ def test_the_saved_file_is_a_scenario_the_cli_accepts(page, tmp_path):
     path.write_bytes(page._download().getvalue())
     assert cli.main(["check", str(path)]) == 0
     assert Scenario.from_file(path).name == page.settings.name
+
+
+HOSTILE_KEY = (
+    b'name = "x"\ndescription = "y"\n[policy]\n"![x](http://evil.example/x.png) <img src=y>" = 1\n'
+)
+
+
+def test_an_uploaded_key_is_shown_as_text_never_as_markdown_or_html(page):
+    """An image in a key became an <img> the browser fetched: the message is text now."""
+    import panel as pn
+
+    page._on_upload_files([("evil.toml", HOSTILE_KEY)])
+    assert "![x](http://evil.example/x.png)" in page.last_error  # the message names the key
+    shown = page.alert.object
+    assert not isinstance(page.alert, pn.pane.Markdown)  # no Markdown renderer at all
+    assert "<img" not in shown and "&lt;img src=y&gt;" in shown
+    for pane in (page.alert, page.notes, page.status, page.loop_note):
+        assert not isinstance(pane, pn.pane.Markdown), pane
+
+
+def test_a_region_file_name_is_shown_as_text(tmp_path):
+    from regionsoft_sd.common.resources import shipped_regions
+
+    src = next(iter(shipped_regions().values()))
+    odd = tmp_path / "![a](http:x) <em>it _u_.toml"
+    odd.write_bytes(src.read_bytes())
+    config = explore_app.load_config(region=str(odd), n_futures=4)
+    page = explore_app.ExplorerApp(config)
+    assert page.last_error == ""
+    assert "&lt;em&gt;it" in page.status.object and "<em>" not in page.status.object
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("..", "not a file name"),
+        (".", "not a file name"),
+        ("a\x00b.toml", "control character"),
+        ("a\x1b[31mred.toml", "control character"),
+        ("x" * 300 + ".toml", "longer than 255 bytes"),
+        ("é" * 128 + ".toml", "longer than 255 bytes"),  # 256 bytes in 133 characters
+        ("sub/x.toml", "path separator"),
+        ("..\\x.toml", "path separator"),
+        ("\ud800.toml", "not valid text"),
+    ],
+)
+def test_an_impossible_upload_name_gets_a_clear_message_not_an_internal_error(page, name, expected):
+    before = page.settings
+    good = b'name = "fine"\ndescription = "y"\n'
+    page._on_upload_files([(name, good)])
+    assert expected in page.last_error and "internal error" not in page.last_error
+    assert page.settings == before and "fine" not in page.loaded
+
+
+def test_an_unusual_but_possible_name_loads(page):
+    name = "策略 ünïcode (1) ![x].toml"
+    page._on_upload_files([(name, b'name = "fine"\ndescription = "y"\n')])
+    assert page.last_error == "" and "fine" in page.loaded
+    page._on_upload_files([("x" * 250 + ".toml", b"name = [oops\n")])
+    assert "malformed TOML" in page.last_error and "internal error" not in page.last_error
+
+
+def test_mismatched_upload_names_are_a_message(page):
+    import param
+
+    with param.parameterized.discard_events(page.upload):
+        page.upload.filename = ["a.toml"]
+    page.upload.value = [b"x", b"y"]
+    assert "do not match" in page.last_error and "internal error" not in page.last_error
+
+
+@pytest.mark.parametrize("picker", ["region_select", "strategy_select"])
+def test_a_choice_the_page_does_not_offer_is_a_message(page, picker):
+    """A client other than the page can send any value for a picker."""
+    before = page.settings
+    getattr(page, picker).value = "<nowhere>"
+    assert "is not one of the choices" in page.last_error
+    assert "internal error" not in page.last_error and page.settings == before
+    assert page.region_select.value == before.region
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_a_slider_value_that_is_not_a_number_is_a_message(page, value):
+    before = page.settings
+    page._guarded(page._on_lever)("Policy programme budget", type("Event", (), {"new": value})())
+    assert "is not a number" in page.last_error and "internal error" not in page.last_error
+    page._guarded(page._on_timing)("Tax", type("Event", (), {"new": value})(), 0)
+    assert "is not a number" in page.last_error and page.settings == before

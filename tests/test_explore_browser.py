@@ -169,11 +169,17 @@ def test_moving_a_slider_reruns_the_futures_and_redraws_with_no_error(page, tmp_
 
     # a share of a split: the others move with it and the four still sum to 1
     _press(pg, "Programme culture share", "PageUp", 3)
+    # the four sliders are updated one by one: wait until the last has arrived (the
+    # shares sum to 1 again); a sum that stays off times out and fails the test
     pg.wait_for_function(
         """() => { const s = Object.entries(Object.fromEntries([...Bokeh.documents[0].all_models]
             .filter(m => m.title !== undefined && m.start !== undefined)
-            .map(m => [m.title, m.value]))).filter(([t]) => t.startsWith('Programme public'));
-            return s.length && s[0][1] < 0.70; }""",
+            .map(m => [m.title, m.value]))).filter(([t]) => t.startsWith('Programme')
+            && t.includes('share'));
+            const pub = s.filter(([t]) => t.startsWith('Programme public'));
+            const sum = s.reduce((a, [, v]) => a + v, 0);
+            return s.length === 4 && pub.length && pub[0][1] < 0.70
+                && Math.abs(sum - 1) < 1e-6; }""",
         timeout=30_000,
     )
     now = pg.evaluate(SLIDERS_JS)
@@ -217,3 +223,56 @@ def test_a_bad_file_shows_a_message_and_the_server_keeps_working(page, server):
     pg.wait_for_timeout(300)
     assert _alert(pg) == ""
     assert proc.poll() is None and problems == [] and outside == []
+
+
+def test_an_uploaded_key_with_markdown_is_shown_as_text_and_fetches_nothing(page):
+    """The key `![x](http://...)` once became an image the browser fetched."""
+    pg, outside, problems = page
+    bad = (
+        b'name = "x"\ndescription = "y"\n[policy]\n'
+        b'"![x](http://evil.example/x.png) <img src=http://evil.example/y.png>" = 1\n'
+    )
+    pg.locator("input[type=file]").set_input_files(
+        files=[{"name": "evil.toml", "mimeType": "text/plain", "buffer": bad}]
+    )
+    pg.locator(".alert-danger", has_text="evil.toml").wait_for(timeout=30_000)
+    pg.wait_for_timeout(500)  # time for any image to be requested
+    text = _alert(pg)
+    assert "![x](http://evil.example/x.png)" in text and "<img src=" in text
+    assert (
+        pg.evaluate(
+            "() => [...document.querySelectorAll('*')].filter(e => e.shadowRoot)"
+            ".flatMap(e => [...e.shadowRoot.querySelectorAll('img')]).length"
+        )
+        == 0
+    )
+    assert outside == [] and problems == []
+
+
+def test_a_page_under_a_foreign_name_is_refused(server):
+    """DNS rebinding: a name the attacker controls resolves to 127.0.0.1 (here by
+    Chromium's resolver rule). The browser sends that name as Host: refused, so no
+    page, no scripts and no websocket, while 127.0.0.1 itself still works."""
+    from playwright.sync_api import sync_playwright
+
+    url, proc = server
+    port = url.rsplit(":", 1)[1].strip("/")
+    rules = "--host-resolver-rules=MAP evil.example 127.0.0.1"
+    with sync_playwright() as p, _profile() as profile:
+        browser = p.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=[*ARGS, rules]
+        )
+        pg = browser.new_page()
+        seen: list[tuple[str, int]] = []
+        pg.on("response", lambda r: seen.append((r.url, r.status)))
+        response = pg.goto(f"http://evil.example:{port}/")
+        assert response is not None and response.status == 403
+        assert pg.evaluate("() => typeof window.Bokeh") == "undefined"
+        assert "loopback" in pg.content()
+        for path in ("static/js/bokeh.min.js", "ws"):
+            assert pg.goto(f"http://evil.example:{port}/{path}").status == 403
+        ok = pg.request.get(url)  # the same browser, under the loopback name
+        assert ok.status == 200 and "Bokeh" in ok.text()
+        browser.close()
+    assert all(status == 403 for u, status in seen if "evil.example" in u), seen
+    assert proc.poll() is None

@@ -255,3 +255,14 @@ def test_strategy_folders_skip_non_scenarios_and_refuse_empty_or_missing_folders
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="no scenario file"):
         state.strategy_files([tmp_path / "empty"])
+
+
+def test_explore_help_shows_percent_signs_once(capsys):
+    """argparse does not %-format a description: '%%' was printed as it is."""
+    from regionsoft_sd import cli
+
+    with pytest.raises(SystemExit):
+        cli.main(["explore", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "%%" not in text and "5-95 % and 25-75 % bands" in text
+    assert "127.0.0.1 or localhost" in text

@@ -246,17 +246,33 @@ def _unusable(folder: Path) -> str | None:
 def copy_shipped(dest: str | Path) -> list[Path]:
     """Copy the shipped scenarios and sweep specs into `dest` (to edit them); return the files.
 
-    Refuses (InputError) to overwrite a file that exists, before copying anything.
-    The relative layout is kept (`sweeps/` beside the scenarios), so the specs'
-    strategy paths still resolve. Each file is written atomically.
+    Refuses (InputError) before copying anything if any copy would land on
+    something that exists (a file, a symlink, a special file: `io.check_named_file`)
+    or a folder on the way inside `dest` is a symlink or a file, so nothing is
+    replaced or written through a link. The relative layout is kept (`sweeps/`
+    beside the scenarios), so the specs' strategy paths still resolve. Each file is
+    written atomically and only where nothing is (`io.write_named_text`).
     """
-    from regionsoft_sd.common.io import write_text
+    from regionsoft_sd.common.io import check_named_file, write_named_text
+    from regionsoft_sd.common.outdir import check_out
 
     src = scenarios_dir()
     out = Path(dest)
+    check_out(out, key="--copy-to")
     files = sorted(p for p in src.rglob("*.toml"))
     targets = [out / p.relative_to(src) for p in files]
-    clash = [t for t in targets if t.exists()]
+    folders = {a for t in targets for a in t.parents if out in a.parents}  # below `out`
+    for q in sorted(folders):
+        if q.is_symlink() or (os.path.lexists(q) and not q.is_dir()):
+            raise InputError(
+                q, None, "is a symlink or a file, not a folder", "choose an empty or new folder"
+            )
+    clash = []
+    for t in targets:
+        try:
+            check_named_file(t)
+        except InputError:
+            clash.append(t)
     if clash:
         raise InputError(
             clash[0],
@@ -264,8 +280,6 @@ def copy_shipped(dest: str | Path) -> list[Path]:
             f"exists ({len(clash)} of the {len(targets)} files would be overwritten)",
             "choose an empty or new folder",
         )
-    if out.exists() and not out.is_dir():
-        raise InputError(out, None, "exists and is not a folder", "give a folder path")
     for p, t in zip(files, targets, strict=True):
-        write_text(t, p.read_text(encoding="utf-8"))
+        write_named_text(t, p.read_text(encoding="utf-8"), key="--copy-to")
     return targets

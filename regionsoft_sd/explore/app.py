@@ -8,6 +8,11 @@ plots' data in place, so a change costs one batch run and a small data message.
 Nothing a user does can stop the server: each callback runs inside `_guarded`, which
 turns bad input (`InputError`) into a message in the page and any other error into
 an "internal error" message (its traceback goes to the server's stderr).
+
+Text that can hold what a user typed or named (a file name, a key of an uploaded
+file, a region file's name) reaches the page only as text: escaped into an HTML
+pane (`_text_html`), never through Markdown, whose links and images a browser
+would follow. Markdown panes hold only the page's own words.
 """
 
 from __future__ import annotations
@@ -239,13 +244,9 @@ class ExplorerApp:
     # -- views -----------------------------------------------------------
 
     def _build_views(self) -> None:
-        self.alert = pn.pane.Alert(
-            "", alert_type="danger", visible=False, sizing_mode="stretch_width"
-        )
-        self.notes = pn.pane.Alert(
-            "", alert_type="info", visible=False, sizing_mode="stretch_width"
-        )
-        self.status = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["status"])
+        self.alert = _text_alert("danger")
+        self.notes = _text_alert("info")
+        self.status = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["status"])
         self.legend = pn.pane.HTML("", sizing_mode="stretch_width")
         self.figures, self.sources = self._fan_figures()
         self.rank_select = pn.widgets.Select(
@@ -260,10 +261,10 @@ class ExplorerApp:
             label="Analyse the feedback loops for these settings (about 1 s)", color="primary"
         )
         self.loop_button.on_click(self._guarded(self._on_loops))
-        self.loop_note = pn.pane.Markdown("", sizing_mode="stretch_width")
+        self.loop_note = pn.pane.HTML("", sizing_mode="stretch_width")
         self.loop_fig, self.loop_source = self._loop_figure()
         self.diagram = pn.pane.PNG(None, sizing_mode="scale_width")
-        self.diagram_note = pn.pane.Markdown(
+        self.diagram_note = pn.pane.HTML(
             "The diagram is drawn when this tab is first opened (a few seconds)."
         )
         self.tabs = pn.Tabs(
@@ -464,16 +465,17 @@ class ExplorerApp:
         n = self.config.futures.n
         f = self.config.futures
         text = (
-            f"**{html.escape(self.settings.name)}** in {html.escape(self.region.label)}: "
-            f"{n:,} futures of {len(f.parameters)} uncertain parameters ({f.spec_name}, "
-            f"seed {f.seed}) and the central run, computed in **{pic.seconds * 1e3:,.0f} ms**."
+            f"<b>{html.escape(self.settings.name)}</b> in {html.escape(self.region.label)}: "
+            f"{n:,} futures of {len(f.parameters)} uncertain parameters "
+            f"({html.escape(f.spec_name)}, seed {f.seed}) and the central run, computed in "
+            f"<b>{pic.seconds * 1e3:,.0f} ms</b>."
         )
         if ties.all():
             text += f" Same {metric_title(by).lower()} as the baseline in every future."
         else:
             text += (
                 f" Beats the baseline on {metric_title(by).lower()} in "
-                f"**{wins.mean():.0%}** of the futures."
+                f"<b>{wins.mean():.0%}</b> of the futures."
             )
         if pic.failed:
             text += f" {pic.failed} future(s) gave non-finite values and are left out of the bands."
@@ -558,7 +560,7 @@ class ExplorerApp:
 
     def _error(self, text: str) -> None:
         self.last_error = text
-        self.alert.object = html.escape(text)
+        self.alert.object = _text_html(text)
         self.alert.visible = True
 
     def _clear_error(self) -> None:
@@ -567,7 +569,7 @@ class ExplorerApp:
         self.alert.visible = False
 
     def _note(self, text: str) -> None:
-        self.notes.object = text
+        self.notes.object = _text_html(text)
         self.notes.visible = bool(text)
 
     def _set(self, settings: state.Settings, *, rename: bool = False) -> None:
@@ -602,12 +604,13 @@ class ExplorerApp:
     def _on_lever(self, lever: str, event) -> None:
         if event.new is None:
             return
-        self._set(self.settings.with_lever(lever, float(event.new)), rename=True)
+        value = _number(event.new, lever)
+        self._set(self.settings.with_lever(lever, value), rename=True)
 
     def _on_timing(self, group: str, event, which: int) -> None:
         if event.new is None:
             return
-        value = float(event.new)
+        value = _number(event.new, group)
         s = self.settings
         new = s.with_timing(group, start=value) if which == 0 else s.with_timing(group, ramp=value)
         self._set(new, rename=True)
@@ -616,7 +619,10 @@ class ExplorerApp:
         self._set(replace(self.settings, name=str(event.new).strip()))
 
     def _on_region(self, event) -> None:
-        region = self.config.regions[event.new]
+        region = self.config.regions.get(event.new)
+        if region is None:  # only a client other than the page sends that
+            self._sync_widgets()  # the picker shows the region in use again
+            raise _not_offered("region", event.new)
         old = self.region
         self.region = region
         try:
@@ -630,7 +636,9 @@ class ExplorerApp:
         key = event.new
         if not key:
             return
-        sf = {**self.config.strategies, **self.loaded}[key]
+        sf = {**self.config.strategies, **self.loaded}.get(key)
+        if sf is None:
+            raise _not_offered("strategy", key)
         settings, notes = state.apply_strategy(sf.scenario, self.region, key)
         self._set(settings)
         self._note("\n".join(notes))
@@ -650,6 +658,10 @@ class ExplorerApp:
             return
         if not isinstance(values, list):
             values, names = [values], [names]
+        if not isinstance(names, list) or len(names) != len(values):
+            raise InputError(
+                None, "upload", "the file names do not match the files", "load the files again"
+            )
         self._on_upload_files(list(zip(names, values, strict=True)))
 
     def _on_upload_files(self, files: list[tuple[str, bytes]]) -> None:
@@ -683,8 +695,15 @@ class ExplorerApp:
             self._error(" | ".join(errors))
 
     def _read_upload(self, filename: str, data: bytes) -> state.StrategyFile:
-        """Check an uploaded file as a scenario (the messages name the file, not a temp path)."""
-        name = Path(filename).name or "uploaded.toml"
+        """Check an uploaded file as a scenario (the messages name the file, not a temp path).
+
+        The browser's file name is only a label: it is checked (`upload_name`) and
+        never used as a path; the bytes are read from a fixed name in a private
+        temporary folder.
+        """
+        name = upload_name(filename)
+        if not isinstance(data, bytes | bytearray):
+            raise InputError(name, None, "no file content arrived", "load the file again")
         if len(data) > MAX_UPLOAD:
             raise InputError(
                 name,
@@ -693,15 +712,14 @@ class ExplorerApp:
                 "check the file",
             )
         with tempfile.TemporaryDirectory(prefix="regionsoft-explore-") as tmp:
-            path = Path(tmp) / name
+            path = Path(tmp) / "uploaded.toml"
             path.write_bytes(data)
             try:
                 s = state.Scenario.from_file(path)
                 state.from_scenario(s, self.config.regions)  # refuses series levers
             except InputError as exc:
-                raise InputError(
-                    name, exc.key, exc.problem.replace(f"{tmp}/", ""), exc.fix
-                ) from None
+                problem = exc.problem.replace(str(path), name).replace(f"{tmp}/", "")
+                raise InputError(name, exc.key, problem, exc.fix) from None
         s = replace(s, source=None)
         return state.StrategyFile(s.name, s, "loaded")
 
@@ -722,7 +740,7 @@ class ExplorerApp:
         complete = shares.attrs.get("enumeration_complete", True)
         self.loop_note.object = (
             "Loop dominance (Loops That Matter, computed by Simlin) for "
-            f"**{html.escape(self.settings.name)}**, central run: "
+            f"<b>{html.escape(self.settings.name)}</b>, central run: "
             "each named loop's share of the total absolute loop score per year."
             + ("" if complete else " The loop enumeration was cut short: shares are approximate.")
         )
@@ -742,8 +760,81 @@ class ExplorerApp:
 
 SIMLIN_MISSING = (
     "{what} needs Simlin, which is not installed here: "
-    "`pip install 'regionsoft-sd[explore]'`, then restart `regionsoft explore`."
+    "<code>pip install 'regionsoft-sd[explore]'</code>, then restart "
+    "<code>regionsoft explore</code>."
 )
+
+
+def _text_alert(kind: str) -> pn.pane.HTML:
+    """A message box (Panel's alert style) that shows its text as text (`_text_html`)."""
+    return pn.pane.HTML(
+        "",
+        css_classes=["alert", f"alert-{kind}"],
+        stylesheets=list(pn.pane.Alert._stylesheets),
+        visible=False,
+        sizing_mode="stretch_width",
+    )
+
+
+def _text_html(text: str) -> str:
+    """`text` as HTML that shows exactly that text: escaped, one line per line."""
+    return "<br>".join(html.escape(line) for line in text.split("\n"))
+
+
+def _number(value: object, what: str) -> float:
+    """A slider's value as a finite float (another client may send anything)."""
+    import math
+
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number):
+        shown = repr(str(value)[:40])
+        raise InputError(None, what, f"{shown} is not a number", "move the slider")
+    return number
+
+
+def _not_offered(what: str, value: object) -> InputError:
+    """The error for a picker value that is not one of its choices."""
+    from regionsoft_sd.common.errors import printable, shorten
+
+    shown = repr(shorten(printable(str(value)), 60))
+    return InputError(None, what, f"{shown} is not one of the choices", "pick one from the list")
+
+
+MAX_NAME_BYTES = 255
+"""Longest file name most file systems allow (bytes of UTF-8)."""
+
+
+def upload_name(filename: object) -> str:
+    """The name of an uploaded file, as the page shows it; InputError if it cannot be one.
+
+    A browser sends only the file's own name. A name that is empty, `.` or `..`, holds
+    a path separator, a NUL or another control character, or is longer than
+    MAX_NAME_BYTES bytes did not come from a file picker: it is refused with a
+    message that shows it escaped and cut short.
+    """
+    from regionsoft_sd.common.errors import printable, shorten
+
+    text = "" if filename is None else str(filename)
+    if text == "":
+        return "uploaded.toml"
+    shown = repr(shorten(printable(text), 60))
+    problem = None
+    if text in (".", ".."):
+        problem = "is not a file name"
+    elif any(c in text for c in "/\\"):
+        problem = "holds a path separator; a file name cannot"
+    elif any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text):
+        problem = "holds a control character; a file name cannot"
+    elif any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        problem = "is not valid text"
+    elif len(text.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        problem = f"is longer than {MAX_NAME_BYTES} bytes, too long for a file name"
+    if problem is not None:
+        raise InputError(None, "upload", f"{shown} {problem}", "rename the file and load it again")
+    return text
 
 
 def _simlin_installed() -> bool:

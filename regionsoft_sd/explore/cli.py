@@ -22,11 +22,12 @@ def add_explore_parser(subparsers, parents: Sequence[argparse.ArgumentParser] = 
         description="Serve a local web page (http://127.0.0.1:PORT/) with a slider for "
         "every policy lever, each group's start year and ramp, a region picker and a "
         "strategy picker. Each change reruns the settings in a fixed sample of futures "
-        "of the uncertain parameters on the batch engine and redraws the 5-95 %% and "
-        "25-75 %% bands against the baseline; the page also ranks the strategies, "
+        "of the uncertain parameters on the batch engine and redraws the 5-95 % and "
+        "25-75 % bands against the baseline; the page also ranks the strategies, "
         "analyses the feedback loops on demand, shows the stock-and-flow diagram, and "
-        "saves or loads the settings as scenario files. Needs the `explore` extra. "
-        "Stop it with Ctrl-C.",
+        "saves or loads the settings as scenario files. It answers only requests "
+        "addressed to this machine as 127.0.0.1 or localhost (any other name gets 403). "
+        "Needs the `explore` extra. Stop it with Ctrl-C.",
     )
     p.add_argument(
         "--port",

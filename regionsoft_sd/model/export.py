@@ -10,7 +10,8 @@ change nothing:
 - Simlin writes each variable's name in lower case; the model's capitalisation
   is restored (XMILE names ignore case, so references stay valid).
 
-`export_xmile(path)` writes the file atomically and returns an `ExportCheck`:
+`export_xmile(path)` writes the file atomically (a new file; `force=True` replaces a
+regular file, never a symlink or a special file) and returns an `ExportCheck`:
 the file is read back with Simlin, every model variable must be there with its
 units (compared by meaning: Simlin writes `Byuan/Mperson/Year` as
 `Byuan/(Mperson*Year)`) and documentation, and its run must match the PySD run of
@@ -313,12 +314,20 @@ def check_xmile(xml_path: str | Path, mdl_path: str | Path = MODEL_PATH) -> Expo
     )
 
 
-def export_xmile(path: str | Path, mdl_path: str | Path = MODEL_PATH) -> ExportCheck:
-    """Write the model as XMILE to `path` (atomically) and check the round trip."""
-    from regionsoft_sd.common.io import write_text
+def export_xmile(
+    path: str | Path, mdl_path: str | Path = MODEL_PATH, *, force: bool = False
+) -> ExportCheck:
+    """Write the model as XMILE to `path` (atomically) and check the round trip.
 
+    `path` is a file the user names: it must not exist, or, with `force`, be a
+    regular file (`io.check_named_file`: never a symlink, a folder or a special
+    file). InputError before any work otherwise.
+    """
+    from regionsoft_sd.common.io import check_named_file, write_named_text
+
+    check_named_file(path, force=force, key="--xmile")
     xml, rewritten = to_xmile(mdl_path)
-    write_text(path, xml)
+    write_named_text(path, xml, force=force, key="--xmile")
     check = check_xmile(path, mdl_path)
     check.rewritten = rewritten
     return check

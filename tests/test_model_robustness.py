@@ -49,7 +49,7 @@ def test_10000_random_parameter_sets_give_no_nan_inf_or_negative_stock():
 def test_10000_sets_with_the_switches_drawn_too_give_no_nan():
     """Every ranged constant drawn, the loop switches included (uniform on [0, 1]).
 
-    Before taxes were capped at GDP, this seeded set ended 24 runs in NaN (binary
+    Before the tax base was capped (taxes at most GDP), this seeded set ended 24 runs in NaN (binary
     0/1 switches: about 90 in 10,000): with the budget feedback switch below 1 the
     tax base follows the national economy; where the region's GDP fell far behind
     (a low historical frontier growth factor, a high tax share), taxes exceeded
@@ -62,4 +62,4 @@ def test_10000_sets_with_the_switches_drawn_too_give_no_nan():
     res = run_batch(samples, list(dict.fromkeys(STOCKS + ["Tax revenue", "GDP"])))
     bad = [name for name in STOCKS if not np.isfinite(res.data[name]).all()]
     assert bad == []
-    assert (res.data["Tax revenue"] <= res.data["GDP"]).all()
+    assert (res.data["Tax revenue"] <= res.data["GDP"] * (1 + 1e-12)).all()

@@ -71,6 +71,7 @@ class Case:
     text: str
     samples: dict[str, list[float]]
     record: list[str]
+    checked: int = RUNS  # runs PySD gives a reference for (the batch paths run all RUNS)
 
 
 @dataclass
@@ -316,9 +317,11 @@ def _pysd_runs(path: Path, case: Case) -> list[dict[str, np.ndarray]] | str:
             warnings.simplefilter("ignore")
             model = pysd.read_vensim(str(path))
             runs = []
-            for i in range(RUNS):
+            for i in range(case.checked):
                 model.reload()
-                ref = model.run(params={k: v[i] for k, v in case.samples.items()})
+                ref = model.run(
+                    params=_pysd_params(model, {k: v[i] for k, v in case.samples.items()})
+                )
                 cols = {}
                 for name in case.record:
                     col = ref[name].to_numpy()
@@ -329,6 +332,27 @@ def _pysd_runs(path: Path, case: Case) -> list[dict[str, np.ndarray]] | str:
             return runs
     except Exception as err:  # noqa: BLE001 - any failure of the reference engine
         return f"PySD: {type(err).__name__}: {str(err).splitlines()[0][:160] if str(err) else ''}"
+
+
+def _pysd_params(model, values: dict[str, float]) -> dict:
+    """PySD parameters: the elements of a subscripted constant as one DataArray."""
+    import xarray as xr
+
+    params: dict = {}
+    arrays: dict[str, dict[tuple[str, ...], float]] = {}
+    for name, value in values.items():
+        if name.endswith("]"):
+            base, inside = name[:-1].split("[", 1)
+            arrays.setdefault(base, {})[tuple(inside.split(","))] = value
+        else:
+            params[name] = value
+    for base, entries in arrays.items():
+        coords, dims = model.get_coords(base)
+        data = xr.DataArray(np.nan, {d: coords[d] for d in dims}, dims)
+        for combo, value in entries.items():
+            data.loc[dict(zip(dims, combo, strict=True))] = value
+        params[base] = data
+    return params
 
 
 def _batch(path: Path, case: Case, backend: str, chunk_size: int | None, nudge: int = 0):
@@ -436,3 +460,201 @@ def check_case(case: Case, folder: Path, with_c: bool = True) -> Outcome:
         elif any(s.startswith("chaotic") for s in states):
             outcome.status = "chaotic"
     return outcome
+
+
+# --- subscripted models ----------------------------------------------------------------------
+class _SubGen(_Gen):
+    """Random subscripted models: what once went wrong with subscripts, and what a
+    province axis uses.
+
+    Ranges written as `(d1-d4)` or as lists, a subrange (sometimes named inside its
+    range's definition, `Dim: d1, Sub, d4`), a range with the same elements in
+    another order (`Alt`, compared with `Dim` in IF THEN ELSE), a mapped range
+    (`Map: m1, m2 -> Dim`) and a second axis; arrays defined whole, per subrange,
+    per element and with `:EXCEPT:`; ranges and elements used as values; SUM, PROD,
+    VMIN and VMAX over an axis (of one or two dimensions); subscripted constants
+    (sampled per element), subscripted lookups, stocks and the delay family over an
+    axis. Each equation's operands are drawn from names valid under its subscripts.
+    """
+
+    def __init__(self, seed: int) -> None:
+        super().__init__(seed)
+        self.samples: dict[str, tuple[float, float]] = {}  # element or scalar -> range
+
+    def ranges(self) -> list[str]:
+        r = self.rng
+        n = r.randint(2, 4)
+        self.dim = [f"d{i}" for i in range(1, n + 1)]
+        size = r.randint(1, n - 1)
+        start = r.randint(0, n - size)
+        self.sub = self.dim[start : start + size]
+        self.rest = [e for e in self.dim if e not in self.sub]
+        out = []
+        if r.random() < 0.5:  # the subrange named inside the range's definition
+            parts = self.dim[:start] + ["Sub"] + self.dim[start + size :]
+            out.append(_range("Dim", ", ".join(parts)))
+        elif r.random() < 0.5:
+            out.append(_range("Dim", f"(d1-d{n})"))
+        else:
+            out.append(_range("Dim", ", ".join(self.dim)))
+        out.append(_range("Sub", ", ".join(self.sub)))
+        self.alt = self.dim[:]
+        r.shuffle(self.alt)
+        out.append(_range("Alt", ", ".join(self.alt)))
+        self.map = [f"m{i}" for i in range(1, n + 1)]
+        out.append(_range("Map", ", ".join(self.map) + " -> Dim"))
+        self.two = [f"b{i}" for i in range(1, r.randint(2, 3) + 1)]
+        out.append(_range("Two", ", ".join(self.two)))
+        return out
+
+    def pool(self, two: bool, axis: str = "Dim") -> list[str]:
+        """Operands valid in an equation over `axis` (Dim, Sub or one element of Dim;
+        and Two when `two`)."""
+        out = [*self.consts, axis, f"K[{self.rng.choice(self.dim)}]", f"K[{axis}]"]
+        if axis == "Dim":
+            out.append("G[Map]")  # Map -> Dim: the element at the same position
+        out += [f"{a}[{axis}]" for a in self.arrays]
+        out += [f"{s}[{axis}]" for s in self.stocks]
+        if two:
+            out += ["Two", "W[Two]"] + [f"{m}[{axis},Two]" for m in self.matrices]
+        return out
+
+    def reduction(self, two: bool, axis: str | None = "Dim") -> str:
+        """SUM/PROD/VMIN/VMAX over an axis, of one or two dimensions (`axis` None: a
+        scalar equation, every range reduced)."""
+        r = self.rng
+        fn = r.choice(["SUM", "SUM", "PROD", "VMIN", "VMAX"])
+        choices = ["K[Dim!]"] + [f"{a}[Dim!]" for a in self.arrays]
+        if self.matrices and not two:
+            first = "Dim!" if axis is None else axis
+            choices += [f"{m}[{first},Two!]" for m in self.matrices]
+        ref = r.choice(choices)
+        if fn == "PROD":  # keep products of several elements moderate
+            return f"PROD(1 + 0.1 * TANH({ref}))"
+        if r.random() < 0.4:
+            return f"{fn}({ref} * {r.choice(['Time', 'C1', '0.5'])})"
+        return f"{fn}({ref})"
+
+    def sub_expr(self, two: bool, axis: str = "Dim") -> str:
+        r = self.rng
+        self.values = self.pool(two, axis)
+        self.tables = [f"Tab[{axis}]"]
+        k = r.randrange(10)
+        if k == 0:
+            return f"{self.reduction(two, axis)} {r.choice(['+', '-', '*'])} {self.operand()}"
+        if k == 1:
+            value = r.choice([str(r.randint(1, len(self.dim))), r.choice(self.dim)])
+            return f"IF THEN ELSE({axis} = {value}, {self.expr(1)}, {self.expr(1)})"
+        if k == 2:
+            return f"Tab[{axis}]({self.expr(1)})"
+        return self.expr(r.randint(1, 2))
+
+    def equations(self, name: str, two: bool) -> str:
+        """One array over Dim (x Two): whole, per subrange and element, or :EXCEPT:."""
+        r = self.rng
+        lhs = "Dim,Two" if two else "Dim"
+        kind = r.randrange(4)
+        if kind == 0 or two:
+            return _element(f"{name}[{lhs}]", self.sub_expr(two))
+        if kind == 1:
+            parts = [_partial(f"{name}[Sub]", self.sub_expr(two, "Sub"))]
+            parts += [_partial(f"{name}[{e}]", self.sub_expr(two, e)) for e in self.rest]
+            return _join(parts)
+        if kind == 2:
+            skip = r.choice(self.dim)
+            parts = [_partial(f"{name}[Dim] :EXCEPT: [{skip}]", self.sub_expr(two))]
+            parts.append(_partial(f"{name}[{skip}]", self.sub_expr(two, skip)))
+            return _join(parts)
+        return _join([_partial(f"{name}[{e}]", self.sub_expr(two, e)) for e in self.dim])
+
+    def logical(self, name: str) -> str:
+        """An array over Dim x Alt (the same elements, another order) comparing the two,
+        or Dim with an element of Alt."""
+        self.values = self.pool(False)
+        cond = self.rng.choice(["Dim = Alt", "Dim <> Alt", "Alt > Dim", f"Alt = {self.alt[0]}"])
+        eq = f"IF THEN ELSE({cond}, {self.expr(1)}, {self.expr(1)})"
+        return _element(f"{name}[Dim,Alt]", eq)
+
+    def model(self) -> tuple[str, list[str]]:
+        r = self.rng
+        out, record = ["{UTF-8}"], []
+        out += self.ranges()
+        self.arrays: list[str] = []
+        self.matrices: list[str] = []
+        self.stocks: list[str] = []
+        for i in range(r.randint(1, 2)):
+            name = f"C{i + 1}"
+            value = round(r.uniform(-3, 3), 3)
+            out.append(_element(name, str(value), f"[{value - 1:.3f},{value + 1:.3f}]"))
+            self.consts.append(name)
+            self.samples[name] = (value - 1, value + 1)
+        out.append(_element("Tau1", str(round(r.uniform(2, 4), 3)), "[2,4]"))
+        self.taus.append("Tau1")
+        self.samples["Tau1"] = (2.0, 4.0)
+        ks = [round(r.uniform(-2, 3), 2) for _ in self.dim]
+        out.append(_element("K[Dim]", ", ".join(map(str, ks)), "[-2,3]"))
+        for e in self.dim:
+            self.samples[f"K[{e}]"] = (-2.0, 3.0)
+        gs = [round(r.uniform(0, 2), 2) for _ in self.map]
+        out.append(_element("G[Map]", ", ".join(map(str, gs))))
+        ws = [round(r.uniform(-1, 1), 2) for _ in self.two]
+        out.append(_element("W[Two]", ", ".join(map(str, ws)), "[-1,1]"))
+        for e in self.two:
+            self.samples[f"W[{e}]"] = (-1.0, 1.0)
+        tables = []
+        for e in self.dim:
+            xs = sorted(r.sample(range(-6, 10), r.randint(2, 5)))
+            pts = ",".join(f"({x},{round(r.uniform(-3, 5), 2)})" for x in xs)
+            tables.append(f"Tab[{e}](\n\t[(-6,-3)-(10,5)],{pts})\n\t~\tDmnl\n\t~\t\t|\n")
+        out += tables
+        record += [f"K[{e}]" for e in self.dim]
+        for i in range(r.randint(2, 4)):
+            two = r.random() < 0.3
+            name = f"M{i + 1}" if two else f"A{i + 1}"
+            out.append(self.equations(name, two))
+            (self.matrices if two else self.arrays).append(name)
+            cols = [f"{name}[{e},{b}]" for e in self.dim for b in self.two] if two else None
+            record += cols or [f"{name}[{e}]" for e in self.dim]
+        if r.random() < 0.5:
+            out.append(self.logical("L1"))
+            record += [f"L1[{e},{a}]" for e in self.dim for a in self.alt]
+        if r.random() < 0.7 and self.arrays:
+            target = r.choice(self.arrays)
+            flow = f"({target}[Dim] - S1[Dim]) / Tau1"
+            out.append(_element("Flow1[Dim]", flow))
+            out.append(_element("S1[Dim]", f"INTEG(Flow1[Dim], {self.initial()})"))
+            self.stocks.append("S1")
+            record += [f"S1[{e}]" for e in self.dim] + [f"Flow1[{e}]" for e in self.dim]
+        for i in range(r.randint(1, 2)):
+            out.append(_element(f"Total{i + 1}", self.reduction(False, None)))
+            record.append(f"Total{i + 1}")
+        dt = r.choice(["0.5", "0.25"])
+        out.append(CONTROL.format(final=r.choice([4, 6]), saveper="1", dt=dt))
+        return "\n".join(out), record
+
+
+def _range(name: str, elements: str) -> str:
+    return f"{name}:\n\t{elements}\n\t~\t\n\t~\t\t|\n"
+
+
+def _partial(lhs: str, equation: str) -> str:
+    return f"{lhs}=\n\t{equation}\n\t~~|"
+
+
+def _join(parts: list[str]) -> str:
+    """Several equations of one array: all but the last end `~~|`, the last documents."""
+    text = "\n".join(parts)
+    return text[: -len("~~|")] + "~\tDmnl\n\t~\t\t|\n"
+
+
+def random_subscripted_case(seed: int) -> Case:
+    """Subscripted fuzz case `seed`: the model, per-element samples and the columns."""
+    gen = _SubGen(seed)
+    text, record = gen.model()
+    rng = np.random.default_rng(seed)
+    samples = {
+        k: [float(v) for v in rng.uniform(lo, hi, RUNS)] for k, (lo, hi) in gen.samples.items()
+    }
+    # PySD takes about a second per run of a subscripted model (xarray): it checks the
+    # first two; the batch paths still run all six (the array path needs more than 4)
+    return Case(seed, text, samples, record, checked=2)

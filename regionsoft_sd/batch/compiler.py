@@ -385,11 +385,21 @@ class _Builder:
             return "t"
         if key in CONTROL:
             return CONTROL[key]
-        if key not in self.elements and key in self.subs.ranges and "[" not in key:
-            # a subscript range used as a value: the position of the bound element
-            if key not in ctx.binding:
-                raise UnsupportedConstructError(f"the subscript range {ast.reference!r}", ctx.owner)
-            return _number(self.subs.ranges[key].index(ctx.binding[key]) + 1)
+        if key not in self.elements and "[" not in key and key in self.subs.values:
+            # a subscript range (at the bound element) or an element used as a value: the
+            # element's position in its main range (see subscripts.py), as PySD and Vensim
+            if key in self.subs.ranges:
+                if key not in ctx.binding:
+                    raise UnsupportedConstructError(
+                        f"the subscript range {ast.reference!r}", ctx.owner
+                    )
+                element = ctx.binding[key]
+            else:
+                element = key
+            try:
+                return _number(self.subs.value(key, element))
+            except SubscriptError as err:
+                raise UnsupportedConstructError(str(err), ctx.owner) from None
         ctx.deps.add(key)
         return _ident_placeholder(key)
 

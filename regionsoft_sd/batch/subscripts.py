@@ -13,6 +13,13 @@ resolves them: an element names itself; a range bound on the left takes that
 element; a range mapped to a bound range (`DimB: b1, b2 -> DimA`, referenced as
 `x[DimB]` in an equation over DimA) takes the element at the same position.
 Anything else (which PySD would turn into an extra dimension) is refused.
+
+A range or an element used as a value (`x[dim] = dim`) is the element's position
+in its *main* range, not in the range written: PySD's (and Vensim's) numbering.
+With `dim: A, sub, B` and `sub: s1, s2`, `sub` at `s1` is 2, not 1; with
+`d1: A, B, C` and `d3: A, C, B` (the same elements), `d3` at `C` is 3, its place
+in `d1`. A main range is one that is no subset of another; of ranges with the same
+elements, the alphabetically first one that is not a copy (`sub2 <-> sub1`).
 """
 
 from __future__ import annotations
@@ -34,6 +41,8 @@ class Subscripts:
     ranges: dict[str, list[str]] = field(default_factory=dict)
     mapping: dict[str, list[str]] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # canonical element -> Vensim name
+    copies: set[str] = field(default_factory=set)  # ranges defined as `new <-> old`
+    values: dict[str, dict[str, int]] = field(default_factory=dict)  # see `value`
 
     @classmethod
     def from_abstract(cls, ranges) -> Subscripts:
@@ -46,6 +55,9 @@ class Subscripts:
             if isinstance(r.subscripts, dict):
                 raise SubscriptError(f"subscript range {r.name!r} is read from a file")
             raw[key] = r.subscripts
+            if isinstance(r.subscripts, str):  # a copy maps to its original, as in PySD
+                out.copies.add(key)
+                out.mapping[key].append(canon(r.subscripts))
             if isinstance(r.subscripts, list):
                 for element in r.subscripts:
                     out.names.setdefault(canon(element), element)
@@ -67,7 +79,44 @@ class Subscripts:
 
         for key in raw:
             out.ranges[key] = expand(key)
+        out.values = out._numbering()
         return out
+
+    def _numbering(self) -> dict[str, dict[str, int]]:
+        """Range or element -> {element: value}, built as PySD's `_get_subscript2num`
+        builds it (main ranges in definition order; a later main range overwrites)."""
+        sets = {k: set(v) for k, v in self.ranges.items()}
+        numbering: dict[str, dict[str, int]] = {}
+        for main, elements in sets.items():
+            subranges: list[str] = []
+            for other, others in sets.items():
+                if other == main:
+                    continue
+                if others == elements:
+                    # equal ranges: the alphabetically first one that is not a copy is main
+                    if main.replace(" ", "_") < other.replace(" ", "_") and main not in self.copies:
+                        subranges.append(other)
+                        continue
+                    break
+                if others < elements:
+                    subranges.append(other)
+                elif others > elements:
+                    break
+            else:
+                position = {e: i for i, e in enumerate(self.ranges[main], start=1)}
+                numbering[main] = dict(position)
+                for element, i in position.items():
+                    numbering[element] = {element: i}
+                for sub in subranges:
+                    numbering[sub] = {e: position[e] for e in self.ranges[sub]}
+        return numbering
+
+    def value(self, name: str, element: str) -> int:
+        """The number a range (at `element`) or an element stands for as a value."""
+        number = self.values.get(canon(name), {}).get(element)
+        if number is None:
+            raise SubscriptError(f"subscript {name!r} has no numeric value")
+        return number
 
     def is_range(self, name: str) -> bool:
         return canon(name).rstrip("!") in self.ranges

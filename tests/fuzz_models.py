@@ -320,7 +320,7 @@ def _pysd_runs(path: Path, case: Case) -> list[dict[str, np.ndarray]] | str:
             for i in range(case.checked):
                 model.reload()
                 ref = model.run(
-                    params=_pysd_params(model, {k: v[i] for k, v in case.samples.items()})
+                    params=pysd_params(model, {k: v[i] for k, v in case.samples.items()})
                 )
                 cols = {}
                 for name in case.record:
@@ -334,7 +334,7 @@ def _pysd_runs(path: Path, case: Case) -> list[dict[str, np.ndarray]] | str:
         return f"PySD: {type(err).__name__}: {str(err).splitlines()[0][:160] if str(err) else ''}"
 
 
-def _pysd_params(model, values: dict[str, float]) -> dict:
+def pysd_params(model, values: dict[str, float]) -> dict:
     """PySD parameters: the elements of a subscripted constant as one DataArray."""
     import xarray as xr
 

@@ -14,6 +14,7 @@ from regionsoft_sd.batch.cbackend import compiler
 from regionsoft_sd.batch.engine import CBackendUnsupported
 from regionsoft_sd.batch.names import canon
 from regionsoft_sd.model.translate import abstract_model, load_model
+from tests.fuzz_models import pysd_params
 
 MODELS = Path(__file__).parent / "batch_models"
 BUILTIN_MODELS = sorted(
@@ -47,27 +48,6 @@ def ranged_samples(path: Path, n: int, seed: int = 0) -> dict[str, np.ndarray]:
             for name in [nodes[k].name for k in keys] if keys else [element.name]:
                 out[name] = rng.uniform(lo, hi, n)
     return out
-
-
-def pysd_params(model, values: dict[str, float]) -> dict:
-    """PySD parameters: elements of a subscripted constant gathered into one DataArray."""
-    import xarray as xr
-
-    params: dict = {}
-    arrays: dict[str, dict[tuple[str, ...], float]] = {}
-    for name, value in values.items():
-        if name.endswith("]"):
-            base, inside = name[:-1].split("[", 1)
-            arrays.setdefault(base, {})[tuple(inside.split(","))] = value
-        else:
-            params[name] = value
-    for base, entries in arrays.items():
-        coords, dims = model.get_coords(base)
-        data = xr.DataArray(np.nan, {d: coords[d] for d in dims}, dims)
-        for combo, value in entries.items():
-            data.loc[dict(zip(dims, combo, strict=True))] = value
-        params[base] = data
-    return params
 
 
 def pysd_runs(path: Path, samples: dict[str, np.ndarray]):

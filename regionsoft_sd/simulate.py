@@ -132,6 +132,7 @@ class Comparison:
     `trajectories`: each scenario's `run()` DataFrame, by scenario name.
     `units`: units of each metric.
     `discount_rate`, `threshold`: the values the metrics were computed with.
+    `engine`: the engine that ran the scenarios (one of ENGINES).
     """
 
     metrics: pd.DataFrame
@@ -140,6 +141,7 @@ class Comparison:
     units: dict[str, str]
     discount_rate: float = DISCOUNT_RATE
     threshold: float = THRESHOLD
+    engine: str = ENGINE
 
     def long_trajectories(self) -> pd.DataFrame:
         """All trajectories in long form: scenario, time, variable, units, value."""
@@ -209,6 +211,7 @@ def compare(
         metric_units(catalogue().units()),
         discount_rate=discount_rate,
         threshold=threshold,
+        engine=engine,
     )
 
 

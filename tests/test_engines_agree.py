@@ -80,6 +80,7 @@ def test_compare_tables_agree(scenarios, by_pysd):
     assert batch.metrics.index.name == by_pysd.metrics.index.name == "scenario"
     pd.testing.assert_frame_equal(batch.ranking, by_pysd.ranking)
     assert batch.units == by_pysd.units
+    assert (batch.engine, by_pysd.engine) == ("batch", "pysd")
     long_b, long_p = batch.long_trajectories(), by_pysd.long_trajectories()
     pd.testing.assert_frame_equal(
         long_b.drop(columns="value"), long_p.drop(columns="value"), check_exact=True
@@ -98,3 +99,12 @@ def test_an_unknown_engine_is_an_input_error(scenarios):
         run(scenarios[0], engine="vensim")
     with pytest.raises(InputError, match="engine"):
         compare(scenarios, engine="")
+
+
+def test_the_html_report_names_the_engine_that_ran(scenarios, by_pysd):
+    from regionsoft_sd.reports.html_report import html_report
+
+    batch = compare(scenarios[:1])
+    assert "on the batch engine" in html_report(batch, {}, figures={})
+    page = html_report(by_pysd, {}, figures={})
+    assert "with PySD" in page and "on the batch engine" not in page

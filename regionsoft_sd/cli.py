@@ -40,7 +40,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `regionsoft` and its four commands."""
-    from regionsoft_sd.simulate import RANK_BY, rankable
+    from regionsoft_sd.simulate import ENGINE, ENGINES, RANK_BY, rankable
 
     p = _Parser(
         prog="regionsoft",
@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="csv",
         help="trajectory file format (default: csv)",
     )
+    _add_engine_flag(r, ENGINES, ENGINE)
 
     c = sub.add_parser(
         "compare",
@@ -101,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"metric that orders the ranking (default: {RANK_BY}); one of "
         + ", ".join(rankable()),
     )
+    _add_engine_flag(c, ENGINES, ENGINE)
     _add_html_flag(c)
 
     pa = sub.add_parser(
@@ -195,7 +197,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     ]
     with OutputFolder(args.out, kind=SIMULATION) as folder:
         folder.check_replaceable(names)
-        df = run(scenario)
+        df = run(scenario, engine=args.engine)
         values = run_metrics(df)
         units = metric_units(catalogue().units())
         write_table(df, folder.stage(names[0]))
@@ -217,7 +219,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     scenarios = _load_all(args.scenarios)
     with OutputFolder(args.out, kind=SIMULATION) as folder:
         folder.check_replaceable(_compare_files(args.format, args.html))
-        result = compare(scenarios, rank_by=args.rank_by, progress=True)
+        result = compare(scenarios, rank_by=args.rank_by, progress=True, engine=args.engine)
         descriptions = {s.name: s.description for s in scenarios}
         paths = report.write_comparison(
             result,
@@ -237,6 +239,18 @@ def _compare_files(fmt: str, html: bool = False) -> list[str]:
     """What `compare` writes (checked before running; `commit` checks what it really wrote)."""
     names = ["metrics.csv", "ranking.csv", "metrics.md", "outcomes.png", "stocks.png"]
     return [*names, f"trajectories.{fmt}", *(["report.html"] if html else [])]
+
+
+def _add_engine_flag(c: argparse.ArgumentParser, engines: Sequence[str], default: str) -> None:
+    """`--engine`: the batch engine (fast, the default) or PySD (the reference, to cross-check)."""
+    c.add_argument(
+        "--engine",
+        choices=engines,
+        default=default,
+        help=f"simulation engine (default: {default}): batch runs each scenario in "
+        "milliseconds; pysd runs PySD, the reference engine, in seconds a scenario, "
+        "to cross-check (both give the same tables to 1e-9)",
+    )
 
 
 def _cmd_params(args: argparse.Namespace) -> int:

@@ -1,10 +1,16 @@
-"""Run scenarios with PySD, the reference engine, and compare them on outcome metrics.
+"""Run scenarios and compare them on outcome metrics.
 
 `run(scenario)` returns a tidy DataFrame: one row per saved year, one column per
 model variable, with units in `df.attrs["units"]`. `compare(scenarios)` runs
 each one and returns a `Comparison`: the metrics table, the ranking and the
-trajectories. Each run gets a fresh PySD model, because PySD keeps parameter
-changes between runs of one instance.
+trajectories.
+
+Two engines give the same tables (to 1e-9, see tests/test_engines_agree.py):
+"batch" (the default), the batch engine of `regionsoft_sd.batch` with one run
+per scenario, a few milliseconds each once the model is compiled; and "pysd",
+PySD itself, the reference the batch engine is checked against, several seconds
+a run. Each PySD run gets a fresh model, because PySD keeps parameter changes
+between runs of one instance.
 """
 
 from __future__ import annotations
@@ -35,6 +41,13 @@ from regionsoft_sd.scenarios.scenario import Scenario
 RANK_BY = "dominant_soft_power_end"
 """Default ranking criterion: the toolkit's headline outcome, realised soft power."""
 
+ENGINES = ("batch", "pysd")
+"""Engines `run` and `compare` can use: the batch engine (default) or PySD (the reference)."""
+ENGINE = "batch"
+
+PROGRESS_DELAY = 1.0
+"""Seconds of work before `compare` shows its progress bar (fast comparisons show none)."""
+
 
 def default_variables() -> list[str]:
     """Every variable that changes over a run: stocks and auxiliaries, in model order."""
@@ -48,28 +61,51 @@ def units_of(df: pd.DataFrame) -> dict[str, str]:
     return {c: known.get(c) or (cat[c].units if c in cat else "") for c in df.columns}
 
 
-def run(scenario: Scenario, *, variables: Sequence[str] | None = None) -> pd.DataFrame:
-    """Simulate one scenario with PySD; return time x variables with units in attrs.
+def run(
+    scenario: Scenario, *, variables: Sequence[str] | None = None, engine: str = ENGINE
+) -> pd.DataFrame:
+    """Simulate one scenario; return time x variables with units in attrs.
 
     `variables` (any spelling of model names) selects columns; by default every
-    stock and auxiliary is returned. The index is the year (float, named "time").
+    stock and auxiliary is returned. The index is the year (float, named "time"),
+    one row per saved time (SAVEPER). `engine` is "batch" (default, milliseconds)
+    or "pysd" (the reference engine, seconds); both give the same table.
     """
+    check_engine(engine)
     cat = catalogue()
     if variables is None:
         cols = default_variables()
     else:
         cols = list(dict.fromkeys(cat.resolve(v, key="variables") for v in variables))
-    model = load_model()
-    with warnings.catch_warnings():
-        # PySD warns when a constant becomes a time series: that is what a series is for.
-        warnings.filterwarnings("ignore", message="Replacing a constant value")
-        df = model.run(params=scenario.pysd_params(), return_columns=cols)
+    df = _run_batch(scenario, cols) if engine == "batch" else _run_pysd(scenario, cols)
     df = df[cols].astype(float)
     df.index = pd.Index(df.index.astype(float), name="time")
     df.columns.name = "variable"
     df.attrs["units"] = {c: cat[c].units for c in cols}
     df.attrs["scenario"] = scenario.name
     return df
+
+
+def _run_pysd(scenario: Scenario, cols: list[str]) -> pd.DataFrame:
+    """One PySD run of `scenario` in a fresh model, columns `cols`."""
+    model = load_model()
+    with warnings.catch_warnings():
+        # PySD warns when a constant becomes a time series: that is what a series is for.
+        warnings.filterwarnings("ignore", message="Replacing a constant value")
+        return model.run(params=scenario.pysd_params(), return_columns=cols)
+
+
+def _run_batch(scenario: Scenario, cols: list[str]) -> pd.DataFrame:
+    """One run (N = 1) of `scenario` on the batch engine, recorded at the model's saved times.
+
+    The scenario is the batch's base: its constants and series (held at their end
+    values outside their years, as PySD does) replace the model's. The backend is
+    chosen as everywhere else (the C kernel where a compiler exists, else NumPy).
+    """
+    from regionsoft_sd.batch import simulate as simulate_batch  # loaded when first used
+
+    res = simulate_batch(base=scenario, record=cols)
+    return pd.DataFrame({c: res.data[c][:, 0] for c in cols}, index=res.times)
 
 
 def run_metrics(
@@ -96,6 +132,7 @@ class Comparison:
     `trajectories`: each scenario's `run()` DataFrame, by scenario name.
     `units`: units of each metric.
     `discount_rate`, `threshold`: the values the metrics were computed with.
+    `engine`: the engine that ran the scenarios (one of ENGINES).
     """
 
     metrics: pd.DataFrame
@@ -104,6 +141,7 @@ class Comparison:
     units: dict[str, str]
     discount_rate: float = DISCOUNT_RATE
     threshold: float = THRESHOLD
+    engine: str = ENGINE
 
     def long_trajectories(self) -> pd.DataFrame:
         """All trajectories in long form: scenario, time, variable, units, value."""
@@ -124,16 +162,20 @@ def compare(
     threshold: float = THRESHOLD,
     rank_by: str = RANK_BY,
     progress: bool = False,
+    engine: str = ENGINE,
 ) -> Comparison:
     """Run each scenario and score it with the outcome metrics of `regionsoft_sd.model.metrics`.
 
     Scenario names must be unique (they label rows and plot lines). `progress`
-    shows a progress bar on stderr; `rank_by` names the metric that orders the
-    ranking (see `rank`).
+    shows a progress bar (on stderr in a terminal, a widget in a notebook) once
+    the work has taken more than `PROGRESS_DELAY` seconds, so a comparison on the
+    batch engine shows none and one on PySD does. `rank_by` names the metric that
+    orders the ranking (see `rank`); `engine` is as in `run`.
     """
     if not scenarios:
         raise InputError(None, "scenarios", "nothing to compare", "give at least one scenario")
     check_rank_by(rank_by)
+    check_engine(engine)
     seen: dict[str, Scenario] = {}
     for s in scenarios:
         if s.name in seen:
@@ -155,8 +197,9 @@ def compare(
         unit="scenario",
         file=sys.stderr,
         disable=None if progress else True,
+        delay=PROGRESS_DELAY,
     ):
-        df = run(s, variables=cols)
+        df = run(s, variables=cols, engine=engine)
         trajectories[s.name] = df
         rows[s.name] = run_metrics(df, discount_rate=discount_rate, threshold=threshold)
     metrics = pd.DataFrame.from_dict(rows, orient="index")[list(METRIC_NAMES)]
@@ -168,6 +211,7 @@ def compare(
         metric_units(catalogue().units()),
         discount_rate=discount_rate,
         threshold=threshold,
+        engine=engine,
     )
 
 
@@ -204,4 +248,12 @@ def check_rank_by(by: str) -> None:
     if by not in rankable():
         raise InputError(
             None, "--rank-by", f"cannot rank by {by!r}", f"use one of {', '.join(rankable())}"
+        )
+
+
+def check_engine(engine: str) -> None:
+    """Raise InputError unless `engine` is one of ENGINES."""
+    if engine not in ENGINES:
+        raise InputError(
+            None, "engine", f"no engine {engine!r}", f"use one of {', '.join(ENGINES)}"
         )

@@ -249,9 +249,3 @@ def batch_run(scenario, variables=None) -> pd.DataFrame:
     df.attrs["units"] = {c: cat[c].units for c in cols}
     df.attrs["scenario"] = scenario.name
     return df
-
-
-def use_batch_engine(monkeypatch) -> None:
-    """Make `simulate.run` (and so `compare` and the `run`/`compare` commands) use the batch
-    engine: for tests of what is done with runs (names, folders, files), not of PySD."""
-    monkeypatch.setattr("regionsoft_sd.simulate.run", batch_run)

@@ -181,7 +181,7 @@ def test_calibrate_a_province_end_to_end(tmp_path, capsys):
     region = Scenario.from_file(out / "guizhou.toml")
     from regionsoft_sd.simulate import run
 
-    df = run(region)
+    df = run(region, engine="pysd")
     hist = pd.read_csv(out / "history.csv")
     for series, var in [("gdp", "GDP"), ("population", "Population")]:
         h = hist[hist["series"] == series].set_index("year")["fitted"]

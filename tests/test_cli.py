@@ -181,6 +181,34 @@ def test_help_on_every_command(argv, capsys):
     assert "usage: regionsoft" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_engine_flag_reaches_the_library_and_defaults_to_batch(
+    command, monkeypatch, tmp_path, capsys
+):
+    """`--engine` is passed through; without it the batch engine runs; a bad one exits 2."""
+    import regionsoft_sd.simulate as simulate
+
+    seen: list[str] = []
+    real = getattr(simulate, command)
+
+    def spy(*args, engine="batch", **kwargs):
+        seen.append(engine)
+        return real(*args, engine="batch", **kwargs)  # the check, not PySD's seconds
+
+    monkeypatch.setattr(simulate, command, spy)
+    scenario = SCENARIOS / "baseline.toml"
+    assert cli.build_parser().parse_args([command, str(scenario)]).engine == "batch"
+    assert call(capsys, command, scenario, "--out", tmp_path / "b", "--engine", "pysd")[0] == 0
+    assert seen == ["pysd"]
+    with pytest.raises(SystemExit) as info:
+        cli.main([command, str(scenario), "--engine", "vensim"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and "--engine" in err and len(err.strip().splitlines()) == 1
+    with pytest.raises(SystemExit):
+        cli.main([command, "--help"])
+    assert "--engine {batch,pysd}" in capsys.readouterr().out
+
+
 def test_compare_writes_tables_plots_and_prints_the_table(tmp_path, capsys):
     out = tmp_path / "out"
     files = [SCENARIOS / f"{n}.toml" for n in ("baseline", "balanced", "austerity")]

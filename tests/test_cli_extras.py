@@ -74,9 +74,6 @@ def test_interrupted_sweep_says_how_to_resume(monkeypatch, tmp_path, capsys):
 
 
 def test_compare_without_files_compares_the_shipped_scenarios(tmp_path, capsys, monkeypatch):
-    from tests.model_helpers import use_batch_engine
-
-    use_batch_engine(monkeypatch)  # about which scenarios run, not how: PySD runs are slow
     monkeypatch.chdir(tmp_path)  # not the repository: names must come from the package
     code, out, _ = call(capsys, "compare", "--out", "o")
     assert code == 0

@@ -175,7 +175,7 @@ def test_saved_settings_run_in_pysd_as_the_explorer_ran_them(default, tmp_path):
     s = s.with_lever("Policy programme budget", 55.0)
     path = tmp_path / "saved.toml"
     path.write_text(state.settings_text(s, default), encoding="utf-8")
-    df = run(Scenario.from_file(path), variables=["Dominant Soft Power", "GDP"])
+    df = run(Scenario.from_file(path), variables=["Dominant Soft Power", "GDP"], engine="pysd")
     pic = picture(state.scenario(s, default), None)
     for var in ("Dominant Soft Power", "GDP"):
         np.testing.assert_allclose(pic.central[var], df[var].to_numpy(), rtol=1e-9)

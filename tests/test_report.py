@@ -213,9 +213,6 @@ def test_reused_out_folder_loses_the_files_a_new_compare_does_not_write(
     tmp_path, capsys, monkeypatch
 ):
     from regionsoft_sd import cli
-    from tests.model_helpers import use_batch_engine
-
-    use_batch_engine(monkeypatch)  # about the folder, not the engine
 
     out = tmp_path / "out"
     assert cli.main(["compare", "baseline", "balanced", "--out", str(out), "--html"]) == 0
@@ -230,9 +227,6 @@ def test_reused_out_folder_loses_the_files_a_new_compare_does_not_write(
 
 def test_a_stale_file_someone_changed_is_kept(tmp_path, capsys, monkeypatch):
     from regionsoft_sd import cli
-    from tests.model_helpers import use_batch_engine
-
-    use_batch_engine(monkeypatch)  # about the folder, not the engine
 
     out = tmp_path / "out"
     assert cli.main(["compare", "baseline", "--out", str(out), "--html"]) == 0

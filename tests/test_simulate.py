@@ -1,8 +1,9 @@
 """run() and compare() on the shipped scenarios: conservation, directions, no state leaks.
 
-PySD takes seconds a run of this model, so the tests share three sets of runs: the shipped
-scenarios (`shipped`), the baseline once more after them (`baseline_again`) and one
-scenario with a series lever (`with_series`)."""
+They run on the default engine, the batch engine (tests/test_engines_agree.py shows PySD
+gives the same tables), and share three sets of runs: the shipped scenarios (`shipped`),
+the baseline once more after them (`baseline_again`) and one scenario with a series lever
+(`with_series`)."""
 
 from __future__ import annotations
 

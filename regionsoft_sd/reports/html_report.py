@@ -256,7 +256,13 @@ def _scenarios_section(
     return "".join(parts)
 
 
-def _model_facts() -> str:
+_ENGINE_WORDS = {
+    "batch": "on the batch engine (checked against PySD to 1e-9)",
+    "pysd": "with PySD",
+}
+
+
+def _model_facts(engine: str) -> str:
     from regionsoft_sd import __version__
     from regionsoft_sd.model.catalogue import catalogue
     from regionsoft_sd.model.translate import MODEL_PATH
@@ -265,7 +271,8 @@ def _model_facts() -> str:
     digest = hashlib.sha256(Path(MODEL_PATH).read_bytes()).hexdigest()[:12]
     return (
         f"Model <code>{_esc(Path(MODEL_PATH).name)}</code> (SHA-256 {digest}&hellip;), "
-        f"simulated {start:g}-{end:g} with PySD; regionsoft-sd {__version__}."
+        f"simulated {start:g}-{end:g} {_ENGINE_WORDS.get(engine, _esc(engine))}; "
+        f"regionsoft-sd {__version__}."
     )
 
 
@@ -332,7 +339,7 @@ changes, against the model's own value.</p>
 <h2>About the model</h2>
 <p>A system-dynamics model of how a region's soft power grows, converts from
 potential into dominant soft power, and feeds back on hard power (the economy). Its
-structure follows {ARTICLE}. {_model_facts()}</p>
+structure follows {ARTICLE}. {_model_facts(comparison.engine)}</p>
 <footer>Written by regionsoft-sd. This file is self-contained: it needs no network
 and no other files.</footer>
 </body></html>

@@ -34,7 +34,7 @@ format: $(DEV)
 	$(VENV)/bin/ruff check --fix .
 
 test: $(DEV) lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=25
 
 demo: $(RUNTIME)
 	$(VENV)/bin/regionsoft compare scenarios/*.toml --out out --html

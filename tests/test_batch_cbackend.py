@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes.util
+import os
 import re
 import warnings
 from pathlib import Path
@@ -17,6 +18,19 @@ from tests.test_batch_builtins import MODELS, ranged_samples
 
 needs_cc = pytest.mark.skipif(cbackend.compiler() is None, reason="no C compiler")
 SHOWN = ["Dominant Soft Power", "Hard Power Index", "GDP"]
+
+
+def _swap_bytes(path: Path, data: bytes) -> None:
+    """Put `data` at `path` as a new file (a swap), never rewriting the old file in place.
+
+    This process may have the old library mapped (dlopen): rewriting those pages in
+    place, or truncating them, makes the process die of SIGBUS when they are touched,
+    for example at exit. A swapped file is also what a stranger replacing the cache's
+    files would leave.
+    """
+    tmp = path.with_name(path.name + ".swap")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
 def test_without_a_compiler_auto_runs_numpy_with_a_one_line_note(monkeypatch, tmp_path) -> None:
@@ -50,7 +64,7 @@ def test_kernel_cache_reuses_and_rebuilds_a_damaged_library(tmp_path, monkeypatc
     assert cbackend.build(source) == lib and lib.stat().st_mtime_ns == built  # reused
     data = bytearray(lib.read_bytes())
     data[len(data) // 2] ^= 0xFF
-    lib.write_bytes(bytes(data))  # a damaged file is never loaded: its digest differs
+    _swap_bytes(lib, bytes(data))  # a damaged file is never loaded: its digest differs
     assert cbackend.build(source) == lib
     assert lib.read_bytes() != bytes(data)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".build")] == []
@@ -186,7 +200,7 @@ def test_a_library_swapped_in_with_its_own_stamp_is_rebuilt_never_loaded(
     _fresh_process(monkeypatch)
     seven, eight = cbackend.build(_returns(7)), cbackend.build(_returns(8))
     intruder = eight.read_bytes()
-    seven.write_bytes(intruder)
+    _swap_bytes(seven, intruder)
     seven.with_suffix(".sha256").write_bytes(eight.with_suffix(".sha256").read_bytes())
     if new_process:
         _fresh_process(monkeypatch)  # only the files on disk speak for the library now
@@ -206,7 +220,7 @@ def test_a_forged_stamp_truncated_or_garbage_library_is_rebuilt(tmp_path, monkey
     stamp = lib.with_suffix(".sha256")
     good = lib.read_bytes()
     for damage in (good[: len(good) // 3], b"\x7fELF garbage" * 100, b""):
-        lib.write_bytes(damage)
+        _swap_bytes(lib, damage)
         name, _, mac = stamp.read_text(encoding="ascii").split()
         # a stamp rewritten for the new bytes, without the folder's secret
         stamp.write_text(f"{name} {hashlib.sha256(damage).hexdigest()} {mac}\n", "ascii")
@@ -271,7 +285,7 @@ def test_a_model_kernel_swapped_for_another_models_gives_the_right_results(
     simulate(k, record=["Outflow"], mdl_path=model("a", "linear_forced"), backend="c")
     (other,) = libs() - mine  # same inputs and shape, another variable: it would run
     (target,) = mine
-    target.write_bytes(other.read_bytes())
+    _swap_bytes(target, other.read_bytes())
     target.with_suffix(".sha256").write_bytes(other.with_suffix(".sha256").read_bytes())
     _fresh_process(monkeypatch)
     path = model("b", "linear_forced")

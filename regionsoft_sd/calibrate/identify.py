@@ -10,8 +10,12 @@ Jacobian interval decides: covering nearly all the range (over 90 %) is **no**,
 over half, or a correlation beyond ±0.95 with another estimate (the data fix a
 combination, not each), is **weak**. Otherwise it is identifiable (**yes**).
 
-A parameter at a bound is reported separately: the data push it beyond the range
-the model declares, which says more about the model than about the parameter.
+An estimate at a bound, or an interval clipped at a bound (the Jacobian's
+estimate ± t·se reaching past it, or a profile interval ending on it), is never
+called identifiable: its verdict is **at bound** unless it is **no**. The data
+push such a parameter beyond the range the model declares, so its interval is
+the range's edge, not what the data allow; that says more about the model than
+about the parameter.
 """
 
 from __future__ import annotations
@@ -23,10 +27,32 @@ from regionsoft_sd.calibrate.profile import Profile
 from regionsoft_sd.calibrate.uncertainty import WIDE, Uncertainty
 
 HALF = 0.5
+EDGE = 1e-9
+"""An interval end this close to a bound (as a share of the range) is clipped at it."""
+AT_BOUND = "at bound"
+
+
+def clipped(unc: Uncertainty, i: int, prof: Profile | None) -> bool:
+    """Whether parameter i's interval is cut by a bound of its range.
+
+    The profile's interval where there is one (it respects the bounds), else the
+    Jacobian's unclipped estimate ± t·se.
+    """
+    width = unc.high[i] - unc.low[i]
+    tol = EDGE * width if width > 0 else 0.0
+    if prof is not None:
+        lo, hi = prof.lower, prof.upper
+    else:
+        lo = unc.estimate[i] - unc.t * unc.se[i]
+        hi = unc.estimate[i] + unc.t * unc.se[i]
+    return bool(lo <= unc.low[i] + tol or hi >= unc.high[i] - tol)
 
 
 def identifiability(unc: Uncertainty, profiles: dict[str, Profile]) -> pd.DataFrame:
-    """parameter, verdict (yes/weak/no), reasons, interval_share, profile, unseen, at_bound."""
+    """parameter, verdict (yes/weak/at bound/no), reasons, share, profile, unseen, at_bound.
+
+    `clipped` says whether the interval is cut by a bound (see `clipped`).
+    """
     unseen = unc.unseen()
     pairs = unc.strong_pairs()
     rows = []
@@ -54,16 +80,23 @@ def identifiability(unc: Uncertainty, profiles: dict[str, Profile]) -> pd.DataFr
                 weak.append(f"its interval covers {share:.0%} of the range")
             if partners:
                 weak.append("strongly correlated with " + ", ".join(partners))
-        verdict = "no" if no else ("weak" if weak else "yes")
+        edge = clipped(unc, i, prof)
+        bound = []
+        if unc.at_bound[i]:
+            bound.append("the estimate is at a bound of the range")
+        elif edge:
+            bound.append("its interval is clipped at a bound of the range")
+        verdict = "no" if no else (AT_BOUND if bound else ("weak" if weak else "yes"))
         rows.append(
             {
                 "parameter": name,
                 "identifiable": verdict,
-                "reasons": "; ".join(no + weak),
+                "reasons": "; ".join(no + bound + weak),
                 "interval_share": share,
                 "profile": verdict_p,
                 "unseen": name in unseen,
                 "at_bound": bool(unc.at_bound[i]),
+                "clipped": edge,
             }
         )
     return pd.DataFrame(rows)

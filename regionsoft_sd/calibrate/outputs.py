@@ -8,7 +8,7 @@ Output folder layout::
                             interval, bounds, at_bound, posterior interval, identifiable
     correlation.csv         correlation matrix of the estimates
     singular_values.csv     the Jacobian's singular values and the parameters of each
-    identifiability.csv     one verdict per parameter (yes / weak / no) and why
+    identifiability.csv     one verdict per parameter (yes / weak / at bound / no) and why
     holdout.csv             out-of-sample error of the fit to the cut year
     history.csv             per series and year: observed, fitted, band, held-out fit
     starts.csv              every start of the multi-start search and where it ended

@@ -65,3 +65,72 @@ def test_an_estimate_at_a_bound_or_a_clipped_interval_is_never_identifiable():
     assert ident["p0"] == "yes"
     for name in ("p1", "p2", "p3", "p4"):
         assert ident[name] == "at bound", (name, ident.to_dict())
+
+
+# -- out of sample: the fit to the cut year reads nothing after it ----------------------------
+QUICK = {
+    "search": {"candidates": 16, "starts": 1, "seed": 1, "max_evaluations": 15},
+    "profile": {"parameters": []},
+    "intervals": {"samples": 0},
+}
+
+
+def _spec(**changes):
+    import tomllib
+
+    from regionsoft_sd.calibrate.cli import default_spec
+    from regionsoft_sd.calibrate.spec import parse_spec
+
+    base = tomllib.loads(default_spec().read_text(encoding="utf-8"))
+    return parse_spec({**base, **changes}, source=default_spec())
+
+
+def _after_cut_changed(wide: pd.DataFrame, cut: int) -> pd.DataFrame:
+    """Every value after `cut` changed (x 1.3), the verification's Jiangsu test and more."""
+    out = wide.copy()
+    out.loc[out.index > cut] *= 1.3
+    return out
+
+
+def test_the_held_out_constants_use_no_data_after_the_cut():
+    from regionsoft_sd.calibrate.pipeline import prepare
+
+    spec = _spec(**QUICK)
+    cut = spec.holdout.cut
+    setting = prepare(spec, "jiangsu")
+    table = setting.wide
+    changed = _after_cut_changed(table, cut)
+    from regionsoft_sd.calibrate.region import region_constants
+
+    skip = set(spec.names) | set(spec.constants)
+    again = region_constants("jiangsu", changed, skip=skip, until=cut)
+    assert again.values == setting.holdout_constants.values
+    # the full fit's constants do read 2019 (the budget shares): they must move
+    full = region_constants("jiangsu", changed, skip=skip)
+    assert full.values != setting.constants.values
+    # and the held-out scenario is what the held-out fit runs
+    assert (
+        setting.holdout_base.constants["Initial education share"]
+        == setting.holdout_constants.values["Initial education share"]
+    )
+
+
+def test_scaling_a_2019_budget_line_leaves_the_held_out_fit_where_it_was():
+    """The verification's test: Jiangsu's 2019 services budget x 1.3 moved the fit to 2016."""
+    from regionsoft_sd.calibrate.pipeline import calibrate, prepare
+    from regionsoft_sd.common.observed_data import observations
+
+    spec = _spec(**QUICK)
+    table = observations()
+    first = calibrate(spec, prepare(spec, "jiangsu", data=table), progress=False)
+    scaled = table.copy()
+    row = (
+        (scaled["region"] == "jiangsu")
+        & (scaled["year"] == 2019)
+        & (scaled["series"] == "budget_services")
+    )
+    assert row.sum() == 1
+    scaled.loc[row, "value"] *= 1.3
+    changed = calibrate(spec, prepare(spec, "jiangsu", data=scaled), progress=False)
+    np.testing.assert_array_equal(changed.holdout_fit.x, first.holdout_fit.x)
+    pd.testing.assert_frame_equal(changed.holdout, first.holdout)

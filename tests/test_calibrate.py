@@ -175,7 +175,9 @@ def test_calibrate_a_province_end_to_end(tmp_path, capsys):
     for name in ("history", "profiles", "correlation"):
         assert (out / "figures" / f"{name}.png").stat().st_size > 20_000
     ident = pd.read_csv(out / "identifiability.csv")
-    assert set(ident["identifiable"]) <= {"yes", "weak", "no"}
+    assert set(ident["identifiable"]) <= {"yes", "weak", "at bound", "no"}
+    # nothing at a bound, or with an interval clipped at one, is called identifiable
+    assert not ((ident["identifiable"] == "yes") & (ident["at_bound"] | ident["clipped"])).any()
 
     # the region file is the calibrated model: PySD reproduces the fitted history from it
     region = Scenario.from_file(out / "guizhou.toml")

@@ -15,10 +15,9 @@ import re
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from regionsoft_sd.calibrate.fit import Fit, multistart, take
+from regionsoft_sd.calibrate.fit import Fit, multistart
 from regionsoft_sd.calibrate.history import (
     Band,
     fit_table,
@@ -137,15 +136,24 @@ def prepare(
             )
     skip = set(spec.names) | set(spec.constants)
     consts = region_constants(name, wide, file=label, skip=skip)
-    base = Scenario.from_dict(
+    base = _region_scenario(spec, name, consts.values)
+    held_consts = held_base = None
+    if spec.holdout is not None:
+        held_consts = region_constants(name, wide, file=label, skip=skip, until=spec.holdout.cut)
+        held_base = _region_scenario(spec, name, held_consts.values)
+    return Setting(name, wide, consts, base, label, held_consts, held_base)
+
+
+def _region_scenario(spec: CalibrationSpec, name: str, values: dict[str, float]) -> Scenario:
+    """The region as a scenario: its data constants and the spec's fixed constants."""
+    return Scenario.from_dict(
         {
             "name": scenario_name(name),
             "description": f"{name}: data constants and the spec's fixed constants",
-            "parameters": {**consts.values, **spec.constants},
+            "parameters": {**values, **spec.constants},
         },
         source=spec.source,
     )
-    return Setting(name, wide, consts, base, label)
 
 
 def calibrate(
@@ -160,12 +168,17 @@ def calibrate(
     t0 = time.perf_counter()
     notes = list(setting.constants.notes)
     with Problem(spec, setting.wide, setting.base, workers=workers, scheduler=scheduler) as prob:
-        problems = [prob]
+        fit = multistart([prob], spec.search, progress=progress)[0]
+        held = held_prob = None
         if spec.holdout is not None:
-            problems.append(prob.sub(spec.start, spec.holdout.cut))
-        fits = multistart(problems, spec.search, progress=progress)
-        fit = fits[0]
-        held = fits[1] if len(fits) > 1 else None
+            # its own rounds: its region constants come from the data up to the cut only
+            held_prob = prob.sub(spec.start, spec.holdout.cut, base=_held_base(spec, setting))
+            held = multistart([held_prob], spec.search, progress=progress, desc="fit to cut")[0]
+            notes.extend(
+                n
+                for n in (setting.holdout_constants.notes if setting.holdout_constants else [])
+                if n not in notes
+            )
         unc = covariance(fit, spec.level)
         profs: dict[str, Profile] = {}
         if spec.profile:
@@ -188,27 +201,28 @@ def calibrate(
             band = posterior_band(prob, post.samples, spec.band_samples, seed)
         elif spec.band_samples:
             band = likelihood_band(prob, fit, unc, spec.band_samples, seed, spec.level)
-        rows = [fit.x] + ([held.x] if held is not None else [])
-        sim = prob.simulate(np.vstack(rows))
-        runs, batches = prob.runs, prob.batches
+        sim = prob.simulate(fit.x[None, :])
+        held_sim = held_prob.simulate(held.x[None, :]) if held_prob is not None else None
+        runs = prob.runs + (held_prob.runs if held_prob is not None else 0)
+        batches = prob.batches + (held_prob.batches if held_prob is not None else 0)
     history_end = int(catalogue().policy_start) - 1
     last = max(spec.end, spec.holdout.end if spec.holdout else spec.end)
     history = history_table(
         spec,
         setting.wide,
-        take(sim, slice(0, 1)),
-        take(sim, slice(1, 2)) if held is not None else None,
+        sim,
+        held_sim,
         band,
         level=spec.level,
         years=(spec.start, min(history_end, max(last, _last_year(setting.wide, spec)))),
     )
-    stats = fit_table(prob, take(sim, slice(0, 1)))
+    stats = fit_table(prob, sim)
     hold_tab = None
-    if held is not None and spec.holdout is not None:
+    if held is not None and held_sim is not None and spec.holdout is not None:
         hold_tab = holdout_table(
             held.problem,
             setting.wide,
-            take(sim, slice(1, 2)),
+            held_sim,
             spec.holdout.cut,
             spec.holdout.end,
         )
@@ -238,6 +252,18 @@ def calibrate(
         batches=batches,
         seconds=time.perf_counter() - t0,
     )
+
+
+def _held_base(spec: CalibrationSpec, setting: Setting) -> Scenario:
+    """The held-out fit's region scenario (from a Setting made without one: computed here)."""
+    if setting.holdout_base is not None:
+        return setting.holdout_base
+    assert spec.holdout is not None
+    skip = set(spec.names) | set(spec.constants)
+    consts = region_constants(
+        setting.region, setting.wide, file=setting.data_label, skip=skip, until=spec.holdout.cut
+    )
+    return _region_scenario(spec, setting.region, consts.values)
 
 
 def _last_year(wide: pd.DataFrame, spec: CalibrationSpec) -> int:

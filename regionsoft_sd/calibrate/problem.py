@@ -128,9 +128,21 @@ class Problem:
     def __exit__(self, *exc) -> None:
         self._stack.close()
 
-    def sub(self, start: int, end: int) -> Problem:
-        """The same problem fitted over another window (shares the runner's cluster)."""
-        p = Problem(self.spec, self.wide, self.base, start=start, end=end, scheduler=self.scheduler)
+    def sub(self, start: int, end: int, base: Scenario | None = None) -> Problem:
+        """The same problem over another window, optionally from another region scenario.
+
+        It shares the runner's cluster. The data after `end` are dropped, so nothing
+        it runs or compares can read them.
+        """
+        wide = self.wide.loc[self.wide.index <= end]
+        p = Problem(
+            self.spec,
+            wide,
+            self.base if base is None else base,
+            start=start,
+            end=end,
+            scheduler=self.scheduler,
+        )
         p.n_workers = getattr(self, "n_workers", None)
         return p
 

@@ -21,6 +21,11 @@ documented in docs/calibration.md):
 2019 is the first year of the budget-by-function table and the last before the
 2020 shock. A value outside the `.mdl`'s declared range is set to the nearest
 bound, with a note: the model cannot start there, and the note says so.
+
+The fit to a held-out cut year (`until`) uses no data after that year, region
+constants included: a constant whose formula needs a later value (the budget
+shares, whose table starts in 2019) takes the model file's value instead, with a
+note. Those values are the same for every province.
 """
 
 from __future__ import annotations
@@ -167,19 +172,35 @@ def region_constants(
     *,
     file: str | Path | None = None,
     skip: frozenset[str] | set[str] = frozenset(),
+    until: int | None = None,
 ) -> RegionConstants:
     """Compute the region constants from `wide` (year x series, as `observed` returns).
 
     `skip` names constants set otherwise (fitted, or given in the spec): they
     are neither computed nor required. A value the formula needs but the data
     lack raises InputError naming the series, the year and the constant.
+
+    With `until`, only the data up to that year are read (the held-out fit's
+    constants): a constant whose formula needs a later year, or a value missing
+    there, takes the model file's value with a note, instead of an error.
     """
     cat = catalogue()
     values: dict[str, float] = {}
     sources: dict[str, str] = {}
     notes: list[str] = []
+    if until is not None:
+        wide = wide.loc[wide.index <= until]
     for dc in mapping():
         if dc.constant in skip:
+            continue
+        if until is not None and not _available(wide, dc):
+            value = float(cat[dc.constant].default or np.nan)
+            values[dc.constant] = value
+            sources[dc.constant] = f"the model file's value (no data up to {until} for: {dc.how})"
+            notes.append(
+                f"{dc.constant}: the data up to {until} cannot give {dc.how}; "
+                f"the model file's value {value:g} is used in the fit to {until}"
+            )
             continue
         for series, year in dc.needs:
             if (
@@ -209,3 +230,11 @@ def region_constants(
         values[dc.constant] = value
         sources[dc.constant] = f"{dc.how} = {raw:.6g}"
     return RegionConstants(region, values, sources, notes)
+
+
+def _available(wide: pd.DataFrame, dc: DataConstant) -> bool:
+    """Whether `wide` holds every value the formula of `dc` needs."""
+    return all(
+        series in wide.columns and year in wide.index and not np.isnan(wide.at[year, series])
+        for series, year in dc.needs
+    )

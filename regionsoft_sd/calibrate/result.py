@@ -22,13 +22,20 @@ from regionsoft_sd.scenarios.scenario import Scenario
 
 @dataclass
 class Setting:
-    """A region ready to fit: its observations (year x series), constants and scenario."""
+    """A region ready to fit: its observations (year x series), constants and scenario.
+
+    `holdout_constants` / `holdout_base`: the same from the data up to the held-out
+    cut year only (None without a held-out fit), so that the fit to the cut year
+    reads nothing after it.
+    """
 
     region: str
     wide: pd.DataFrame
     constants: RegionConstants
     base: Scenario
     data_label: str
+    holdout_constants: RegionConstants | None = None
+    holdout_base: Scenario | None = None
 
 
 @dataclass

@@ -134,3 +134,74 @@ def test_scaling_a_2019_budget_line_leaves_the_held_out_fit_where_it_was():
     changed = calibrate(spec, prepare(spec, "jiangsu", data=scaled), progress=False)
     np.testing.assert_array_equal(changed.holdout_fit.x, first.holdout_fit.x)
     pd.testing.assert_frame_equal(changed.holdout, first.holdout)
+
+
+# -- profile intervals: their ends are where an exact refit gives the threshold ---------------
+PROFILE_SPEC = {
+    "parameters": {
+        "Historical frontier growth factor": {},
+        "Initial domestic investment rate": {},
+        "Initial tax share": {},
+        "Transfer ratio": {},
+    },
+    "series": [
+        {"data": "gdp", "variable": "GDP", "sigma": 0.03},
+        {"data": "capital", "variable": "Total capital", "sigma": 0.05},
+        {"data": "budget_total", "variable": "Government budget", "sigma": 0.1},
+    ],
+    "search": {"candidates": 32, "starts": 2, "seed": 1, "max_evaluations": 60},
+    "profile": {"parameters": ["Historical frontier growth factor", "Transfer ratio"], "points": 9},
+    "intervals": {"samples": 0},
+    "holdout": {"enabled": False},
+}
+
+
+def exact_profile_cost(prob, j: int, uj: float, starts: list[np.ndarray]) -> float:
+    """The least cost with parameter j fixed at uj (unit coordinates), the others refitted.
+
+    Plain scipy least squares, one start after another, its own finite differences
+    and tolerances far tighter than the calibration's: independent of the lockstep
+    solver the profiles use.
+    """
+    from scipy.optimize import least_squares
+
+    free = np.ones(prob.n_params, dtype=bool)
+    free[j] = False
+    best = np.inf
+    for s in starts:
+
+        def f(v, s=s):
+            u = s.copy()
+            u[free], u[j] = v, uj
+            r = prob.residuals_u(u[None, :])[0]
+            return np.where(np.isfinite(r), r, 1e3)
+
+        res = least_squares(
+            f, np.clip(s[free], 0, 1), bounds=(0, 1), diff_step=1e-5,
+            xtol=1e-12, ftol=1e-12, gtol=1e-12, max_nfev=200,
+        )  # fmt: skip
+        best = min(best, float(res.cost))
+    return best
+
+
+def test_an_exact_refit_at_each_profile_end_gives_the_chi_squared_threshold():
+    """Gansu's transfer ratio: the verification found Δ = 1.62 and 2.23 at the ends (want 3.84)."""
+    from regionsoft_sd.calibrate.pipeline import calibrate, prepare
+
+    spec = _spec(**PROFILE_SPEC)
+    result = calibrate(spec, prepare(spec, "gansu"), progress=False)
+    prob, fit, s2 = result.fit.problem, result.fit, result.uncertainty.s2
+    rng = np.random.default_rng(0)
+    checked = []
+    for name, prof in result.profiles.items():
+        j = prob.names.index(name)
+        for end in (prof.lower, prof.upper):
+            if np.isclose(end, prob.low[j]) or np.isclose(end, prob.high[j]):
+                continue  # an end at a bound need not reach the threshold
+            uj = float(prob.to_u(np.where(np.arange(prob.n_params) == j, end, fit.x))[j])
+            starts = [fit.u.copy(), *(rng.random(prob.n_params) for _ in range(2))]
+            delta = 2 * (exact_profile_cost(prob, j, uj, starts) - fit.cost) / s2
+            checked.append((name, end, delta))
+    assert len(checked) >= 3, checked
+    for name, end, delta in checked:
+        assert abs(delta - 3.841) < 0.03, (name, end, delta)

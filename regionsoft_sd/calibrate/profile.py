@@ -14,6 +14,10 @@ interval, a quadratic approximation, may hide that.
 
 The grid mixes points across the whole range with points within three standard
 errors of the estimate, so a narrow minimum is resolved and a flat one is seen.
+Each point is refitted twice (from the estimate, and from its neighbour's solution
+nearer the estimate), and each crossing of the threshold is then root-found with
+refits at a tight tolerance, so that an independent exact refit at an interval's
+end gives the threshold itself (see `profiles`).
 """
 
 from __future__ import annotations
@@ -28,8 +32,16 @@ from regionsoft_sd.calibrate.fit import Fit, _rounds, take
 from regionsoft_sd.calibrate.lockstep import Job, Solution, solve_all
 from regionsoft_sd.calibrate.uncertainty import Uncertainty
 
-REFINE = 3
-"""Points added inside each interval where a profile crosses the threshold."""
+TOL = 1e-10
+"""ftol, xtol and gtol of every profile refit: the others must be at their best, not near it."""
+MIN_NFEV = 100
+"""At least this many least-squares evaluations per profile point."""
+ROOT_TOL = 0.01
+"""A crossing is found when its refitted Δ is this close to the threshold."""
+ROOT_ITER = 8
+"""At most this many root-finding steps per crossing (each one lockstep solve)."""
+ROOT_WIDTH = 1e-7
+"""A bracket narrower than this (unit coordinates) stops the root-finding."""
 IMPROVED_RTOL = 1e-4
 """A profile point below the best cost by more than this fraction means a better minimum exists."""
 
@@ -70,13 +82,13 @@ def grid(u_hat: float, se_u: float, points: int) -> np.ndarray:
     return g
 
 
-def _job(prob, name: str, g: float, start: np.ndarray, max_nfev: int) -> Job:
+def _job(prob, name: str, g: float, start: np.ndarray, max_nfev: int, tag: object = None) -> Job:
     j = prob.names.index(name)
     u0 = start.copy()
     u0[j] = g
     free = np.ones(prob.n_params, dtype=bool)
     free[j] = False
-    return Job(u0, free, prob.residuals_of, max_nfev, tag=(name, float(g)))
+    return Job(u0, free, prob.residuals_of, max_nfev, tag=(name, float(g)) if tag is None else tag)
 
 
 def _brackets(
@@ -99,6 +111,109 @@ def _brackets(
     return out
 
 
+def _solve(prob, jobs: list[Job], progress: bool, desc: str) -> list[Solution]:
+    """One lockstep solve of `jobs` at the profiles' tight tolerance."""
+    with _rounds(progress, desc) as on_round:
+        return solve_all(jobs, prob.simulate, take, prob.to_x, tol=TOL, on_round=on_round)
+
+
+def _best_of(sols: list[Solution]) -> list[Solution]:
+    """Per profile point (name, u), the solution of least cost among its starts."""
+    best: dict[tuple[str, float], Solution] = {}
+    for s in sols:
+        key = (s.tag[0], s.tag[1])
+        if key not in best or s.cost < best[key].cost:
+            best[key] = s
+    return list(best.values())
+
+
+def _warm(prob, sols: list[Solution], fit: Fit, max_nfev: int) -> list[Job]:
+    """Each grid point again, started from its neighbour nearer the estimate (continuation)."""
+    jobs = []
+    for name in dict.fromkeys(s.tag[0] for s in sols):
+        u_hat = float(fit.u[prob.names.index(name)])
+        mine = [s for s in sols if s.tag[0] == name]
+        for side in (-1, 1):
+            pts = sorted(
+                (s for s in mine if side * (s.tag[1] - u_hat) > 0),
+                key=lambda s: abs(s.tag[1] - u_hat),
+            )
+            prev = fit.u
+            for s in pts:
+                jobs.append(_job(prob, name, s.tag[1], prev, max_nfev))
+                prev = s.u
+    return jobs
+
+
+def _crossings(
+    prob,
+    fit: Fit,
+    sols: list[Solution],
+    names: tuple[str, ...] | list[str],
+    s2: float,
+    threshold: float,
+    max_nfev: int,
+    progress: bool,
+) -> list[Solution]:
+    """Root-find where each profile crosses the threshold, every crossing in lockstep.
+
+    Each bracket (the last point inside the threshold, the first outside) is
+    narrowed by regula falsi on Δ (Illinois rule, bisection where it stalls); each
+    new point is refitted from both ends' solutions and the better kept, until
+    |Δ - threshold| < ROOT_TOL or ROOT_ITER steps. Returns every point refitted.
+    """
+    Bracket = list  # [name, u_in, d_in, sol_in, u_out, d_out, sol_out, side_kept]
+    brackets: list[Bracket] = []
+    for name in names:
+        j = prob.names.index(name)
+        mine = [s for s in sols if s.tag[0] == name]
+        for inner, u_in, u_out in _brackets(mine, float(fit.u[j]), fit.cost, s2, threshold):
+            outer = next(s for s in mine if s.tag[1] == u_out)
+            d_in = 0.0 if inner is None else 2 * (inner.cost - fit.cost) / s2
+            d_out = 2 * (outer.cost - fit.cost) / s2
+            sol_in = inner.u if inner is not None else fit.u
+            brackets.append([name, u_in, d_in, sol_in, u_out, d_out, outer.u, 0])
+    added: list[Solution] = []
+    for _ in range(ROOT_ITER):
+        live = [b for b in brackets if b is not None]
+        if not live:
+            break
+        jobs, proposals = [], []
+        for k, b in enumerate(brackets):
+            if b is None:
+                continue
+            name, u_in, d_in, s_in, u_out, d_out, s_out, _kept = b
+            f = (threshold - d_in) / (d_out - d_in) if d_out > d_in else 0.5
+            f = min(max(f, 0.05), 0.95)
+            g = u_in + f * (u_out - u_in)
+            proposals.append((k, g))
+            for origin in (s_in, s_out):
+                jobs.append(_job(prob, name, g, origin, max_nfev, tag=(name, float(g), k)))
+        new = _best_of(_solve(prob, jobs, progress, "profiles (crossing)"))
+        added += new
+        by_k = {s.tag[2]: s for s in new} if new and len(new[0].tag) > 2 else {}
+        for k, g in proposals:
+            b = brackets[k]
+            sol = by_k.get(k)
+            if sol is None or not np.isfinite(sol.cost):
+                brackets[k] = None
+                continue
+            d = 2 * (sol.cost - fit.cost) / s2
+            if abs(d - threshold) < ROOT_TOL or abs(b[4] - b[1]) < ROOT_WIDTH:
+                brackets[k] = None
+            elif d <= threshold:
+                b[1], b[2], b[3] = g, d, sol.u
+                if b[7] == -1:  # Illinois: the same end kept twice, halve the other's excess
+                    b[5] = threshold + (b[5] - threshold) / 2
+                b[7] = -1
+            else:
+                b[4], b[5], b[6] = g, d, sol.u
+                if b[7] == 1:
+                    b[2] = threshold - (threshold - b[2]) / 2
+                b[7] = 1
+    return [Solution(**{**s.__dict__, "tag": s.tag[:2]}) for s in added]
+
+
 def profiles(
     fit: Fit,
     unc: Uncertainty,
@@ -110,16 +225,22 @@ def profiles(
 ) -> tuple[dict[str, Profile], list[str]]:
     """Profiles of `names` around `fit`; also notes (a better minimum found).
 
-    Two passes, each one lockstep solve: the grid, then REFINE points inside each
-    interval where a profile crosses the threshold, started from the solution at
-    the inner end, so the interval's ends are resolved, not guessed.
+    Three stages, each lockstep solves at a tight tolerance (TOL): the grid, each
+    point refitted from the estimate; the grid again, each point started from its
+    neighbour's solution nearer the estimate (continuation; the better of the two
+    is kept); then the crossings of the threshold, root-found to |Δ - 3.84| <
+    ROOT_TOL, each new point refitted from both ends of its bracket. The others are
+    thus refitted at their best at every point, and the interval's ends are where
+    the refitted profile crosses the threshold, not an interpolation between grid
+    points (which, on a convex profile, ends short of it).
     """
     prob = fit.problem
     width = prob.high - prob.low
     level = unc.level
     threshold = float(stats.chi2.ppf(level, 1))
+    nfev = max(max_nfev, MIN_NFEV)
     jobs = [
-        _job(prob, name, g, fit.u, max_nfev)
+        _job(prob, name, g, fit.u, nfev)
         for name in names
         for g in grid(
             float(fit.u[prob.names.index(name)]),
@@ -127,19 +248,9 @@ def profiles(
             points,
         )
     ]
-    with _rounds(progress, "profiles") as on_round:
-        sols = solve_all(jobs, prob.simulate, take, prob.to_x, on_round=on_round)
-    refine = []
-    for name in names:
-        j = prob.names.index(name)
-        mine = [s for s in sols if s.tag[0] == name]
-        for inner, u_in, u_out in _brackets(mine, float(fit.u[j]), fit.cost, unc.s2, threshold):
-            start = fit.u if inner is None else inner.u
-            for g in np.linspace(u_in, u_out, REFINE + 2)[1:-1]:
-                refine.append(_job(prob, name, float(g), start, max_nfev))
-    if refine:
-        with _rounds(progress, "profiles (refine)") as on_round:
-            sols += solve_all(refine, prob.simulate, take, prob.to_x, on_round=on_round)
+    sols = _solve(prob, jobs, progress, "profiles")
+    sols = _best_of(sols + _solve(prob, _warm(prob, sols, fit, nfev), progress, "profiles (warm)"))
+    sols += _crossings(prob, fit, sols, names, unc.s2, threshold, nfev, progress)
     best_cost = min([fit.cost, *[s.cost for s in sols if np.isfinite(s.cost)]])
     notes = []
     if best_cost < fit.cost * (1 - IMPROVED_RTOL):

@@ -1,0 +1,89 @@
+"""The history-conditioned ensemble: verified before use, and narrower where the data speak.
+
+Independent references: the observed 2022 GDP of Sichuan (data, not the model),
+against which the prior's and the ensemble's runs are compared; a file changed by
+one byte must be refused (its SHA-256 no longer matches its provenance).
+"""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from regionsoft_sd.common.errors import InputError
+from regionsoft_sd.common.observed_data import observed
+from regionsoft_sd.futures.designs import sample
+from regionsoft_sd.futures.ensemble import (
+    default_path,
+    history_values,
+    load_ensemble,
+    meta_path,
+    run_history,
+)
+from regionsoft_sd.futures.params import Parameter
+
+
+@pytest.fixture(scope="module")
+def ens():
+    return load_ensemble()
+
+
+def test_the_shipped_ensemble_is_verified_before_use(ens, tmp_path):
+    assert len(ens) >= 100 and ens.meta["accepted"] == len(ens)
+    assert ens.meta["rule"] and ens.meta["sha256"]
+    copy = tmp_path / default_path().name
+    shutil.copy(default_path(), copy)
+    shutil.copy(meta_path(default_path()), meta_path(copy))
+    assert load_ensemble(copy).values.equals(ens.values)
+    text = copy.read_text(encoding="utf-8")
+    copy.write_text(text.replace(",0.", ",1.", 1), encoding="utf-8")  # one value changed
+    with pytest.raises(InputError, match="sha256"):
+        load_ensemble(copy)
+    meta_path(copy).unlink()
+    with pytest.raises(InputError, match="cannot read"):
+        load_ensemble(copy)
+
+
+def test_every_member_lies_inside_the_declared_ranges(ens):
+    for name, (low, high, _dist) in ens.meta["bounds"].items():
+        col = ens.values[name]
+        assert ((col >= low - 1e-12) & (col <= high + 1e-12)).all(), name
+
+
+def test_the_history_band_shrinks_to_what_the_data_allow(ens):
+    """2022 GDP against the observed value: the prior strays, the ensemble does not."""
+    params = [
+        Parameter(name, dist, low, high, (low + high) / 2)
+        for name, (low, high, dist) in ens.meta["bounds"].items()
+    ]
+    n = 300
+    prior = sample(params, n, "lhs", 7)
+    members = ens.values.sample(n=min(n, len(ens)), random_state=7)
+    obs = float(observed("sichuan")["gdp"][2022])
+    spread = {}
+    miss = {}
+    for label, values in (("prior", prior), ("ensemble", members)):
+        times, data = run_history(values.reset_index(drop=True), ["GDP"])
+        g = data["GDP"][:, np.searchsorted(times, 2022.0)] / obs
+        g = g[np.isfinite(g)]
+        lo, hi = np.quantile(g, [0.05, 0.95])
+        spread[label] = hi - lo
+        miss[label] = float(np.mean(np.abs(g - 1) > 0.2))
+    assert miss["prior"] > 0.2  # the declared ranges contradict history ...
+    assert miss["ensemble"] < 0.05  # ... the ensemble does not
+    assert spread["ensemble"] < 0.5 * spread["prior"], spread
+
+
+def test_history_futures_are_whole_members_plus_what_the_ensemble_lacks(ens):
+    extra = Parameter("Not in the ensemble", "uniform", 2.0, 3.0, 2.5)
+    fixed = ens.names[0]
+    v = history_values(ens, [extra], 50, seed=3, fixed=[fixed])
+    assert fixed not in v.columns and len(v) == 50
+    assert v["Not in the ensemble"].between(2.0, 3.0).all()
+    # each row is one member, all its parameters together
+    keys = ens.values.drop(columns=[fixed]).round(12)
+    rows = v.drop(columns=["Not in the ensemble"]).round(12)
+    joined = rows.merge(keys.drop_duplicates(), how="left", indicator=True)
+    assert (joined["_merge"] == "both").all()
+    # the same seed, the same futures
+    assert history_values(ens, [extra], 50, seed=3, fixed=[fixed]).equals(v)

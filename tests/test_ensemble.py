@@ -87,3 +87,37 @@ def test_history_futures_are_whole_members_plus_what_the_ensemble_lacks(ens):
     assert (joined["_merge"] == "both").all()
     # the same seed, the same futures
     assert history_values(ens, [extra], 50, seed=3, fixed=[fixed]).equals(v)
+
+
+def test_the_explorer_samples_the_ensemble_and_its_legend_says_what_history_is():
+    """The explorer's default futures are ensemble members; the legend says what that means.
+
+    (The explorer's declared futures vary only its spec's 16 parameters, which
+    barely move GDP; the ensemble varies all 45 within what the data allow, so its
+    2022 GDP band is not narrower than theirs, but it holds the observed value.)
+    """
+    from regionsoft_sd.common.resources import shipped_scenarios
+    from regionsoft_sd.explore.futures import load_futures, picture
+    from regionsoft_sd.scenarios.scenario import Scenario
+
+    base = Scenario.from_file(shipped_scenarios()["baseline"])
+    obs = float(observed("sichuan")["gdp"][2022])
+    fut = load_futures(n=100)
+    assert fut.source == "history"  # the default
+    ens = load_ensemble()
+    members = ens.values.round(12).drop_duplicates()
+    rows = fut.values[ens.names].round(12)
+    assert len(rows.merge(members, how="inner")) == len(rows)  # every future is a member
+    pic = picture(base, fut)
+    k = int(np.searchsorted(pic.times, 2022.0))
+    band = pic.bands["GDP"][:, k] / obs  # rows: 5, 25, 50, 75, 95 %
+    assert band[0] < 1 < band[-1], band
+    assert load_futures(n=5, source="declared").source == "declared"
+
+    pytest.importorskip("panel")
+    from regionsoft_sd.explore.app import _legend_html
+
+    text = _legend_html("#1f77b4", 100, 2024, "history")
+    assert "the same in every setting" not in text and "2005-2022 data" in text
+    assert "soft power" in text  # what the data do not constrain is named
+    assert "not fitted to the data" in _legend_html("#1f77b4", 100, 2024, "declared")

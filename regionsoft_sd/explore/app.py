@@ -423,7 +423,9 @@ class ExplorerApp:
                 else:
                     g.glyph.line_color = colour
         self._update_status(pic, base)
-        self.legend.object = _legend_html(colour, self.config.futures.n, self.cat.policy_start)
+        self.legend.object = _legend_html(
+            colour, self.config.futures.n, self.cat.policy_start, self.config.futures.source
+        )
         self._update_table()
         self.loop_note.object = (
             "The strip shows the settings as they were when it was analysed; press the button "
@@ -855,8 +857,26 @@ def _show(widget: pn.widgets.FloatSlider, value: float) -> None:
             widget.param.update(value=value, value_throttled=value)
 
 
-def _legend_html(colour: str, n: int, start: float) -> str:
-    """The key of the fan charts (one for all four, above them)."""
+def _legend_html(colour: str, n: int, start: float, source: str = "declared") -> str:
+    """The key of the fan charts (one for all four, above them).
+
+    What it says of history is what the futures are: no setting changes history
+    (policies start in the projection), but the futures differ there too: with
+    `source` "history" they agree with the observed 2005-2022 series, and what
+    has no observed series (soft power) still varies; with "declared" they are
+    not fitted to the data at all.
+    """
+    if source == "history":
+        past = (
+            f"history (to {start - 1:g}): no setting changes it; the futures follow "
+            "Sichuan's 2005-2022 data (GDP, capital, people, schooling, budget), "
+            "while soft power, which has no data, still varies"
+        )
+    else:
+        past = (
+            f"history (to {start - 1:g}): no setting changes it; the futures span the "
+            "declared ranges and are not fitted to the data, so they differ there too"
+        )
 
     def box(fill: str, alpha: float) -> str:
         return (
@@ -876,7 +896,7 @@ def _legend_html(colour: str, n: int, start: float) -> str:
         f"{line(colour, 3)}these settings (central run)"
         f"{box(colour, 0.6)}25-75 % of the {n:,} futures"
         f"{box(colour, 0.25)}5-95 %"
-        f"{box('#888888', 0.25)}history (to {start - 1:g}): the same in every setting"
+        f"{box('#888888', 0.25)}{past}"
         "</div>"
     )
 

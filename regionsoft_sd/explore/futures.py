@@ -3,8 +3,12 @@
 `Futures` is a fixed, seeded sample of the uncertain parameters of a sweep spec
 (by default the shipped `strategy_robustness` spec's 16 parameters, 200 futures),
 drawn with the sweep's own samplers (`futures.designs.sample`, a Latin hypercube).
-The sample never changes while the explorer runs, so the same settings always
-give the same picture.
+By default (`source="history"`) each future is instead one member of the
+history-conditioned ensemble (`futures.ensemble`): a parameter set that agrees
+with the shipped region's 2005-2022 data, all of its parameters together; the
+spec's parameters the ensemble lacks are sampled as before. `source="declared"`
+samples the declared ranges alone. The sample never changes while the explorer
+runs, so the same settings always give the same picture.
 
 `picture(scenario, futures)` runs the scenario once with the model's own values
 of those parameters (the central run) and once in every future, all in one call
@@ -28,6 +32,7 @@ import pandas as pd
 
 from regionsoft_sd.explore import DEFAULT_FUTURES, DEFAULT_SPEC
 from regionsoft_sd.futures.designs import sample
+from regionsoft_sd.futures.ensemble import check_source, history_values, load_ensemble
 from regionsoft_sd.futures.evaluate import follow
 from regionsoft_sd.futures.params import Parameter
 from regionsoft_sd.model.catalogue import catalogue
@@ -51,6 +56,8 @@ class Futures:
     spec_name: str
     seed: int
     variables: tuple[str, ...]
+    source: str = "declared"
+    """"history" (members of the history-conditioned ensemble) or "declared" (the ranges)."""
 
     @property
     def n(self) -> int:
@@ -59,12 +66,17 @@ class Futures:
 
 
 def load_futures(
-    spec: str | Path = DEFAULT_SPEC, n: int = DEFAULT_FUTURES, seed: int | None = None
+    spec: str | Path = DEFAULT_SPEC,
+    n: int = DEFAULT_FUTURES,
+    seed: int | None = None,
+    source: str = "history",
 ) -> Futures:
     """`n` futures of a sweep spec's uncertain parameters (its seed unless `seed` is given).
 
     `spec` is a spec file or the name of a shipped one. The variables the fan draws
-    are the spec's fan variables.
+    are the spec's fan variables. `source` is "history" (the default: members of
+    the verified history-conditioned ensemble, plus the spec's parameters it lacks)
+    or "declared" (the spec's ranges alone).
     """
     from regionsoft_sd.common.errors import InputError
     from regionsoft_sd.common.resources import spec_file
@@ -78,8 +90,20 @@ def load_futures(
     if not sp.parameters:
         raise InputError(sp.source, "parameters", "no uncertain parameters", "name at least one")
     s = sp.seed if seed is None else int(seed)
-    values = sample(sp.parameters, int(n), METHOD, s)
-    return Futures(sp.parameters, values, sp.name, s, tuple(sp.fan_variables))
+    check_source(source, None, "source")
+    if source == "declared":
+        values = sample(sp.parameters, int(n), METHOD, s)
+        return Futures(sp.parameters, values, sp.name, s, tuple(sp.fan_variables), source)
+    ens = load_ensemble()
+    values = history_values(ens, sp.parameters, int(n), s, METHOD)
+    cat = catalogue()
+    own = {p.name for p in sp.parameters}
+    extra = tuple(
+        Parameter(name, dist, low, high, float(cat[name].default or (low + high) / 2))
+        for name, (low, high, dist) in ens.meta["bounds"].items()
+        if name not in own
+    )
+    return Futures((*sp.parameters, *extra), values, sp.name, s, tuple(sp.fan_variables), source)
 
 
 @dataclass

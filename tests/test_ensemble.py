@@ -121,3 +121,26 @@ def test_the_explorer_samples_the_ensemble_and_its_legend_says_what_history_is()
     assert "the same in every setting" not in text and "2005-2022 data" in text
     assert "soft power" in text  # what the data do not constrain is named
     assert "not fitted to the data" in _legend_html("#1f77b4", 100, 2024, "declared")
+
+
+def test_robust_optimisation_can_score_candidates_on_the_ensemble(ens):
+    """[uncertainty] source = "history": the futures are members; a bad source is one line."""
+    import tomllib
+
+    from regionsoft_sd.common.resources import optimise_spec_file
+    from regionsoft_sd.optimise.pipeline import draw_futures
+    from regionsoft_sd.optimise.spec import parse_spec
+
+    path = optimise_spec_file("robust_split")
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    declared = parse_spec(data, source=path)
+    assert declared.uncertainty.source == "declared"  # the shipped results stay as they were
+    data["uncertainty"] = {**data["uncertainty"], "source": "history"}
+    spec = parse_spec(data, source=path)
+    fut = draw_futures(spec, 40, spec.seed)
+    assert len(fut) == 40 and set(ens.names) <= set(fut.columns)
+    members = ens.values.round(12).drop_duplicates()
+    assert len(fut[ens.names].round(12).merge(members, how="inner")) == 40
+    data["uncertainty"]["source"] = "posterior"
+    with pytest.raises(InputError, match="uncertainty.source"):
+        parse_spec(data, source=path)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from regionsoft_sd.futures.designs import saltelli_design, sample, to_values
 from regionsoft_sd.futures.discovery import Discovery, analyse, difference_sobol
+from regionsoft_sd.futures.ensemble import history_values, load_ensemble
 from regionsoft_sd.futures.evaluate import Evaluator
 from regionsoft_sd.futures.failure import RUNNER_UP
 from regionsoft_sd.model.catalogue import catalogue
@@ -135,7 +136,7 @@ def optimise(
     """The computation of `run_optimise`, without writing anything but `memo`'s files."""
     unc = spec.uncertainty
     params = unc.parameters if unc is not None else ()
-    futures = sample(params, unc.futures, unc.method, spec.seed) if unc is not None else None
+    futures = draw_futures(spec, unc.futures, spec.seed) if unc is not None else None
     refs = references(spec)
     ref_levers = lever_values(refs, spec.space)
     metrics = list(METRIC_NAMES)  # every metric: the cost of a choice shows on all of them
@@ -196,7 +197,7 @@ def optimise(
             )
         fresh_cube = None
         if unc is not None and unc.fresh:
-            fresh = sample(params, unc.fresh, unc.method, spec.seed + FRESH_SEED_OFFSET)
+            fresh = draw_futures(spec, unc.fresh, spec.seed + FRESH_SEED_OFFSET)
             fresh_ev = ev.under(fresh)
             fresh_cube = np.concatenate(
                 [fresh_ev.candidates(found.levers), fresh_ev.strategies(refs)], axis=0
@@ -214,6 +215,22 @@ def optimise(
     return result
 
 
+def draw_futures(spec: OptimiseSpec, n: int, seed: int) -> pd.DataFrame:
+    """n futures of the spec's uncertainty, from its declared ranges or the ensemble.
+
+    With `source = "history"` each future is one member of the verified
+    history-conditioned ensemble (`futures.ensemble`), less what the base or a
+    compared strategy sets itself, plus the spec's parameters the ensemble lacks.
+    """
+    unc = spec.uncertainty
+    assert unc is not None
+    if unc.source != "history":
+        return sample(unc.parameters, n, unc.method, seed)
+    scenarios = [s.scenario for s in (spec.base, *spec.compare) if s.scenario is not None]
+    fixed = sorted({k for sc in scenarios for k in sc.constants})
+    return history_values(load_ensemble(), unc.parameters, n, seed, unc.method, fixed=fixed)
+
+
 def _discover(
     spec: OptimiseSpec,
     result: OptimiseResult,
@@ -227,9 +244,7 @@ def _discover(
     assert failure is not None and spec.uncertainty is not None
     params = spec.uncertainty.parameters
     if fresh_cube is not None:
-        x = sample(
-            params, spec.uncertainty.fresh, spec.uncertainty.method, spec.seed + FRESH_SEED_OFFSET
-        )
+        x = draw_futures(spec, spec.uncertainty.fresh, spec.seed + FRESH_SEED_OFFSET)
         cube, run_ev = fresh_cube, ev.under(x)
     else:
         x = futures

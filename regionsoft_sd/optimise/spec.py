@@ -27,6 +27,7 @@ uncertainty (see `scenarios/optimise/` for commented examples)::
     [uncertainty]                      # with [parameters]: the futures
     futures = 200                      # shared sample every candidate is scored on
     fresh = 1000                       # new sample for the re-evaluation
+    source = "declared"                # or "history": sets that agree with 2005-2022
     [parameters]                       # exactly as in a sweep spec
     "Long run reference income growth" = "uniform"
 
@@ -63,6 +64,7 @@ from regionsoft_sd.common.fields import (
     text,
 )
 from regionsoft_sd.common.fields import name as name_field
+from regionsoft_sd.futures.ensemble import check_source
 from regionsoft_sd.futures.failure import Failure, parse_failure
 from regionsoft_sd.futures.params import Parameter, parse_parameters
 from regionsoft_sd.futures.sizes import case_bytes, run_bytes, sobol_bytes
@@ -95,7 +97,7 @@ _TOP = (
 _OBJ_KEYS = ("metric", "sense", "robustness", "percentile", "threshold")
 _CON_KEYS = ("metric", "min", "max", "robustness", "percentile")
 _SEARCH_KEYS = ("algorithm", "population", "generations", "polish", "tol", "chunk_size")
-_UNC_KEYS = ("futures", "method", "fresh")
+_UNC_KEYS = ("futures", "method", "fresh", "source")
 MAX_RUNS_PER_BATCH = 5_000_000
 
 
@@ -157,6 +159,8 @@ class Uncertainty:
     futures: int = 100
     method: str = "lhs"
     fresh: int = 0
+    source: str = "declared"
+    """"declared" (the parameters' ranges) or "history" (`futures.ensemble` members)."""
 
 
 @dataclass(frozen=True)
@@ -410,6 +414,7 @@ def _uncertainty(
         futures,
         choice(raw.get("method", "lhs"), "uncertainty.method", file, SAMPLING),
         integer(raw, "fresh", file, low=0, default=0, prefix=u) or 0,
+        check_source(raw.get("source", "declared"), file, "uncertainty.source"),
     )
 
 

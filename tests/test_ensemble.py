@@ -144,3 +144,51 @@ def test_robust_optimisation_can_score_candidates_on_the_ensemble(ens):
     data["uncertainty"]["source"] = "posterior"
     with pytest.raises(InputError, match="uncertainty.source"):
         parse_spec(data, source=path)
+
+
+def _sweep_data(**changes):
+    import tomllib
+
+    from regionsoft_sd.common.resources import spec_file
+
+    path = spec_file("strategy_robustness")
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    data.update(
+        {"method": "lhs", "n": 24, "tornado": False, "futures": "history", "fan_runs": 0},
+        strategies=data["strategies"][:2],
+        metrics=data["metrics"][:2],
+    )
+    data.update(changes)
+    return data, path
+
+
+def test_a_sweep_can_run_on_ensemble_members(ens, tmp_path):
+    import pandas as pd
+
+    from regionsoft_sd.sweep.pipeline import run_sweep
+    from regionsoft_sd.sweep.spec import parse_spec
+
+    data, path = _sweep_data()
+    spec = parse_spec(data, source=path)
+    declared = parse_spec({**data, "futures": "declared"}, source=path)
+    assert spec.futures == "history" and spec.digest != declared.digest  # no resume across
+    run_sweep(spec, tmp_path / "sw", progress=False, figures=False)
+    samples = pd.read_parquet(tmp_path / "sw" / "samples.parquet")
+    assert len(samples) == 24 and set(ens.names) <= set(samples.columns)
+    members = ens.values.round(12).drop_duplicates()
+    assert len(samples[ens.names].round(12).merge(members, how="inner")) == 24
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [({"method": "morris"}, "futures"), ({"tornado": True}, "tornado"), ({"futures": "x"}, "")],
+)
+def test_a_sweep_spec_that_cannot_use_the_ensemble_is_refused_in_one_line(changes, key):
+    from regionsoft_sd.sweep.spec import parse_spec
+
+    data, path = _sweep_data(**changes)
+    if "morris" in changes.values():
+        data["n"] = 4
+    with pytest.raises(InputError, match=key or "source of futures") as info:
+        parse_spec(data, source=path)
+    assert "\n" not in str(info.value)

@@ -11,6 +11,7 @@ files) to evaluate under every sample::
     seed = 20250
     metrics = ["dominant_soft_power_end", "consumption_per_capita_end"]
     strategies = ["../baseline.toml", "../culture_first.toml"]   # relative to this file
+    futures = "declared"      # or "history": ensemble members (lhs/montecarlo, tornado = false)
 
     [parameters."Capital share"]
     distribution = "triangular"   # uniform | triangular | normal | loguniform
@@ -44,6 +45,7 @@ from regionsoft_sd.common.fields import (
     text,
 )
 from regionsoft_sd.futures.designs import main_rows, oat_rows
+from regionsoft_sd.futures.ensemble import check_source, load_ensemble
 from regionsoft_sd.futures.params import Parameter, parse_parameters
 from regionsoft_sd.model.catalogue import Catalogue, catalogue
 from regionsoft_sd.model.metrics import METRIC_NAMES, METRICS
@@ -83,6 +85,7 @@ _TOP_KEYS = (
     "fan_runs",
     "tornado",
     "model",
+    "futures",
 )
 
 
@@ -118,6 +121,8 @@ class SweepSpec:
     tornado: bool = True
     model: Path = field(default=MODEL_PATH)
     digest: str = ""
+    futures: str = "declared"
+    """"declared" (the parameters' ranges) or "history" (`futures.ensemble` members)."""
 
     @property
     def names(self) -> list[str]:
@@ -207,6 +212,7 @@ def parse_spec(data: dict[str, Any], *, source: str | Path | None = None) -> Swe
         ),
         tornado=boolean(data, "tornado", file, True),
         model=model_path,
+        futures=_futures(data, file, method, model_path),
     )
     if spec.n_runs > MAX_RUNS:
         raise InputError(
@@ -222,9 +228,39 @@ def parse_spec(data: dict[str, Any], *, source: str | Path | None = None) -> Swe
     return _with_digest(spec, data)
 
 
+def _futures(data: dict[str, Any], file: Any, method: str, model_path: Path) -> str:
+    """The `futures` key: "declared" (default) or "history", with what history needs."""
+    source = check_source(data.get("futures", "declared"), file)
+    if source != "history":
+        return source
+    if method not in ("lhs", "montecarlo"):
+        raise InputError(
+            file,
+            "futures",
+            f'"history" futures are ensemble members, which a {method} design cannot use '
+            "(it draws each parameter on its own)",
+            'use method = "lhs" or "montecarlo", or futures = "declared"',
+        )
+    if boolean(data, "tornado", file, True):
+        raise InputError(
+            file,
+            "tornado",
+            "a tornado moves one parameter at a time around the model's values, "
+            "not between ensemble members",
+            'set tornado = false with futures = "history"',
+        )
+    if Path(model_path).resolve() != Path(MODEL_PATH).resolve():
+        raise InputError(
+            file, "futures", "the ensemble is made for the shipped model only", "remove model"
+        )
+    return source
+
+
 def _with_digest(spec: SweepSpec, data: dict[str, Any]) -> SweepSpec:
-    """Fingerprint the parsed spec and the strategies' resolved overrides."""
+    """Fingerprint the parsed spec, the strategies' overrides and any ensemble used."""
     h = hashlib.sha256(repr(sorted(data.items(), key=lambda kv: kv[0])).encode())
+    if spec.futures == "history":
+        h.update(str(load_ensemble().meta["sha256"]).encode())
     for s in spec.strategies:
         if s.scenario is not None:
             h.update(repr(s.scenario.to_dict()).encode())

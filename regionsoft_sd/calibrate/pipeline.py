@@ -1,11 +1,12 @@
 """`run_calibrate`: spec and region in; estimates, intervals, fit and identifiability out.
 
 Order of work: validate the spec, the data and every option before anything is
-written (`prepare`); set the region's constants from its data; fit the full
-window and the held-out window together (multi-start least squares, every round
-one batch); the Jacobian covariance; the likelihood profiles of the main
-parameters; optionally the posterior (emcee); one batch with the estimate, the
-held-out fit and the draws for the bands; the tables; then write everything
+written (`prepare`); set the region's constants from its data, and again from
+the data up to the held-out cut only; fit the full window, then the held-out
+window from its own constants (multi-start least squares, every round one
+batch); the Jacobian covariance; the likelihood profiles of the main
+parameters; optionally the posterior (emcee); the estimate's run, the held-out
+fit's run and the draws for the bands; the tables; then write everything
 (`outputs.write_outputs`).
 """
 

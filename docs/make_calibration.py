@@ -1,7 +1,8 @@
 """Calibrate every province with the shipped default spec and regenerate docs/calibration.md.
 
-Usage: `make calibration` (or `.venv/bin/python docs/make_calibration.py`), about 15
-minutes on two cores. For each of the 31 provinces it runs `run_calibrate` into
+Usage: `make calibration` (or `.venv/bin/python docs/make_calibration.py`), roughly
+30 minutes on two cores (the exact profile refits doubled the runs of a province).
+For each of the 31 provinces it runs `run_calibrate` into
 out/calibration/<province>/; for the shipped regions (SHIPPED) it also copies the
 region file to scenarios/regions/ and the figures to docs/figures/calibration/. It
 repeats the synthetic-truth check for Sichuan with several noise seeds, writes

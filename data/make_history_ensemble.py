@@ -1,6 +1,7 @@
 """Regenerate the history-conditioned ensemble: `python data/make_history_ensemble.py`.
 
 Writes `data/history_ensemble_v2.csv` and its provenance `data/history_ensemble_v2.json`
+(or, with `--out PATH.csv`, that file and the .json beside it)
 (the rule, the counts, the CSV's SHA-256), and prints how far the history band
 shrinks. The parameters are every uncertain parameter of the shipped sweep specs
 (`screening_morris`, `strategy_robustness`) over the ranges they declare; the rule
@@ -11,6 +12,7 @@ seconds on two cores.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -33,11 +35,20 @@ def parameters():
     return list(out.values())
 
 
-def main() -> int:
+def build():
+    """The ensemble and the fit of every prior set, as shipped (nothing written)."""
     ens, hf, _ = generate(parameters(), N_PRIOR, SEED)
     ens.meta["parameters_from"] = [f"scenarios/sweeps/{s}.toml" for s in SPECS]
     ens.meta["generator"] = "data/make_history_ensemble.py"
-    path = write_ensemble(ens, default_path())
+    return ens, hf
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the ensemble (to `--out PATH.csv` instead of the shipped file, if given)."""
+    args = sys.argv[1:] if argv is None else argv
+    out = Path(args[1]) if len(args) == 2 and args[0] == "--out" else default_path()
+    ens, hf = build()
+    path = write_ensemble(ens, out)
     gdp = hf.data["GDP"][:, np.searchsorted(hf.times, 2022.0)] / observed("sichuan")["gdp"][2022]
     print(f"{path}: {len(ens)} of {len(hf.cost)} sets accepted (threshold {hf.threshold:.2f})")
     for label, rows in (("prior", slice(1, None)), ("ensemble", hf.accepted)):

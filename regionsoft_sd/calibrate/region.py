@@ -188,6 +188,7 @@ def region_constants(
     values: dict[str, float] = {}
     sources: dict[str, str] = {}
     notes: list[str] = []
+    fallback: list[str] = []
     if until is not None:
         wide = wide.loc[wide.index <= until]
     for dc in mapping():
@@ -197,10 +198,7 @@ def region_constants(
             value = float(cat[dc.constant].default or np.nan)
             values[dc.constant] = value
             sources[dc.constant] = f"the model file's value (no data up to {until} for: {dc.how})"
-            notes.append(
-                f"{dc.constant}: the data up to {until} cannot give {dc.how}; "
-                f"the model file's value {value:g} is used in the fit to {until}"
-            )
+            fallback.append(f"{dc.constant} {value:g}")
             continue
         for series, year in dc.needs:
             if (
@@ -229,6 +227,12 @@ def region_constants(
             )
         values[dc.constant] = value
         sources[dc.constant] = f"{dc.how} = {raw:.6g}"
+    if fallback:
+        notes.append(
+            f"fit to {until}: the data up to {until} cannot give "
+            f"{len(fallback)} region constants; it uses the model file's values "
+            f"({', '.join(fallback)})"
+        )
     return RegionConstants(region, values, sources, notes)
 
 

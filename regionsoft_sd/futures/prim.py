@@ -79,6 +79,21 @@ class PrimResult:
     pruned: Box | None = None
 
     @property
+    def status(self) -> str:
+        """What the box means: "box", "no cases" or "everywhere".
+
+        "no cases": no case is of interest, so there is nothing to describe.
+        "everywhere": the share of cases of interest over all the data already
+        reaches the threshold, so the unrestricted box qualifies and any box
+        PRIM reports says less than that share itself. Only "box" is a finding.
+        """
+        if self.base_density <= 0:
+            return "no cases"
+        if self.base_density >= self.threshold:
+            return "everywhere"
+        return "box"
+
+    @property
     def reached(self) -> bool:
         """True if some box on the trajectory reached the density threshold."""
         return self.trajectory[self.chosen].density >= self.threshold

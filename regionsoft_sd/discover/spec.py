@@ -22,6 +22,7 @@ threshold::
     peel_alpha = 0.05
     paste_alpha = 0.05
     mass_min = 0.05
+    objective = "lenient1"                # lenient1 (EMA's default) | lenient2 | original
 
     [parameters]                          # the uncertain parameters, as in a sweep spec
     "Long run reference income growth" = "uniform"

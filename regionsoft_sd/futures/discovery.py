@@ -100,6 +100,7 @@ def analyse(
         paste_alpha=p.paste_alpha,
         mass_min=p.mass_min,
         threshold=p.threshold,
+        objective=p.objective,
     )
     return Discovery(
         strategy,

@@ -17,6 +17,7 @@ from typing import Any
 
 from regionsoft_sd.common.errors import InputError, unknown_name
 from regionsoft_sd.common.fields import integer, known_keys, number, scenario_path
+from regionsoft_sd.futures.prim import OBJECTIVES
 from regionsoft_sd.futures.ties import DECISION_RTOL
 from regionsoft_sd.model.metrics import METRIC_NAMES, METRICS
 from regionsoft_sd.runs.types import Strategy
@@ -35,6 +36,7 @@ class PrimSettings:
     peel_alpha: float = 0.05
     paste_alpha: float = 0.05
     mass_min: float = 0.05
+    objective: str = "lenient1"
 
 
 @dataclass(frozen=True)
@@ -140,12 +142,20 @@ def _prim(raw: dict, k, file: Any) -> PrimSettings:
     table = raw.get("prim", {})
     if not isinstance(table, dict):
         raise InputError(file, k("prim"), f"expected a table, got {table!r}", "write [prim]")
-    known_keys(table, _PRIM_KEYS, file, "PRIM setting", prefix=k("prim."))
+    known_keys(table, (*_PRIM_KEYS, "objective"), file, "PRIM setting", prefix=k("prim."))
     d = PrimSettings()
+    obj = table.get("objective", d.objective)
+    if obj not in OBJECTIVES:
+        raise InputError(
+            file,
+            k("prim.objective"),
+            f"unknown objective {obj!r}",
+            "use " + " or ".join(OBJECTIVES),
+        )
     vals = {n: number(table.get(n, getattr(d, n)), k(f"prim.{n}"), file) for n in _PRIM_KEYS}
     if not 0 < vals["threshold"] <= 1:
         raise InputError(file, k("prim.threshold"), "must lie in (0, 1]", "use e.g. 0.8")
     for n in ("peel_alpha", "paste_alpha", "mass_min"):
         if not 0 < vals[n] < 0.5:
             raise InputError(file, k(f"prim.{n}"), f"{vals[n]:g} is not in (0, 0.5)", "use 0.05")
-    return PrimSettings(**vals)
+    return PrimSettings(**vals, objective=obj)

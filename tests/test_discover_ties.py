@@ -52,7 +52,7 @@ def test_a_base_rate_above_the_threshold_is_said_instead_of_an_unrestricted_box(
     d = _discovery(0.9, 0.5)  # fails in about 90 % of the futures, threshold 0.5
     assert d.prim.status == "everywhere"
     text = box_sentence(d)
-    assert f"{d.share:.1%}" in text and "above PRIM's density threshold 0.5" in text
+    assert f"{d.share * 100:.1f} %" in text and "above PRIM's density threshold 0.5" in text
     assert "no restriction" not in text
 
 

@@ -25,7 +25,7 @@ def box_sentence(d: Discovery) -> str:
         )
     if p.status == "everywhere":
         return (
-            f"It fails in {p.base_density:.1%} of all the futures, already above PRIM's "
+            f"It fails in {p.base_density * 100:.1f} % of all the futures, already above PRIM's "
             f"density threshold {p.threshold:g}: the failure is the rule, not a region of "
             "the futures, so no box is reported (the peeling trajectory still shows where "
             "it fails most often)."
@@ -34,8 +34,9 @@ def box_sentence(d: Discovery) -> str:
         f"{n} in [{row.lower:.3g}, {row.upper:.3g}]" for n, row in box.limits().iterrows()
     )
     return (
-        f"PRIM's box ({box.mass:.1%} of the futures, coverage {box.coverage:.1%}, density "
-        f"{box.density:.1%}): {cond or 'no restriction'}."
+        f"PRIM's box ({box.mass * 100:.1f} % of the futures, coverage "
+        f"{box.coverage * 100:.1f} %, density {box.density * 100:.1f} %): "
+        f"{cond or 'no restriction'}."
     )
 
 

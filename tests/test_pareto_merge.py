@@ -33,3 +33,10 @@ def test_thin_keeps_the_extremes_then_the_largest_hypervolume_gain():
     # (t, 1 - t) adds the area t (1 - t) below the reference (1, 1): largest at t = 0.5
     assert list(thin(F, 3)) == [0, 5, 10]
     assert list(thin(F, 20)) == list(range(11))
+
+
+def test_thin_on_a_front_larger_than_its_pool_keeps_the_extremes():
+    t = np.linspace(0.0, np.pi / 2, 2500)  # more points than pareto.THIN_POOL
+    F = np.column_stack([np.cos(t), np.sin(t)])
+    idx = thin(F, 10)
+    assert len(idx) == 10 and {0, 2499} <= set(idx.tolist())

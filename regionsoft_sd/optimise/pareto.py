@@ -73,6 +73,22 @@ def tie_duplicates(F: np.ndarray) -> np.ndarray:
     return out
 
 
+def _archive(archive: list[np.ndarray], X: np.ndarray, F: np.ndarray, G: np.ndarray) -> None:
+    """Add a batch to the archive of evaluated points and keep its feasible non-dominated ones.
+
+    Kept as it grows, so its size stays near the front's instead of every evaluation's.
+    """
+    from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
+
+    X = np.concatenate([archive[0], X])
+    F = np.concatenate([archive[1], F])
+    G = np.concatenate([archive[2], G.reshape(len(G), -1)])
+    ok = np.flatnonzero(np.all(G <= 0, axis=1) & np.all(np.isfinite(F), axis=1))
+    if len(ok):
+        ok = ok[NonDominatedSorting().do(F[ok], only_non_dominated_front=True)]
+    archive[:] = [X[ok], F[ok], G[ok]]
+
+
 def merge(X: np.ndarray, F: np.ndarray, G: np.ndarray) -> np.ndarray:
     """Indices of the feasible non-dominated points of (X, F, G), ties dropped (`tie_duplicates`).
 
@@ -92,6 +108,9 @@ def merge(X: np.ndarray, F: np.ndarray, G: np.ndarray) -> np.ndarray:
 
 HV_SAMPLES = 16_384
 """Halton points that measure hypervolume contributions in `thin`."""
+THIN_POOL = 2_000
+"""At most this many points enter `thin`'s hypervolume step (a bool matrix of
+THIN_POOL x HV_SAMPLES); a larger front is first cut to it by farthest-point picks."""
 
 
 def thin(F: np.ndarray, n: int) -> np.ndarray:
@@ -110,6 +129,9 @@ def thin(F: np.ndarray, n: int) -> np.ndarray:
         return np.arange(len(F))
     span = F.max(axis=0) - F.min(axis=0)
     Z = (F - F.min(axis=0)) / np.where(span > 0, span, 1.0)
+    if len(F) > THIN_POOL:  # bound the sample matrix: farthest-point picks first
+        pool = _farthest(Z, list(dict.fromkeys(int(i) for i in np.argmin(F, axis=0))), THIN_POOL)
+        return pool[thin(F[pool], n)]
     S = qmc.Halton(d=F.shape[1], scramble=False).random(HV_SAMPLES + 1)[1:]
     D = np.all(Z[:, None, :] <= S[None, :, :], axis=2)  # row i dominates sample s
     keep = list(dict.fromkeys(int(i) for i in np.argmin(F, axis=0)))[:n]
@@ -122,8 +144,16 @@ def thin(F: np.ndarray, n: int) -> np.ndarray:
             break
         keep.append(i)
         covered |= D[i]
-    dist = np.min(np.linalg.norm(Z[:, None, :] - Z[keep][None, :, :], axis=2), axis=1)
-    while len(keep) < n:
+    return _farthest(Z, keep, n)
+
+
+def _farthest(Z: np.ndarray, keep: list[int], n: int) -> np.ndarray:
+    """`keep`, then rows of Z farthest from those kept, one by one, up to n (sorted indices)."""
+    keep = list(keep)
+    dist = np.full(len(Z), np.inf)
+    for i in keep:
+        dist = np.minimum(dist, np.linalg.norm(Z - Z[i], axis=1))
+    while len(keep) < min(n, len(Z)):
         i = int(np.argmax(dist))
         keep.append(i)
         dist = np.minimum(dist, np.linalg.norm(Z - Z[i], axis=1))
@@ -178,7 +208,7 @@ def front(
     probe = repair(probe) if repair is not None else probe
     n_con = np.asarray(fun(probe)[1]).reshape(1, -1).shape[1]
     counter = {"evaluations": 1}
-    seen: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    archive: list[np.ndarray] = [np.empty((0, dim)), np.empty((0, n_obj)), np.empty((0, n_con))]
 
     class _Problem(Problem):
         def __init__(self) -> None:
@@ -191,7 +221,7 @@ def front(
             g = np.asarray(G, dtype=float).reshape(len(X), n_con)
             if n_con:
                 out["G"] = g
-            seen.append((np.array(X, dtype=float), out["F"].copy(), g))
+            _archive(archive, np.array(X, dtype=float), out["F"].copy(), g)
 
     class _Repair(Repair):
         def _do(self, problem, X, **kwargs):
@@ -246,7 +276,7 @@ def front(
             algorithm,
             best_violation=float(cv.min()) if cv.size else np.inf,
         )
-    X, F, G = (np.concatenate([t[i] for t in seen]) for i in range(3))
+    X, F, G = archive
     idx = merge(X, F, G)
     idx = idx[thin(F[idx], population)]
     idx = idx[np.lexsort(F[idx].T[::-1])]

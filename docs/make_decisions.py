@@ -7,14 +7,21 @@ out/decisions/<name>/, copies their figures to docs/figures/decisions/ and
 rewrites every block between `<!-- decisions:NAME:start -->` and
 `<!-- decisions:NAME:end -->` in docs/decisions.md. The prose around the blocks
 is written by hand and must not quote numbers; the blocks hold them.
+
+The blocks hold no timings (the Speed section's benchmark does), so every run
+of the same specs on the same model writes the same blocks: the searches and
+samples are seeded. tests/test_decisions_docs.py reruns `BLOCKS` and checks
+that the page holds exactly what they write (`--only NAME ...` reruns some).
 """
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 DOCS = Path(__file__).resolve().parent
@@ -23,7 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from regionsoft_sd.common.io import replace_between, write_text  # noqa: E402
 from regionsoft_sd.discover.pipeline import run_discover  # noqa: E402
-from regionsoft_sd.futures.discovery_report import markdown_table  # noqa: E402
+from regionsoft_sd.futures.discovery_report import box_sentence, markdown_table  # noqa: E402
+from regionsoft_sd.optimise.pareto import thin  # noqa: E402
 from regionsoft_sd.optimise.pipeline import OptimiseResult, run_optimise  # noqa: E402
 
 SPECS = ROOT / "scenarios" / "optimise"
@@ -81,12 +89,16 @@ def best_split_block(r: OptimiseResult) -> str:
             f"present value of consumption per person {o.at[best, NPV]:,.0f} against "
             f"{o.at[base, NPV]:,.0f} thousand yuan ({pct(o.at[best, NPV], o.at[base, NPV])}).",
             f"- Found by {ALGORITHMS[r.found.algorithm]} and the SLSQP polish: "
-            f"{r.found.evaluations:,} "
-            f"candidates, {r.runs:,} model runs, {r.seconds:.0f} s.",
+            f"{r.found.evaluations:,} candidates, {r.runs:,} model runs.",
+            *[f"- Note: {n}." for n in r.notes if " ties " in n],
             "",
             markdown_table(rows),
         ]
     )
+
+
+FRONT_ROWS = 12
+"""Points of the front shown in the docs table (all of them are in pareto.csv)."""
 
 
 def frontier_block(r: OptimiseResult) -> str:
@@ -94,6 +106,9 @@ def frontier_block(r: OptimiseResult) -> str:
     f.index = pd.Index(r.names, name="point")
     f = f.rename(columns=lambda c: str(c).removeprefix("Policy "))
     keep = [c for c in f.columns if "year" not in c and "ramp" not in c]
+    signs = np.array([-1.0 if o.direction == "higher" else 1.0 for o in r.spec.objectives])
+    F = r.found.scores.to_numpy(dtype=float) * signs  # every objective minimised
+    shown = f.iloc[thin(F, FRONT_ROWS)]
     w = r.weights
     picks = (
         ""
@@ -106,10 +121,11 @@ def frontier_block(r: OptimiseResult) -> str:
     return "\n".join(
         [
             f"{len(r.names)} Pareto points ({ALGORITHMS[r.found.algorithm]}, "
-            f"{r.found.evaluations:,} "
-            f"candidates, {r.seconds:.0f} s).{picks}",
+            f"{r.found.evaluations:,} candidates).{picks} The table shows "
+            f"{len(shown)} of them spread over the front (each objective's best first); "
+            "`pareto.csv` holds them all.",
             "",
-            markdown_table(f[keep]),
+            markdown_table(shown[keep].mask(shown[keep].abs() < 1e-9, 0.0)),
             "",
             "Shipped strategies on the same objectives:",
             "",
@@ -139,7 +155,10 @@ def robust_block(r: OptimiseResult) -> str:
             f"- On the fresh futures it is the best strategy in "
             f"{share(re.at[best, f'win_share:{obj.metric}'])} of them; its worst regret is "
             f"{re.at[best, f'max_regret:{obj.metric}']:.3g} and its mean regret "
-            f"{re.at[best, f'mean_regret:{obj.metric}']:.3g} (soft-power index points).",
+            f"{re.at[best, f'mean_regret:{obj.metric}']:.3g} (soft-power index points); "
+            "strategies within 0.1 % of the best share a future's win, and a shortfall "
+            "within 0.1 % is no regret.",
+            *[f"- Note: {n}." for n in r.notes if " ties " in n],
             *[
                 f"- Constraint `{c}`: {re.at[best, c]:.4g} on the fresh futures, "
                 + (
@@ -163,9 +182,11 @@ def fails_block(r: OptimiseResult) -> str:
     box = d.prim.box
     lim = box.limits()
     cond = "; ".join(f"{n} in [{row.lower:.3g}, {row.upper:.3g}]" for n, row in lim.iterrows())
+    head = f"**When it fails:** {d.text} in {share(d.share)} of {len(d.cases):,} fresh futures."
+    if d.prim.status != "box":
+        return f"{head} {box_sentence(d)}"
     lines = [
-        f"**When it fails:** {d.text} in {share(d.share)} of {len(d.cases):,} fresh "
-        f"futures. PRIM's box ({share(box.mass)} of the futures) holds "
+        f"{head} PRIM's box ({share(box.mass)} of the futures) holds "
         f"{share(box.coverage)} of those failures, and {share(box.density)} of its futures "
         f"fail: {cond or 'no restriction'}.",
         "",
@@ -187,39 +208,61 @@ def fails_block(r: OptimiseResult) -> str:
 
 def discover_block(res) -> str:
     d = res.discovery
-    box = d.prim.box
-    cond = "; ".join(
-        f"{n} in [{row.lower:.3g}, {row.upper:.3g}]" for n, row in box.limits().iterrows()
-    )
-    return (
-        f"{d.text}: in {share(d.share)} of {len(d.cases):,} futures. PRIM's box "
-        f"({share(box.mass)} of the futures, coverage {share(box.coverage)}, density "
-        f"{share(box.density)}): {cond or 'no restriction'}."
-    )
+    return f"{d.text}: in {share(d.share)} of {len(d.cases):,} futures. {box_sentence(d)}"
 
 
-def main() -> None:
-    blocks = {}
-    best = run_optimise(SPECS / "best_split.toml", OUT / "best_split", progress=False)
-    copy_figures(OUT / "best_split", "best_split", ["objective"])
-    blocks["best_split"] = best_split_block(best)
-    front = run_optimise(SPECS / "frontier.toml", OUT / "frontier", progress=False)
-    copy_figures(OUT / "frontier", "frontier", ["pareto", "split_vs_weight"])
-    blocks["frontier"] = frontier_block(front)
-    robust = run_optimise(SPECS / "robust_split.toml", OUT / "robust_split", progress=False)
-    copy_figures(
-        OUT / "robust_split",
-        "robust_split",
-        ["objective", "regret", "prim_tradeoff", "prim_box", "decision_sobol"],
-    )
-    blocks["robust_split"] = robust_block(robust)
-    blocks["robust_fails"] = fails_block(robust)
-    disc = run_discover(SPECS / "culture_vs_education.toml", OUT / "culture_vs_education")
-    shutil.copyfile(
-        OUT / "culture_vs_education" / "figures" / "prim_box.png",
-        FIGS / "culture_vs_education_prim_box.png",
-    )
-    blocks["culture_vs_education"] = discover_block(disc)
+def _best_split(out: Path, figures: bool) -> dict[str, str]:
+    r = run_optimise(SPECS / "best_split.toml", out, progress=False, figures=figures)
+    return {"best_split": best_split_block(r)}
+
+
+def _frontier(out: Path, figures: bool) -> dict[str, str]:
+    r = run_optimise(SPECS / "frontier.toml", out, progress=False, figures=figures)
+    return {"frontier": frontier_block(r)}
+
+
+def _robust_split(out: Path, figures: bool) -> dict[str, str]:
+    r = run_optimise(SPECS / "robust_split.toml", out, progress=False, figures=figures)
+    return {"robust_split": robust_block(r), "robust_fails": fails_block(r)}
+
+
+def _culture_vs_education(out: Path, figures: bool) -> dict[str, str]:
+    r = run_discover(SPECS / "culture_vs_education.toml", out, progress=False, figures=figures)
+    return {"culture_vs_education": discover_block(r)}
+
+
+BLOCKS = {
+    "best_split": (_best_split, ["objective"]),
+    "frontier": (_frontier, ["pareto", "split_vs_weight"]),
+    "robust_split": (
+        _robust_split,
+        ["objective", "regret"],
+    ),
+    "culture_vs_education": (_culture_vs_education, ["prim_box"]),
+}
+"""Run name -> (function writing its outputs and returning its blocks, figures to copy)."""
+
+
+def generate(names: list[str], out: Path = OUT, figures: bool = True) -> dict[str, str]:
+    """Run the named specs into out/<name>/ and return the blocks they give, by block name.
+
+    With `figures`, the runs draw their figures and they are copied to
+    docs/figures/decisions/; without, nothing outside `out` is touched.
+    """
+    blocks: dict[str, str] = {}
+    for name in names:
+        fun, figs = BLOCKS[name]
+        blocks.update(fun(out / name, figures))
+        if figures:
+            copy_figures(out / name, name, figs)
+    return blocks
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--only", nargs="+", choices=list(BLOCKS), help="rerun only these specs")
+    args = p.parse_args(argv)
+    blocks = generate(args.only or list(BLOCKS))
     doc = DOC.read_text(encoding="utf-8")
     for name, text in blocks.items():
         doc = replace_between(

@@ -42,10 +42,12 @@ def test_discover_end_to_end(tmp_path, capsys):
     assert "culture_first does worse than education_first" in printed
     cases = pd.read_csv(out / "cases.csv")
     assert len(cases) == 60
-    # failed means: culture first's consumption per person below education first's
+    # failed means: culture first's consumption per person below education first's by
+    # more than the default tie tolerance, 0.1 % of the larger
+    assert "by more than 0.1 %" in printed
     a = cases["consumption_per_capita_end (culture_first)"].to_numpy()
     b = cases["consumption_per_capita_end (education_first)"].to_numpy()
-    np.testing.assert_array_equal(cases.failed.to_numpy(), a < b)
+    np.testing.assert_array_equal(cases.failed.to_numpy(), a < b - 1e-3 * np.maximum(a, b))
     assert 0 < cases.failed.sum() < 60
     for rel in (
         "prim_trajectory.csv",
@@ -61,6 +63,14 @@ def test_discover_end_to_end(tmp_path, capsys):
     assert set(sobol.parameter) == {"Return to schooling", "Tourism appeal elasticity"}
 
 
+def test_tie_key_sets_the_tolerance_and_is_checked(tmp_path):
+    import tomllib
+
+    spec = parse_spec(tomllib.loads(spec_text(tie=0)), source=tmp_path / "d.toml")
+    assert spec.failure.tie == 0 and "by more than" not in spec.failure.describe("a", "b")
+    assert parse_spec(tomllib.loads(spec_text()), source=tmp_path / "d.toml").failure.tie == 1e-3
+
+
 @pytest.mark.parametrize(
     ("text", "key", "words"),
     [
@@ -68,6 +78,7 @@ def test_discover_end_to_end(tmp_path, capsys):
         (spec_text().replace("education_first", "culture_first"), "against", "itself"),
         (spec_text(colour='"red"'), "colour", "unknown top-level key"),
         (spec_text(sobol=10).replace("sobol = 8\n", ""), "sobol", "power of 2"),
+        (spec_text(tie=0.5), "tie", "not in [0, 0.1)"),
         (spec_text().replace('"consumption_per_capita_end"', '"soft"'), "metric", "unknown metric"),
     ],
 )

@@ -40,6 +40,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     """Run the discovery the arguments describe and print a short summary."""
     from regionsoft_sd.common.resources import optimise_spec_file
     from regionsoft_sd.discover.pipeline import run_discover
+    from regionsoft_sd.futures.discovery_report import box_sentence
 
     args.spec = optimise_spec_file(args.spec, "discovery spec")
     out = args.out if args.out is not None else Path("out") / f"discover-{Path(args.spec).stem}"
@@ -52,13 +53,19 @@ def cmd_discover(args: argparse.Namespace) -> int:
     )
     d = result.discovery
     box = d.prim.box
+    if d.prim.status == "box":
+        found = [
+            f"PRIM box (coverage {box.coverage:.0%}, density {box.density:.0%}, "
+            f"{box.mass:.0%} of futures):",
+            *[f"  {n} in [{r.lower:.4g}, {r.upper:.4g}]" for n, r in box.limits().iterrows()],
+        ]
+    else:
+        found = [f"no PRIM box: {box_sentence(d)}"]
     lines = [
         f"discover {result.spec.name!r}: {len(d.cases):,} futures, {result.runs:,} model runs "
         f"in {result.seconds:.0f} s",
         f"fails in {d.share:.1%} of futures: {d.text}",
-        f"PRIM box (coverage {box.coverage:.0%}, density {box.density:.0%}, "
-        f"{box.mass:.0%} of futures):",
-        *[f"  {n} in [{r.lower:.4g}, {r.upper:.4g}]" for n, r in box.limits().iterrows()],
+        *found,
         "top features: " + ", ".join(f"{n} {v:.2f}" for n, v in d.scores.head(3).items()),
         *[f"note: {n}" for n in result.notes],
         f"wrote {len(result.files)} files in {result.out_dir}/",

@@ -10,6 +10,7 @@ threshold::
     against = "../education_first.toml"   # fails where it does worse than this ...
     metric = "dominant_soft_power_end"
     margin = 0.0                          # ... by more than this (metric units)
+    tie = 0.001                           # ... plus this share of the outcome (a tie)
     # below = 2.0                         # or: fails where the metric is below 2.0
     futures = 2000                        # sample of the uncertain parameters
     method = "lhs"                        # lhs | montecarlo
@@ -21,6 +22,7 @@ threshold::
     peel_alpha = 0.05
     paste_alpha = 0.05
     mass_min = 0.05
+    objective = "lenient1"                # lenient1 (EMA's default) | lenient2 | original
 
     [parameters]                          # the uncertain parameters, as in a sweep spec
     "Long run reference income growth" = "uniform"

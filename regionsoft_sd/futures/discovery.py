@@ -1,7 +1,7 @@
 """From outcomes over futures to *when* a strategy fails: cases, PRIM, trees, Sobol.
 
 `failures(failure, y, y_against)` marks each future where the strategy fails
-(a difference within `ties.tolerance` is a tie, never a failure);
+(a difference within the failure's tie tolerance is a tie, never a failure);
 `analyse(x, ...)` runs PRIM, the extra-trees scores and a CART tree on those
 cases; `difference_sobol` gives the Sobol indices of the difference between
 the two strategies (decision-relevant sensitivity: which uncertainties decide
@@ -21,7 +21,7 @@ from regionsoft_sd.futures.designs import unit_problem
 from regionsoft_sd.futures.failure import Failure
 from regionsoft_sd.futures.params import Parameter
 from regionsoft_sd.futures.prim import PrimResult, prim
-from regionsoft_sd.futures.ties import tolerance
+from regionsoft_sd.futures.ties import decision_tolerance
 from regionsoft_sd.futures.trees import CartResult, cart, feature_scores
 
 
@@ -53,22 +53,23 @@ class Discovery:
 def failures(failure: Failure, y: np.ndarray, y_against: np.ndarray | None = None) -> np.ndarray:
     """True where the strategy fails (a NaN outcome of the strategy counts as a failure).
 
-    A difference within the tie tolerance (`ties.tolerance`) is never a failure: the
-    strategy must be worse than the other by more than `margin` plus the tolerance,
-    or beyond the threshold by more than the tolerance.
+    A difference within the tie tolerance (`ties.decision_tolerance` with the
+    failure's `tie`) is never a failure: the strategy must be worse than the other
+    by more than `margin` plus the tolerance, or beyond the threshold by more than
+    the tolerance.
     """
     y = np.asarray(y, dtype=float)
     bad = np.isnan(y)
     with np.errstate(invalid="ignore"):
         if failure.below is not None:
-            return bad | (y < failure.below - tolerance(y, failure.below))
+            return bad | (y < failure.below - decision_tolerance(y, failure.below, failure.tie))
         if failure.above is not None:
-            return bad | (y > failure.above + tolerance(y, failure.above))
+            return bad | (y > failure.above + decision_tolerance(y, failure.above, failure.tie))
         if y_against is None:
             raise ValueError("a failure against another strategy needs its outcomes")
         other = np.asarray(y_against, dtype=float)
         diff = y - other
-        slack = failure.margin + tolerance(y, other)
+        slack = failure.margin + decision_tolerance(y, other, failure.tie)
         worse = diff < -slack if failure.better == "higher" else diff > slack
     return bad | (worse & ~np.isnan(diff))
 
@@ -99,6 +100,7 @@ def analyse(
         paste_alpha=p.paste_alpha,
         mass_min=p.mass_min,
         threshold=p.threshold,
+        objective=p.objective,
     )
     return Discovery(
         strategy,

@@ -76,7 +76,7 @@ def prim_tradeoff(d: Discovery) -> Figure:
 def prim_box(d: Discovery, units: Mapping[str, str] | None = None) -> Figure:
     """The chosen box: each restricted parameter's limits within its sampled range."""
     box = d.prim.box
-    lim = box.limits()
+    lim = box.limits() if d.prim.status == "box" else box.limits().iloc[:0]
     x = d.cases[list(d.prim.names)]
     n = max(len(lim), 1)
     fig = Figure(figsize=(7.6, 0.55 * n + 1.9), layout="constrained")
@@ -101,15 +101,24 @@ def prim_box(d: Discovery, units: Mapping[str, str] | None = None) -> Figure:
     ax.set_xlim(0, 1.45)
     ax.set_xticks([0, 0.5, 1], ["low end", "middle", "high end"])
     ax.set_xlabel("position within the sampled range (red: the box)")
-    if lim.empty:
-        ax.text(
-            0.5, 0, "no parameter restricted: failures are spread over every future", ha="center"
+    status = d.prim.status
+    if status == "no cases":
+        note = "no failures beyond the tie tolerance: nothing to describe"
+    elif status == "everywhere":
+        note = (
+            f"fails in {d.prim.base_density:.0%} of all futures, above the density "
+            f"threshold {d.prim.threshold:g}: no box"
         )
-    ax.set_title(
-        f"Where {d.strategy} fails: coverage {box.coverage:.0%}, density {box.density:.0%}, "
-        f"{box.mass:.0%} of futures",
-        fontsize=10,
+    else:
+        note = "no parameter restricted: failures are spread over every future"
+    if lim.empty:
+        ax.text(0.5, 0, note, ha="center")
+    title = f"Where {d.strategy} fails: " + (
+        f"coverage {box.coverage:.0%}, density {box.density:.0%}, {box.mass:.0%} of futures"
+        if status == "box"
+        else f"{d.share:.0%} of futures, no box"
     )
+    ax.set_title(title, fontsize=10)
     return fig
 
 

@@ -15,6 +15,31 @@ from matplotlib.figure import Figure
 from regionsoft_sd.futures.discovery import Discovery
 
 
+def box_sentence(d: Discovery) -> str:
+    """PRIM's finding in one sentence, or why there is none (see `PrimResult.status`)."""
+    box, p = d.prim.box, d.prim
+    if p.status == "no cases":
+        return (
+            "It never fails beyond the tie tolerance in these futures, so there is no "
+            "box to describe."
+        )
+    if p.status == "everywhere":
+        return (
+            f"It fails in {p.base_density * 100:.1f} % of all the futures, already above PRIM's "
+            f"density threshold {p.threshold:g}: the failure is the rule, not a region of "
+            "the futures, so no box is reported (the peeling trajectory still shows where "
+            "it fails most often)."
+        )
+    cond = "; ".join(
+        f"{n} in [{row.lower:.3g}, {row.upper:.3g}]" for n, row in box.limits().iterrows()
+    )
+    return (
+        f"PRIM's box ({box.mass * 100:.1f} % of the futures, coverage "
+        f"{box.coverage * 100:.1f} %, density {box.density * 100:.1f} %): "
+        f"{cond or 'no restriction'}."
+    )
+
+
 def discovery_tables(d: Discovery, prefix: str = "") -> dict[str, pd.DataFrame]:
     """The CSV tables of a discovery, by file name."""
     out = {
@@ -65,14 +90,10 @@ def markdown_table(df: pd.DataFrame, index: bool = True, max_rows: int = 25) -> 
     return "\n".join(lines)
 
 
-def discovery_markdown(d: Discovery, heading: str = "## When it fails") -> list[str]:
-    """The discovery as Markdown lines (figure links relative to the output folder)."""
+def _box_lines(d: Discovery) -> list[str]:
+    """The PRIM box, its table and figures, as Markdown lines."""
     box = d.prim.box
-    out = [
-        heading,
-        "",
-        f"Failure: {d.text}. It happens in {d.share:.1%} of {len(d.cases)} futures.",
-        "",
+    return [
         f"PRIM's box holds {box.mass:.1%} of the futures and {box.coverage:.1%} of the "
         f"failures; {box.density:.1%} of the futures in it fail"
         + (
@@ -89,6 +110,17 @@ def discovery_markdown(d: Discovery, heading: str = "## When it fails") -> list[
         "",
         "![PRIM box](figures/prim_box.png)",
         "",
+    ]
+
+
+def discovery_markdown(d: Discovery, heading: str = "## When it fails") -> list[str]:
+    """The discovery as Markdown lines (figure links relative to the output folder)."""
+    out = [
+        heading,
+        "",
+        f"Failure: {d.text}. It happens in {d.share:.1%} of {len(d.cases)} futures.",
+        "",
+        *(_box_lines(d) if d.prim.status == "box" else [box_sentence(d), ""]),
         "Extra-trees feature scores (which parameters separate failures from successes):",
         "",
         markdown_table(d.scores.head(8).to_frame()),

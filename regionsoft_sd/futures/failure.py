@@ -17,12 +17,14 @@ from typing import Any
 
 from regionsoft_sd.common.errors import InputError, unknown_name
 from regionsoft_sd.common.fields import integer, known_keys, number, scenario_path
+from regionsoft_sd.futures.prim import OBJECTIVES
+from regionsoft_sd.futures.ties import DECISION_RTOL
 from regionsoft_sd.model.metrics import METRIC_NAMES, METRICS
 from regionsoft_sd.runs.types import Strategy
 from regionsoft_sd.scenarios.scenario import Scenario
 
 RUNNER_UP = "runner-up"
-FAILURE_KEYS = ("against", "metric", "margin", "below", "above", "sobol", "prim")
+FAILURE_KEYS = ("against", "metric", "margin", "tie", "below", "above", "sobol", "prim")
 _PRIM_KEYS = ("threshold", "peel_alpha", "paste_alpha", "mass_min")
 
 
@@ -34,6 +36,7 @@ class PrimSettings:
     peel_alpha: float = 0.05
     paste_alpha: float = 0.05
     mass_min: float = 0.05
+    objective: str = "lenient1"
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,11 @@ class Failure:
 
     `against` is a `Strategy`, `RUNNER_UP` (optimisation specs only), or None
     (then `below` or `above` is set). `better` is the metric's direction.
+    `tie`: the relative difference that is still a tie, on top of `margin`
+    (`ties.decision_tolerance`). A spec that does not set it gets
+    `ties.DECISION_RTOL` (0.1 %); built directly, a `Failure` ties only
+    rounding differences (0), so that code asking for an exact comparison
+    gets one.
     """
 
     metric: str
@@ -52,6 +60,7 @@ class Failure:
     above: float | None = None
     sobol: int = 0
     prim: PrimSettings = PrimSettings()
+    tie: float = 0.0
 
     def describe(self, strategy: str, against: str | None = None) -> str:
         """The failure in words, e.g. `balanced does worse than education_first on ...`."""
@@ -60,7 +69,13 @@ class Failure:
         if self.above is not None:
             return f"{strategy}'s {self.metric} is above {self.above:g}"
         other = against or (self.against.name if isinstance(self.against, Strategy) else "")
-        by = f" by more than {self.margin:g}" if self.margin else ""
+        tie = f"{self.tie * 100:g} %"
+        if self.margin and self.tie:
+            by = f" by more than {self.margin:g} plus {tie} of the outcome"
+        elif self.margin or self.tie:
+            by = f" by more than {f'{self.margin:g}' if self.margin else tie}"
+        else:
+            by = ""
         return f"{strategy} does worse than {other} on {self.metric}{by}"
 
 
@@ -113,22 +128,34 @@ def parse_failure(
     margin = number(raw.get("margin", 0.0), k("margin"), file)
     if margin < 0:
         raise InputError(file, k("margin"), f"{margin:g} is negative", "use margin >= 0")
+    tie = number(raw.get("tie", DECISION_RTOL), k("tie"), file)
+    if not 0 <= tie < 0.1:
+        raise InputError(file, k("tie"), f"{tie:g} is not in [0, 0.1)", "use e.g. 0.001 (0.1 %)")
     sobol = integer(raw, "sobol", file, low=0, default=0, prefix=k("")) or 0
     if sobol and sobol & (sobol - 1):
         raise InputError(file, k("sobol"), f"{sobol} is not a power of 2", "use e.g. 256")
-    return Failure(metric, better, against, margin, below, above, sobol, _prim(raw, k, file))
+    prim_settings = _prim(raw, k, file)
+    return Failure(metric, better, against, margin, below, above, sobol, prim_settings, tie)
 
 
 def _prim(raw: dict, k, file: Any) -> PrimSettings:
     table = raw.get("prim", {})
     if not isinstance(table, dict):
         raise InputError(file, k("prim"), f"expected a table, got {table!r}", "write [prim]")
-    known_keys(table, _PRIM_KEYS, file, "PRIM setting", prefix=k("prim."))
+    known_keys(table, (*_PRIM_KEYS, "objective"), file, "PRIM setting", prefix=k("prim."))
     d = PrimSettings()
+    obj = table.get("objective", d.objective)
+    if obj not in OBJECTIVES:
+        raise InputError(
+            file,
+            k("prim.objective"),
+            f"unknown objective {obj!r}",
+            "use " + " or ".join(OBJECTIVES),
+        )
     vals = {n: number(table.get(n, getattr(d, n)), k(f"prim.{n}"), file) for n in _PRIM_KEYS}
     if not 0 < vals["threshold"] <= 1:
         raise InputError(file, k("prim.threshold"), "must lie in (0, 1]", "use e.g. 0.8")
     for n in ("peel_alpha", "paste_alpha", "mass_min"):
         if not 0 < vals[n] < 0.5:
             raise InputError(file, k(f"prim.{n}"), f"{vals[n]:g} is not in (0, 0.5)", "use 0.05")
-    return PrimSettings(**vals)
+    return PrimSettings(**vals, objective=obj)

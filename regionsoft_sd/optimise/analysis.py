@@ -4,7 +4,7 @@
   one sample of futures (the same code the search scores candidates with).
 - `reevaluate`: the found strategies and the shipped ones on a *fresh* sample:
   their scores, the share of futures in which each is best (`win_shares`:
-  strategies tied for best within `futures.ties.tolerance` share the future),
+  strategies tied for best within `futures.ties.decision_tolerance` share the future),
   and their regret against the best of them in each future (a shortfall within
   the tolerance is 0).
 - `weight_path`: for a Pareto set, the point a decision maker would pick as the
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from regionsoft_sd.futures.ties import tied
+from regionsoft_sd.futures.ties import decision_tolerance
 from regionsoft_sd.optimise import robust
 from regionsoft_sd.optimise.problem import (
     constraint_columns,
@@ -84,15 +84,17 @@ def reevaluate(
 def win_shares(y: np.ndarray, better: str) -> np.ndarray:
     """Share of the futures (columns of `y`) in which each strategy (row) is best.
 
-    Strategies tied for best in a future (within `ties.tolerance` of the best)
-    share it equally, so a tie at rounding level is nobody's win; a NaN outcome is
+    Strategies tied for best in a future (within `ties.decision_tolerance` of the
+    best, 0.1 %) share it equally, so a difference the model cannot tell from
+    noise is nobody's win; a NaN outcome is
     the worst; a future where every outcome is NaN counts for nobody.
     """
     y = np.asarray(y, dtype=float)
     filled = robust._worst_filled(y, better)
     best = robust.best_per_future(y, better)
     with np.errstate(invalid="ignore"):
-        top = (filled == best[None, :]) | tied(filled, best[None, :])
+        tie = np.abs(filled - best[None, :]) <= decision_tolerance(filled, best[None, :])
+        top = (filled == best[None, :]) | tie
     top[:, np.isnan(y).all(axis=0)] = False
     k = top.sum(axis=0)
     credit = np.where(k > 0, 1.0 / np.maximum(k, 1), 0.0)

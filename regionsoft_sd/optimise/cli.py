@@ -89,9 +89,14 @@ def summary(result) -> str:
     if d is not None:
         lines.append(f"fails in {d.share:.1%} of futures: {d.text}")
         box = d.prim.box
-        for name, row in box.limits().iterrows():
-            lines.append(f"  {name} in [{row.lower:.4g}, {row.upper:.4g}]")
-        lines.append(f"  (PRIM box: coverage {box.coverage:.0%}, density {box.density:.0%})")
+        if d.prim.status == "box":
+            for name, row in box.limits().iterrows():
+                lines.append(f"  {name} in [{row.lower:.4g}, {row.upper:.4g}]")
+            lines.append(f"  (PRIM box: coverage {box.coverage:.0%}, density {box.density:.0%})")
+        else:
+            from regionsoft_sd.futures.discovery_report import box_sentence
+
+            lines.append(f"  no PRIM box: {box_sentence(d)}")
     for note in result.notes:
         lines.append(f"note: {note}")
     lines.append(f"wrote {len(result.files)} files in {result.out_dir}/")

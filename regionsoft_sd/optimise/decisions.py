@@ -23,6 +23,7 @@ constants the spec fixes (`fixed`, e.g. a start year), ready to be run.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -119,6 +120,30 @@ class Space:
         return np.clip(np.hstack(parts), 0.0, 1.0) if parts else np.empty((len(X), 0))
 
     # --- natural form ----------------------------------------------------------------
+    def corners(self, limit: int = 4096) -> np.ndarray:
+        """Natural-form points at the edges of the space, to seed a genetic algorithm.
+
+        Each simplex contributes its vertices (as much as its bounds allow on one
+        share) and the midpoints of its edges (two shares alike), each scalar its
+        two bounds; the points are their product (the first `limit` of them). A
+        front's extremes usually lie there (all the money on the element that
+        buys most of one goal, the largest or smallest programme), and a random
+        start seldom comes near them.
+        """
+        options: list[list[np.ndarray]] = []
+        for s in self.simplexes:
+            eye = np.eye(s.k)
+            pulls = [2 * eye[i] for i in range(s.k)]
+            pulls += [2 * (eye[i] + eye[j]) for i, j in itertools.combinations(range(s.k), 2)]
+            pts = simplex.project(np.array(pulls), np.array(s.low), np.array(s.high))
+            options.append(list(pts))
+        for s in self.scalars:
+            options.append([np.array([s.low]), np.array([s.high])])
+        if not options:
+            return np.empty((0, self.natural_dim))
+        rows = itertools.islice(itertools.product(*options), limit)
+        return np.array([np.concatenate(r) for r in rows])
+
     def repair(self, X: np.ndarray) -> np.ndarray:
         """Shares projected onto their simplex, scalars clipped to their bounds."""
         X = np.array(np.atleast_2d(X), dtype=float)

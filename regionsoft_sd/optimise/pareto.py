@@ -10,6 +10,16 @@ shares back onto the simplex, see `simplex.project`); pymoo applies it to the
 first population and to every offspring before evaluation. Constraints are
 handled by pymoo's constraint domination (a feasible point beats an infeasible
 one; two infeasible ones compare by total violation), not by a penalty.
+
+The front returned is not only the last population's: every feasible point
+evaluated during the search is merged (`merge`), because a genetic algorithm
+drops good points on its way and the last population alone covers the front
+loosely. Points whose objectives differ by no more than the decision tie
+tolerance (`futures.ties.decision_tolerance`) on every objective are one point:
+only the first is kept.
+When more than `population` points remain, `thin` keeps each objective's best
+point, then greedily the points that add the most hypervolume, so the front
+keeps its extremes and as much of the trade-off as `population` points can.
 """
 
 from __future__ import annotations
@@ -39,6 +49,115 @@ class FrontResult:
     algorithm: str
     best_violation: float = 0.0
     history: list[int] = field(default_factory=list)
+
+
+def tie_duplicates(F: np.ndarray) -> np.ndarray:
+    """True for each row of F tied on every objective with an earlier row that is kept.
+
+    Ties are within `futures.ties.decision_tolerance`. Rows are taken in order; a
+    row is dropped when it ties a row already kept, so a run of near-equal points
+    becomes one point (the first), not none.
+    """
+    from regionsoft_sd.futures.ties import decision_tolerance
+
+    F = np.asarray(F, dtype=float)
+    out = np.zeros(len(F), dtype=bool)
+    kept: list[int] = []
+    for a in range(len(F)):
+        if kept:
+            K = F[kept]
+            if np.any(np.all(np.abs(K - F[a]) <= decision_tolerance(K, F[a][None, :]), axis=1)):
+                out[a] = True
+                continue
+        kept.append(a)
+    return out
+
+
+def _archive(archive: list[np.ndarray], X: np.ndarray, F: np.ndarray, G: np.ndarray) -> None:
+    """Add a batch to the archive of evaluated points and keep its feasible non-dominated ones.
+
+    Kept as it grows, so its size stays near the front's instead of every evaluation's.
+    """
+    from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
+
+    X = np.concatenate([archive[0], X])
+    F = np.concatenate([archive[1], F])
+    G = np.concatenate([archive[2], G.reshape(len(G), -1)])
+    ok = np.flatnonzero(np.all(G <= 0, axis=1) & np.all(np.isfinite(F), axis=1))
+    if len(ok):
+        ok = ok[NonDominatedSorting().do(F[ok], only_non_dominated_front=True)]
+    archive[:] = [X[ok], F[ok], G[ok]]
+
+
+def merge(X: np.ndarray, F: np.ndarray, G: np.ndarray) -> np.ndarray:
+    """Indices of the feasible non-dominated points of (X, F, G), ties dropped (`tie_duplicates`).
+
+    Sorted by the objectives in turn, so of tied points the one best on the first
+    objective is kept.
+    """
+    from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
+
+    ok = np.flatnonzero(np.all(np.asarray(G).reshape(len(X), -1) <= 0, axis=1))
+    ok = ok[np.all(np.isfinite(F[ok]), axis=1)]
+    if not len(ok):
+        return ok
+    nd = ok[NonDominatedSorting().do(F[ok], only_non_dominated_front=True)]
+    nd = nd[np.lexsort(F[nd].T[::-1])]
+    return nd[~tie_duplicates(F[nd])]
+
+
+HV_SAMPLES = 16_384
+"""Halton points that measure hypervolume contributions in `thin`."""
+THIN_POOL = 2_000
+"""At most this many points enter `thin`'s hypervolume step (a bool matrix of
+THIN_POOL x HV_SAMPLES); a larger front is first cut to it by farthest-point picks."""
+
+
+def thin(F: np.ndarray, n: int) -> np.ndarray:
+    """Indices of at most n rows of F (minimised) that keep most of the front's hypervolume.
+
+    Objectives are rescaled to 0-1 over the rows. Each objective's best row comes
+    first; then, one by one, the row that adds the most hypervolume (measured on
+    `HV_SAMPLES` fixed Halton points of the unit box, reference point (1, ..., 1)),
+    which is the greedy choice for a monotone submodular measure; once no row adds
+    any, the row farthest from those kept. Deterministic.
+    """
+    from scipy.stats import qmc
+
+    F = np.asarray(F, dtype=float)
+    if len(F) <= n:
+        return np.arange(len(F))
+    span = F.max(axis=0) - F.min(axis=0)
+    Z = (F - F.min(axis=0)) / np.where(span > 0, span, 1.0)
+    if len(F) > THIN_POOL:  # bound the sample matrix: farthest-point picks first
+        pool = _farthest(Z, list(dict.fromkeys(int(i) for i in np.argmin(F, axis=0))), THIN_POOL)
+        return pool[thin(F[pool], n)]
+    S = qmc.Halton(d=F.shape[1], scramble=False).random(HV_SAMPLES + 1)[1:]
+    D = np.all(Z[:, None, :] <= S[None, :, :], axis=2)  # row i dominates sample s
+    keep = list(dict.fromkeys(int(i) for i in np.argmin(F, axis=0)))[:n]
+    covered = D[keep].any(axis=0)
+    while len(keep) < n:
+        gain = (D & ~covered).sum(axis=1)
+        gain[keep] = -1
+        i = int(np.argmax(gain))
+        if gain[i] <= 0:
+            break
+        keep.append(i)
+        covered |= D[i]
+    return _farthest(Z, keep, n)
+
+
+def _farthest(Z: np.ndarray, keep: list[int], n: int) -> np.ndarray:
+    """`keep`, then rows of Z farthest from those kept, one by one, up to n (sorted indices)."""
+    keep = list(keep)
+    dist = np.full(len(Z), np.inf)
+    for i in keep:
+        dist = np.minimum(dist, np.linalg.norm(Z - Z[i], axis=1))
+    while len(keep) < min(n, len(Z)):
+        i = int(np.argmax(dist))
+        keep.append(i)
+        dist = np.minimum(dist, np.linalg.norm(Z - Z[i], axis=1))
+    return np.sort(np.array(keep))
 
 
 def reference_directions(n_obj: int, population: int) -> np.ndarray:
@@ -89,6 +208,7 @@ def front(
     probe = repair(probe) if repair is not None else probe
     n_con = np.asarray(fun(probe)[1]).reshape(1, -1).shape[1]
     counter = {"evaluations": 1}
+    archive: list[np.ndarray] = [np.empty((0, dim)), np.empty((0, n_obj)), np.empty((0, n_con))]
 
     class _Problem(Problem):
         def __init__(self) -> None:
@@ -98,8 +218,10 @@ def front(
             F, G = fun(np.asarray(X, dtype=float))
             counter["evaluations"] += len(X)
             out["F"] = np.asarray(F, dtype=float).reshape(len(X), n_obj)
+            g = np.asarray(G, dtype=float).reshape(len(X), n_con)
             if n_con:
-                out["G"] = np.asarray(G, dtype=float).reshape(len(X), n_con)
+                out["G"] = g
+            _archive(archive, np.array(X, dtype=float), out["F"].copy(), g)
 
     class _Repair(Repair):
         def _do(self, problem, X, **kwargs):
@@ -154,10 +276,10 @@ def front(
             algorithm,
             best_violation=float(cv.min()) if cv.size else np.inf,
         )
-    X = np.atleast_2d(res.X)
-    F = np.atleast_2d(res.F)
-    G = np.atleast_2d(res.G) if n_con else np.empty((len(X), 0))
-    order = np.lexsort(F.T[::-1])
+    X, F, G = archive
+    idx = merge(X, F, G)
+    idx = idx[thin(F[idx], population)]
+    idx = idx[np.lexsort(F[idx].T[::-1])]
     return FrontResult(
-        X[order], F[order], G[order], int(res.algorithm.n_gen), counter["evaluations"], algorithm
+        X[idx], F[idx], G[idx], int(res.algorithm.n_gen), counter["evaluations"], algorithm
     )

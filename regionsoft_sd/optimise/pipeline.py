@@ -22,6 +22,7 @@ from regionsoft_sd.futures.discovery import Discovery, analyse, difference_sobol
 from regionsoft_sd.futures.ensemble import history_values, load_ensemble
 from regionsoft_sd.futures.evaluate import Evaluator
 from regionsoft_sd.futures.failure import RUNNER_UP
+from regionsoft_sd.futures.ties import decision_tolerance
 from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.model.metrics import METRIC_NAMES, metric_units
 from regionsoft_sd.optimise.analysis import reevaluate, score_table, weight_path
@@ -73,6 +74,27 @@ def found_names(spec: OptimiseSpec, n: int) -> list[str]:
         if n == 1 and spec.algorithm == "de"
         else [f"{spec.name}_{i + 1}" for i in range(n)]
     )
+
+
+def tie_notes(result: OptimiseResult) -> list[str]:
+    """Notes for a single optimum whose scores tie a shipped strategy's on every objective.
+
+    Ties are within `futures.ties.decision_tolerance` (0.1 %): the model does not
+    tell such strategies apart, so the optimum is no win over them.
+    """
+    if len(result.names) != 1:
+        return []
+    labels = [o.label for o in result.spec.objectives]
+    mine = result.found.scores.iloc[0][labels].to_numpy(dtype=float)
+    out = []
+    for name, row in result.references[labels].iterrows():
+        theirs = row.to_numpy(dtype=float)
+        if np.all(np.abs(mine - theirs) <= decision_tolerance(mine, theirs)):
+            out.append(
+                f"{result.names[0]} ties {name} within 0.1 % on "
+                f"{', '.join(labels)}: the model does not tell them apart"
+            )
+    return out
 
 
 def run_optimise(
@@ -187,6 +209,7 @@ def optimise(
             columns=metrics,
             index=pd.Index(names + [s.name for s in refs], name="strategy"),
         )
+        result.notes += tie_notes(result)
         if len(spec.objectives) > 1 and len(found.levers) > 1:
             result.weights = weight_path(found.levers, found.scores, spec.objectives)
         if best:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from regionsoft_sd.futures.ties import tolerance
+from regionsoft_sd.futures.ties import decision_tolerance
 
 SCORERS = ("mean", "percentile", "regret", "satisficing")
 DEFAULT_PERCENTILE = 10.0
@@ -69,8 +69,9 @@ def regret_table(y: np.ndarray, better: str, best: np.ndarray | None = None) -> 
     regret is >= 0 and the best strategy of a future has regret 0 there. A
     `best` given from elsewhere (strategies known before a search) keeps the
     score fixed while the search runs; a strategy better than it has a
-    negative regret in that future. A shortfall (or lead) within the tie tolerance
-    (`futures.ties.tolerance`) is 0: rounding is not regret.
+    negative regret in that future. A shortfall (or lead) within the decision tie
+    tolerance (`futures.ties.decision_tolerance`, 0.1 %) is 0: a difference the
+    model cannot tell from noise is not regret.
     """
     yy = _worst_filled(y, better)
     if best is None:
@@ -79,7 +80,7 @@ def regret_table(y: np.ndarray, better: str, best: np.ndarray | None = None) -> 
     sign = 1.0 if better == "higher" else -1.0
     with np.errstate(invalid="ignore"):
         r = sign * (ref[None, :] - yy)
-        r = np.where(np.abs(r) <= tolerance(ref[None, :], yy), 0.0, r)  # a tie: no regret
+        r = np.where(np.abs(r) <= decision_tolerance(ref[None, :], yy), 0.0, r)  # a tie
     return np.where(np.isnan(r), 0.0, r)  # inf - inf: every strategy fails there alike
 
 

@@ -2,8 +2,10 @@
 
 One objective: differential evolution in the unit form (`single.minimise`),
 then the SLSQP polish. Several: NSGA-II/III in the natural form with the
-simplex repair (`pareto.front`). Either way the result is a `Found`: the lever
-values of the optimum (one row) or of the Pareto set (one row per point);
+simplex repair (`pareto.front`), seeded with the shipped strategies and the
+corners of the decision space (`Space.corners`: where a front's extremes
+lie). Either way the result is a `Found`: the lever values of the optimum
+(one row) or of the Pareto set (one row per point);
 `score_found` adds their scores and constraint statistics and orders them by
 the first objective.
 """
@@ -65,6 +67,9 @@ def run_search(
             found = (levers, res.generations, res.evaluations, res.message, res.feasible)
         else:
             low, high = space.natural_bounds()
+            start = space.corners(limit=s.population)
+            if seeds is not None:
+                start = np.concatenate([space.to_natural(seeds), start])
             fr = pareto.front(
                 problem.natural,
                 low,
@@ -75,7 +80,7 @@ def run_search(
                 generations=s.generations,
                 seed=spec.seed,
                 repair=space.repair,
-                seeds=None if seeds is None else space.to_natural(seeds),
+                seeds=start,
                 on_generation=lambda i: bar.update(1),
             )
             X = np.unique(np.round(fr.X, 12), axis=0) if len(fr.X) else fr.X

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from regionsoft_sd.common.errors import InputError, normalise, unknown_name
+from regionsoft_sd.common.errors import InputError, normalise, suggest, unknown_name
 from regionsoft_sd.common.resources import root
 
 SHIPPED = {"v2": "regional_soft_power.mdl", "v3": "regional_soft_power_v3.mdl"}
@@ -120,18 +120,23 @@ def resolve_model(spec: str | Path | None = None, *, key: str = "--model") -> Mo
         found = False
     if not found:
         raise InputError(path, key, "no such model file", "give v2, v3 or an existing .mdl file")
+    data = path.read_bytes()
     for short, shipped_path in shipped.items():
-        if path.resolve() == shipped_path.resolve():
-            return ModelChoice(shipped_path, short, short)
+        if path.resolve() == shipped_path.resolve() or data == shipped_path.read_bytes():
+            return ModelChoice(shipped_path, short, short)  # the shipped model itself
     return ModelChoice(path, structure(path), str(path))
 
 
 def _element_names(path: Path) -> tuple[set[str], set[str]]:
     """(normalised element names, subscript range names) of a `.mdl`; InputError if unreadable."""
+    import warnings
+
     from regionsoft_sd.model.translate import abstract_model
 
     try:
-        model = abstract_model(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PySD's note on a file without an encoding line
+            model = abstract_model(path)
     except Exception as exc:  # noqa: BLE001 - PySD's parser raises many kinds
         raise InputError(
             path,
@@ -275,11 +280,11 @@ def region_key(region: str, provinces: tuple[str, ...], *, key: str = "--region"
         aliases = [p, *NAMES.get(p, ())]
         if folded in {a.replace(" ", "") for a in aliases}:
             return p
-    close = unknown_name(None, key, region, provinces, "region").fix
+    close = suggest(region, provinces) or list(provinces[:4])
     raise InputError(
         None,
         key,
         f"unknown region {region!r}",
-        (close + " " if close.startswith("did") else "")
-        + f"use a pinyin key such as {', '.join(provinces[:4])} (31 in all)",
+        f"give a pinyin key or name such as {', '.join(close)} "
+        f"({len(provinces)} in all; see the Province subscript of the model)",
     )

@@ -11,6 +11,12 @@ per scenario, a few milliseconds each once the model is compiled; and "pysd",
 PySD itself, the reference the batch engine is checked against, several seconds
 a run. Each PySD run gets a fresh model, because PySD keeps parameter changes
 between runs of one instance.
+
+`model="v3"` (or a `.mdl` with its structure) runs the 31-province model instead:
+`run_v3`, `compare_v3` and `V3Comparison` below. Its scenarios are version-3 files
+(`regionsoft_sd.scenarios.provinces`); a region leads, and rivals keep their levers
+or imitate it after a lag. All its runs go on the batch engine (NumPy) in one batch,
+because PySD takes minutes for one run of it.
 """
 
 from __future__ import annotations

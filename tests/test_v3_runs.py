@@ -173,3 +173,30 @@ def test_docs_tables_are_current(result):
             assert f"{start}\n{made[name]}\n{end}" in text, (
                 f"{page.name}: run docs/make_v3_tables.py"
             )
+
+
+def test_cli_run_and_compare_write_their_files(result, tmp_path, capsys, monkeypatch):
+    from regionsoft_sd import cli
+
+    out = tmp_path / "run"
+    code = cli.main(
+        ["run", "culture_first", "--model", "v3", "--rivals", "imitate", "--out", str(out)]
+    )
+    assert code == 0, capsys.readouterr().err
+    printed = capsys.readouterr().out
+    assert "culture_first for sichuan (rivals: imitate)" in printed
+    metrics = pd.read_csv(out / "culture_first_metrics.csv", index_col="metric")["value"]
+    want = result.metrics.loc[("culture_first", "imitate")]
+    assert metrics["relative_soft_power"] == pytest.approx(want["relative_soft_power"], rel=1e-12)
+    trajectories = pd.read_csv(out / "culture_first_trajectories.csv", index_col="time")
+    assert trajectories.index.max() == 2100
+    # compare: the library's result (the shared one) is what the command writes and prints
+    monkeypatch.setattr("regionsoft_sd.simulate.compare_v3", lambda *a, **k: result)
+    out = tmp_path / "compare"
+    assert cli.main(["compare", "--model", "v3", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "rivals: status-quo and imitate" in printed and "culture_first" in printed
+    written = {p.name for p in out.iterdir()}
+    assert {"metrics.csv", "gains.csv", "ranking.csv", "trajectories.csv"} <= written
+    ranking = pd.read_csv(out / "ranking.csv", index_col="scenario")
+    assert ranking.loc["culture_first", "rank (status-quo)"] == 1

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from regionsoft_sd.calibrate.cli import add_calibrate_parser, cmd_calibrate
+from regionsoft_sd.cli_options import add_model_option, add_region_options, model_of
 from regionsoft_sd.cli_options import require_extra as _require_extra
 from regionsoft_sd.common.errors import InputError
 from regionsoft_sd.common.outdir import OutputFolder
@@ -72,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="trajectory file format (default: csv)",
     )
     _add_engine_flag(r, ENGINES, ENGINE)
+    add_model_option(r)
+    add_region_options(r)
 
     c = sub.add_parser(
         "compare",
@@ -97,13 +100,15 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--rank-by",
         default=RANK_BY,
-        choices=rankable(),
         metavar="METRIC",
         help=f"metric that orders the ranking (default: {RANK_BY}); one of "
-        + ", ".join(rankable()),
+        + ", ".join(rankable())
+        + "; with --model v3 one of the metrics of metrics.csv (default: relative_soft_power)",
     )
     _add_engine_flag(c, ENGINES, ENGINE)
     _add_html_flag(c)
+    add_model_option(c)
+    add_region_options(c, both=True)
 
     pa = sub.add_parser(
         "params",
@@ -114,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pa.add_argument("--search", metavar="WORD", help="only entries whose name or text has WORD")
     pa.add_argument("--all", action="store_true", help="include variables the model computes")
+    add_model_option(pa)
 
     ch = sub.add_parser(
         "check",
@@ -122,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Validate scenario files; print one line per file.",
     )
     ch.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO.toml")
+    add_model_option(ch)
+    add_region_options(ch)
     add_sweep_parser(sub, parents=[debug])
     add_optimise_parser(sub, parents=[debug])
     add_discover_parser(sub, parents=[debug])
@@ -189,6 +197,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from regionsoft_sd.reports.plots import plot_stocks
     from regionsoft_sd.simulate import run, run_metrics
 
+    if model_of(args).version == "v3":
+        return _cmd_run_v3(args)
     (scenario,) = _load_all([args.scenario])
     names = [
         f"{scenario.name}_trajectories.{args.format}",
@@ -214,8 +224,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from regionsoft_sd.reports import report
-    from regionsoft_sd.simulate import compare
+    from regionsoft_sd.simulate import check_rank_by, compare
 
+    if model_of(args).version == "v3":
+        return _cmd_compare_v3(args)
+    check_rank_by(args.rank_by)
     scenarios = _load_all(args.scenarios)
     with OutputFolder(args.out, kind=SIMULATION) as folder:
         folder.check_replaceable(_compare_files(args.format, args.html))
@@ -257,6 +270,9 @@ def _cmd_params(args: argparse.Namespace) -> int:
     from regionsoft_sd.model.catalogue import catalogue
     from regionsoft_sd.reports import report
 
+    choice = model_of(args, any_model=True)
+    if choice.version != "v2":
+        return _cmd_params_v3(args)
     cat = catalogue()
     entries = cat.search(args.search) if args.search else list(cat)
     if not args.all:
@@ -276,6 +292,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     """One line per file, in the order given: `ok ...` on stdout, the problem on stderr."""
     from regionsoft_sd.scenarios.scenario import Scenario
 
+    if model_of(args).version == "v3":
+        return _cmd_check_v3(args)
     bad = 0
     for path in args.scenarios:
         try:
@@ -357,6 +375,9 @@ def _resolve_shipped(args: argparse.Namespace) -> None:
     """
     from regionsoft_sd.common import resources
 
+    if args.command in ("run", "compare", "check") and model_of(args).version == "v3":
+        _resolve_v3_names(args)
+        return
     if args.command in ("run", "compare", "check"):
         if args.command == "compare" and not args.scenarios:
             args.scenarios = list(resources.shipped_scenarios().values())
@@ -430,6 +451,212 @@ def console_main() -> int:
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     return main()
+
+
+# ---------------------------------------------------------------------------
+# Model version 3 (--model v3): 31 provinces, a chosen region, rivals that may respond.
+
+
+def _resolve_v3_names(args: argparse.Namespace) -> None:
+    """Bare names name the shipped version-3 scenarios (`scenarios/v3/`); `compare`
+    without files compares all of them."""
+    from regionsoft_sd.common.resources import named_file
+    from regionsoft_sd.simulate import shipped_v3_scenarios
+
+    shipped = shipped_v3_scenarios()
+    if args.command == "run":
+        args.scenario = named_file(args.scenario, shipped, "version-3 scenario")
+    elif args.command == "compare" and not args.scenarios:
+        args.scenarios = list(shipped.values())
+    else:
+        args.scenarios = [named_file(p, shipped, "version-3 scenario") for p in args.scenarios]
+
+
+def _v3_setup(args: argparse.Namespace):
+    """(model choice, province model, region key), checked before any work."""
+    from regionsoft_sd.scenarios.models import DEFAULT_REGION, province_model, region_key
+
+    choice = model_of(args)
+    if getattr(args, "engine", "batch") != "batch":
+        raise InputError(
+            None,
+            "--engine",
+            "PySD takes minutes for one run of the 31-province model",
+            "leave out --engine (the batch engine runs it)",
+        )
+    pm = province_model(choice.path)
+    return choice, pm, region_key(args.region or DEFAULT_REGION, pm.provinces)
+
+
+def _load_v3_all(paths: Sequence[Path], pm, region: str) -> list:
+    """Validate every version-3 file for `region`; report each bad one; raise if any is."""
+    from regionsoft_sd.scenarios.provinces import ProvinceScenario
+
+    scenarios, errors = [], []
+    for path in paths:
+        try:
+            s = ProvinceScenario.from_file(path, pm)
+            s.overrides(region)
+            scenarios.append(s)
+        except InputError as exc:
+            errors.append(exc)
+    for exc in errors[:-1]:
+        print(f"regionsoft: {exc}", file=sys.stderr)
+    if errors:
+        raise errors[-1]
+    return scenarios
+
+
+def _v3_table(frame) -> str:
+    """A small DataFrame as aligned text (the CLI's own printing, not a report)."""
+    return frame.to_string(float_format=lambda x: f"{x:,.3f}")
+
+
+def _cmd_run_v3(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from regionsoft_sd.common.io import write_csv, write_table
+    from regionsoft_sd.model.metrics_v3 import V3_BY_NAME
+    from regionsoft_sd.simulate import run_v3, run_v3_metrics
+
+    choice, pm, region = _v3_setup(args)
+    (scenario,) = _load_v3_all([args.scenario], pm, region)
+    rivals = args.rivals or "status-quo"
+    names = [f"{scenario.name}_trajectories.{args.format}", f"{scenario.name}_metrics.csv"]
+    with OutputFolder(args.out, kind=SIMULATION) as folder:
+        folder.check_replaceable(names)
+        df = run_v3(scenario, model=choice, region=region, rivals=rivals)
+        values = run_v3_metrics(df, region)
+        table = pd.DataFrame(
+            {
+                "value": values,
+                "units": {k: V3_BY_NAME[k].units for k in values},
+                "description": {k: V3_BY_NAME[k].description for k in values},
+            }
+        ).rename_axis("metric")
+        write_table(df, folder.stage(names[0]))
+        write_csv(table, folder.stage(names[1]))
+        folder.commit()
+    print(f"{scenario.name} for {region} (rivals: {rivals}), model {choice.label}")
+    width = max(len(V3_BY_NAME[k].label) for k in values)
+    for k, v in values.items():
+        print(f"  {V3_BY_NAME[k].label.ljust(width)}  {v:,.4g}  {V3_BY_NAME[k].units}")
+    print(f"\nwrote {', '.join(names)} in {args.out}/")
+    return EXIT_OK
+
+
+V3_COMPARE_FILES = ("metrics.csv", "gains.csv", "ranking.csv")
+V3_SUMMARY = (
+    "relative_soft_power",
+    "gdp",
+    "hh_consumption_pp",
+    "gov_consumption_pp",
+    "pv_hh_pp_1p5_2100",
+    "national_gdp",
+    "national_hh_consumption_pp",
+)
+"""Metrics `compare --model v3` prints (every metric is in metrics.csv and gains.csv)."""
+
+
+def _cmd_compare_v3(args: argparse.Namespace) -> int:
+    from regionsoft_sd.common.io import write_csv, write_table
+    from regionsoft_sd.model.metrics_v3 import V3_BY_NAME, V3_RANK_BY
+    from regionsoft_sd.simulate import RANK_BY, compare_v3
+
+    if args.html:
+        raise InputError(
+            None, "--html", "the HTML report covers model v2 only for now", "leave out --html"
+        )
+    choice, pm, region = _v3_setup(args)
+    rank_by = V3_RANK_BY if args.rank_by == RANK_BY else args.rank_by
+    if rank_by not in V3_BY_NAME or not V3_BY_NAME[rank_by].better:
+        ok = [k for k, m in V3_BY_NAME.items() if m.better]
+        raise InputError(
+            None, "--rank-by", f"{rank_by!r} is not a v3 metric", f"use one of {', '.join(ok[:6])}"
+        )
+    scenarios = _load_v3_all(args.scenarios, pm, region)
+    files = [*V3_COMPARE_FILES, f"trajectories.{args.format}"]
+    with OutputFolder(args.out, kind=SIMULATION) as folder:
+        folder.check_replaceable(files)
+        result = compare_v3(
+            scenarios,
+            model=choice,
+            region=region,
+            rivals=[args.rivals] if args.rivals else None,
+            rank_by=rank_by,
+        )
+        write_csv(result.metrics, folder.stage(files[0]))
+        write_csv(result.gains, folder.stage(files[1]))
+        write_csv(result.side_by_side(), folder.stage(files[2]))
+        write_table(result.trajectories, folder.stage(files[3]), index=False)
+        folder.commit()
+    modes = " and ".join(result.rivals)
+    print(f"Strategies for {region}, model {choice.label}, rivals: {modes}")
+    print(f"\nRanking by {rank_by} (gain in % over the status quo):")
+    print(_v3_table(result.side_by_side()))
+    summary = result.gains[[m for m in V3_SUMMARY if m in result.gains]]
+    summary = summary.drop(index="status quo", level="scenario")
+    summary.columns = [V3_BY_NAME[c].label for c in summary.columns]
+    print("\nGain in % over the status quo:")
+    print(_v3_table(summary))
+    print(f"\nwrote {', '.join(files)} in {args.out}/")
+    return EXIT_OK
+
+
+def _cmd_check_v3(args: argparse.Namespace) -> int:
+    """One line per file, as `check` on version 2, the values checked for `--region`."""
+    from regionsoft_sd.scenarios.provinces import ProvinceScenario
+
+    _, pm, region = _v3_setup(args)
+    bad = 0
+    for path in args.scenarios:
+        try:
+            s = ProvinceScenario.from_file(path, pm)
+            n = len(s.overrides(region))
+        except InputError as exc:
+            bad += 1
+            if args.debug:
+                traceback.print_exc()
+            print(f"regionsoft: {exc}", file=sys.stderr)
+            continue
+        print(f"ok  {s.source}  ({s.name}: {n} constants for {region})")
+    return EXIT_INPUT if bad else EXIT_OK
+
+
+def _cmd_params_v3(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from regionsoft_sd.common.errors import normalise
+    from regionsoft_sd.model.catalogue import catalogue
+    from regionsoft_sd.reports import report
+    from regionsoft_sd.scenarios.models import province_model
+
+    choice = model_of(args, any_model=True)
+    pm = province_model(choice.path) if choice.version == "v3" else None
+    entries = []
+    for e in catalogue(choice.path):
+        const = pm.constants.get(normalise(e.name)) if pm is not None else None
+        if const is not None:
+            doc = e.documentation
+            if const.by_province is not None:
+                lo, hi = min(const.by_province.values()), max(const.by_province.values())
+                doc += f" One value per province ({lo:g} to {hi:g}): write Name[key]."
+            e = dataclasses.replace(e, kind="constant", default=const.value, documentation=doc)
+        entries.append(e)
+    if args.search:
+        w = normalise(args.search)
+        entries = [e for e in entries if w in normalise(f"{e.name} {e.units} {e.documentation}")]
+    if not args.all:
+        entries = [e for e in entries if e.kind == "constant"]
+    if not entries:
+        raise InputError(
+            choice.path if not args.search else None,
+            "--search" if args.search else "--model",
+            f"nothing matches {args.search!r}" if args.search else "the model has no constants",
+            "try a shorter word, or add --all to list computed variables too",
+        )
+    print(report.params_text(entries))
+    return EXIT_OK
 
 
 _COMMANDS = {

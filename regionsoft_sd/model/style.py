@@ -232,12 +232,28 @@ def thousands(value: float, _pos: object = None) -> str:
     return f"{value:g}"
 
 
+def format_number(value: float) -> str:
+    """A number in the report's one style: thousands separators from 1,000 up
+    (62,153; 1,250.5), otherwise up to four significant digits (0.08; 0.00314)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if abs(value) >= 1000:
+        return (
+            f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 1e5 else f"{value:,.1f}"
+        )
+    return f"{value:.4g}"
+
+
 def format_value(metric: str, value: float) -> str:
-    """A metric value as a person reads it (years to 0.1, money to units, else 3 decimals)."""
+    """A metric value as a person reads it: years to 0.1, thousands separated (16,167),
+    3 decimals below 1,000 (0.609), and 3 significant digits below 0.1 so that small
+    ratios still differ (0.00314, not 0.003)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "never" if metric == "threshold_year" else "n/a"
     if metric == "threshold_year":
         return f"{value:.1f}"
     if abs(value) >= 1000:
         return f"{value:,.0f}"
+    if 0 < abs(value) < 0.1:
+        return f"{value:.3g}"
     return f"{value:.3f}"

@@ -179,8 +179,12 @@ def axis_label(text: str, units: str, width: int = 30) -> str:
 
 
 def wrap(text: str, width: int = 24) -> str:
-    """Wrap a label on word boundaries (never truncate it)."""
-    return "\n".join(textwrap.wrap(str(text), width=width, break_long_words=False)) or str(text)
+    """Wrap a label on word boundaries (never truncate it, never leave a word of three
+    characters or fewer alone on the last line: `rest of China =` / `1`)."""
+    lines = textwrap.wrap(str(text), width=width, break_long_words=False)
+    if len(lines) > 1 and len(lines[-1]) <= 3:
+        lines[-2:] = [f"{lines[-2]} {lines[-1]}"]
+    return "\n".join(lines) or str(text)
 
 
 def _slot(name: str) -> int:

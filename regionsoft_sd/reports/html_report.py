@@ -42,6 +42,7 @@ from regionsoft_sd.model.style import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
     from jinja2 import Environment
     from matplotlib.figure import Figure
 
@@ -369,12 +370,15 @@ def report_context(
     title: str = "Scenario comparison",
     region: str = REGION,
     rivals: str = RIVALS,
+    province_maps: Mapping[str, tuple[pd.Series, str]] | None = None,
 ) -> dict[str, Any]:
     """The variables the report template sees (plain strings, numbers, lists and dicts).
 
     `figures` maps a file-like name to a Figure; by default the outcomes and stocks
     figures are drawn here (the stocks two panels a row, to stay readable at page
-    width).
+    width). `province_maps` maps a title to (values by province key, unit): each is
+    drawn as a tile-grid map of the provinces (`province_map.plot_province_map`)
+    after the figures, for results that are per province.
     """
     from regionsoft_sd import __version__
     from regionsoft_sd.reports.plots import plot_outcomes, plot_stocks
@@ -386,6 +390,12 @@ def report_context(
             "outcomes.png": plot_outcomes(runs, colours=colours),
             "stocks.png": plot_stocks(runs, colours=colours, ncols=2),
         }
+    if province_maps:
+        from regionsoft_sd.reports.province_map import plot_province_map
+
+        figures = dict(figures)
+        for map_title, (values, unit) in province_maps.items():
+            figures[f"{map_title}: by province"] = plot_province_map(values, map_title, unit)
     by = comparison.ranking.attrs.get("by", "dominant_soft_power_end")
     order = list(comparison.ranking.index)
     by_name = {s.name: s for s in scenarios or ()}
@@ -468,6 +478,7 @@ def html_report(
     region: str = REGION,
     rivals: str = RIVALS,
     template: str | Path | None = None,
+    province_maps: Mapping[str, tuple[pd.Series, str]] | None = None,
 ) -> str:
     """The comparison as one self-contained HTML page (a string).
 
@@ -475,7 +486,8 @@ def html_report(
     (optional) adds what each one changes. `region` and `rivals` name the region
     and what the other regions are assumed to do. `template` is a Jinja2 file to
     render instead of the shipped `report.html.j2` (see `report_context` for its
-    variables); autoescape is on either way.
+    variables); autoescape is on either way. `province_maps` adds maps of
+    per-province results (see `report_context`).
     """
     context = report_context(
         comparison,
@@ -486,6 +498,7 @@ def html_report(
         title=title,
         region=region,
         rivals=rivals,
+        province_maps=province_maps,
     )
     return render(context, template)
 

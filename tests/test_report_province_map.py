@@ -89,9 +89,8 @@ def test_values_of_both_signs_centre_the_colours_on_zero():
 
 
 def test_the_html_report_shows_per_province_results_as_a_map():
-    from tests.test_report_template import hand_made
-
     from regionsoft_sd.reports.html_report import html_report
+    from tests.test_report_template import hand_made
 
     comparison, descriptions = hand_made()
     values = pd.Series({"sichuan": 1.0, "henan": 2.0})

@@ -114,6 +114,20 @@ def spread(positions: Sequence[float], gap: float, lo: float = 0.0, hi: float = 
     return out
 
 
+def _readable_ink(colour: str) -> tuple[float, float, float]:
+    """A line's colour for text on white: light colours (sand, cyan) darkened until
+    their luminance is at most 0.35, so that their names stay legible."""
+    from matplotlib.colors import to_rgb
+
+    rgb = to_rgb(colour)
+    for _ in range(20):
+        lum = 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]
+        if lum <= 0.35:
+            break
+        rgb = tuple(c * 0.85 for c in rgb)
+    return rgb
+
+
 def _end_labels(ax, items: list[tuple[str, float, float, str]], fontsize: float = 7.5) -> None:
     """Name each line just right of its last point, nudged apart so that no two overlap.
 
@@ -131,6 +145,7 @@ def _end_labels(ax, items: list[tuple[str, float, float, str]], fontsize: float 
     placed = spread(ends, gap, lo=-0.05, hi=1.05)
     for (label, x, y, colour), at, end in zip(items, placed, ends, strict=True):
         nudged = abs(at - end) > gap / 3
+        ink = _readable_ink(colour)
         ax.annotate(
             label,
             xy=(x, y),
@@ -138,7 +153,7 @@ def _end_labels(ax, items: list[tuple[str, float, float, str]], fontsize: float 
             xytext=(1.025, at),
             textcoords="axes fraction",
             fontsize=fontsize,
-            color=colour,
+            color=ink,
             va="center",
             ha="left",
             annotation_clip=False,

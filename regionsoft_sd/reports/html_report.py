@@ -225,10 +225,16 @@ def _settings(scenario: Scenario) -> list[dict[str, str]]:
     return rows
 
 
-def _signed(metric: str, value: float) -> str:
-    """A difference in the metric's own format, with its sign (+62; -0.012)."""
-    text = format_value(metric, float(f"{abs(value):.12g}"))  # 0.6 - 0.5 is 0.1, not 0.0999..
-    return ("+" if value >= 0 else "\u2212") + text
+def _signed(metric: str, value: float, like: float) -> str:
+    """A difference with its sign, to the decimals of the value it is a difference of
+    (`like`): +0.065 beside 0.609, +62 beside 16,167."""
+    value = float(f"{value:.12g}")  # 0.6 - 0.5 is 0.1, not 0.0999..
+    sign = "+" if value >= 0 else "\u2212"
+    if abs(like) >= 1000:
+        return f"{sign}{abs(value):,.0f}"
+    if abs(like) >= 0.1 or metric == "threshold_year":
+        return f"{sign}{abs(value):,.{1 if metric == 'threshold_year' else 3}f}"
+    return f"{sign}{abs(value):.3g}"
 
 
 def _lower(title: str) -> str:
@@ -266,7 +272,7 @@ def summary_sentences(comparison: Comparison, reference: str = BASELINE) -> list
         first = (
             f"Of the {len(order)} strategies, {best} does best on "
             f"{_lower(_title(by, comparison))}: {format_value(by, v)} ({units}), "
-            f"{_signed(by, v - b)}{pct} against {format_value(by, b)} for {ref_words}."
+            f"{_signed(by, v - b, v)}{pct} against {format_value(by, b)} for {ref_words}."
         )
     spend = "cumulative_spending"
     if spend in metrics.columns and best != ref:

@@ -131,3 +131,13 @@ def test_template_mistakes_exit_2_with_one_line(tmp_path, capsys, monkeypatch, e
     err = capsys.readouterr().err.strip()
     assert "--template" in err and words in err and "\n" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_small_ratios_keep_three_significant_digits():
+    from regionsoft_sd.model.style import format_number, format_value
+
+    # soft power gained per trillion yuan: 0.00314 and 0.00353 both read 0.003 at 3 decimals
+    assert format_value("soft_power_per_money", 0.003136) == "0.00314"
+    assert format_value("soft_power_per_money", 0.003526) == "0.00353"
+    assert format_value("gdp_end", 16166.98) == "16,167"
+    assert format_number(1250.5) == "1,250.5" and format_number(0.08) == "0.08"

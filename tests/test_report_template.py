@@ -96,6 +96,18 @@ def test_a_user_template_may_extend_the_shipped_one(tmp_path):
     page = html_report(comparison, descriptions, figures={}, template=own)
     assert "body{color:navy}" in page and "max-width:1180px" not in page
     assert "<h2>Outcomes</h2>" in page
+    # a copy named like the shipped file extends the shipped one by its prefixed name
+    same = tmp_path / "report.html.j2"
+    same.write_text(
+        '{% extends "regionsoft/report.html.j2" %}{% block summary %}short{% endblock %}',
+        encoding="utf-8",
+    )
+    page = html_report(comparison, descriptions, figures={}, template=same)
+    assert "short" in page and "alpha does best" not in page and "<h2>Outcomes</h2>" in page
+    # extending itself is an input error, not a crash
+    same.write_text('{% extends "report.html.j2" %}', encoding="utf-8")
+    with pytest.raises(InputError, match="itself"):
+        html_report(comparison, descriptions, figures={}, template=same)
 
 
 def test_a_broken_template_is_an_input_error_naming_file_and_line(tmp_path):

@@ -4,7 +4,8 @@
 `write_html_report(...)` writes it atomically. The page is rendered from a Jinja2
 template, `templates/report.html.j2` inside this package, with autoescape on; a
 user passes their own copy with `template=` (`regionsoft compare --html --template
-FILE`), which may also `{% extends "report.html.j2" %}` and override single blocks.
+FILE`), which may also `{% extends "regionsoft/report.html.j2" %}` and override
+single blocks.
 `report_context(...)` returns the variables the template sees.
 
 The page has no external resources (no scripts, fonts, style sheets or image
@@ -51,6 +52,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 TEMPLATE = "report.html.j2"
 """The shipped template's name (in `regionsoft_sd/reports/templates/`)."""
+SHIPPED = "regionsoft/"
+"""Prefix that always names a shipped template, even beside a user file of the same
+name: a copy called report.html.j2 may `{% extends "regionsoft/report.html.j2" %}`."""
 REGION = "Sichuan"
 """The region the shipped model (version 2) calibrates."""
 RIVALS = "the rest of China keeps its status quo"
@@ -343,8 +347,9 @@ def _model_facts(engine: str) -> dict[str, str]:
 
 def _shipped_template(name: str) -> str | None:
     """The text of a template shipped in `regionsoft_sd/reports/templates/` (None if absent)."""
-    if name != TEMPLATE:
+    if name not in (TEMPLATE, SHIPPED + TEMPLATE):
         return None
+    name = TEMPLATE
     return resources.files("regionsoft_sd.reports").joinpath("templates", name).read_text("utf-8")
 
 
@@ -463,6 +468,13 @@ def render(context: Mapping[str, Any], template: str | Path | None = None) -> st
             f"line {exc.lineno}",
             f"not a valid template ({exc.message})",
             "fix the template, or start from a copy of the shipped report.html.j2",
+        ) from exc
+    except RecursionError as exc:
+        raise InputError(
+            template,
+            None,
+            "the template extends or includes itself",
+            'extend "regionsoft/report.html.j2", the shipped template, by that name',
         ) from exc
     except TemplateError as exc:
         raise InputError(

@@ -153,3 +153,27 @@ def test_small_ratios_keep_three_significant_digits():
     assert format_value("soft_power_per_money", 0.003526) == "0.00353"
     assert format_value("gdp_end", 16166.98) == "16,167"
     assert format_number(1250.5) == "1,250.5" and format_number(0.08) == "0.08"
+
+
+def test_write_comparison_passes_region_and_rivals_to_the_page(tmp_path, monkeypatch):
+    from regionsoft_sd.reports import report
+
+    comparison, descriptions = hand_made()
+    comparison.trajectories.update({n: pd.DataFrame() for n in comparison.metrics.index})
+    monkeypatch.setattr(Comparison, "long_trajectories", lambda self: pd.DataFrame())
+    seen = {}
+
+    def fake_page(*args, **kwargs):
+        seen.update(kwargs)
+        return "page"
+
+    monkeypatch.setattr("regionsoft_sd.reports.html_report.html_report", fake_page)
+    monkeypatch.setattr(report, "write_table", lambda *a, **k: tmp_path / "t")
+    monkeypatch.setattr(report, "save_figure", lambda fig, path: path)
+    monkeypatch.setattr("regionsoft_sd.reports.plots.plot_outcomes", lambda *a, **k: None)
+    monkeypatch.setattr("regionsoft_sd.reports.plots.plot_stocks", lambda *a, **k: None)
+    report.write_comparison(
+        comparison, tmp_path, descriptions, html=True, region="Henan", rivals="all copy"
+    )
+    assert seen["region"] == "Henan" and seen["rivals"] == "all copy"
+    assert (tmp_path / "report.html").read_text(encoding="utf-8") == "page"

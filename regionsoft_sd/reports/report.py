@@ -147,13 +147,17 @@ def write_comparison(
     html: bool = False,
     scenarios: Sequence[Scenario] | None = None,
     template: str | Path | None = None,
+    region: str | None = None,
+    rivals: str | None = None,
 ) -> list[Path]:
     """Write the files of `regionsoft compare` into `out`; return their paths.
 
     Tables, `metrics.md`, the trajectories (`fmt`: csv or parquet), the figures
     `outcomes.png` and `stocks.png` (one colour per scenario in both), and with
     `html` the self-contained `report.html` (from the Jinja2 file `template`, if
-    given, instead of the shipped one). The command line writes them through
+    given, instead of the shipped one), naming `region` and the `rivals`'
+    assumption (None: the shipped model's, Sichuan against a rest of China that
+    keeps its status quo). The command line writes them through
     an `OutputFolder`, which also removes what an earlier comparison wrote there
     and this one did not (only files provably its own).
     """
@@ -185,6 +189,7 @@ def write_comparison(
             figures=figures,
             colours=colours,
             template=template,
+            **{k: v for k, v in (("region", region), ("rivals", rivals)) if v is not None},
         )
         paths.append(write_text(out / "report.html", page))
     return paths

@@ -2,7 +2,7 @@
 
 Usage: `make figures` (or `.venv/bin/python docs/make_figures.py [--sweeps]`).
 Writes docs/figures/base_run_stocks.png, diagram.png (Simlin's drawing),
-loops.png (the same with the named loops marked), docs/workflow/outcomes.png
+loops.png (the same with the named loops marked, one view per panel), docs/workflow/outcomes.png
 (the shipped scenarios, as in the README), and rewrites the table between the
 parameter-table markers of docs/model.md. With --sweeps it also runs the two
 shipped sweeps (a few minutes) and copies their figures to
@@ -324,14 +324,14 @@ def diagram_png() -> bytes:
 
 
 def main(argv: list[str]) -> None:
-    from regionsoft_sd.model.loops import loop_diagram
+    from regionsoft_sd.model.loops import loop_panels
 
     OUT.mkdir(parents=True, exist_ok=True)
     save_figure(stocks_figure(), OUT / "base_run_stocks.png")
     save_figure(history_figure(), OUT / "history.png")
     save_figure(dominance_figure(), OUT / "loop_dominance.png")
     (OUT / "diagram.png").write_bytes(diagram_png())
-    save_figure(loop_diagram(), OUT / "loops.png", dpi=100)
+    save_figure(loop_panels(), OUT / "loops.png", dpi=100)
     save_figure(workflow_figure(), DOCS / "workflow" / "outcomes.png")
     write_parameter_table()
     write_between(DOC, "<!-- history-fit:start -->", "<!-- history-fit:end -->", history_table())

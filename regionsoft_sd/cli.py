@@ -226,6 +226,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from regionsoft_sd.reports import report
     from regionsoft_sd.simulate import check_rank_by, compare
 
+    _check_template(args)
     if model_of(args).version == "v3":
         return _cmd_compare_v3(args)
     check_rank_by(args.rank_by)
@@ -241,6 +242,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             args.format,
             html=args.html,
             scenarios=scenarios,
+            template=args.template,
         )
         paths, _ = folder.commit(remove_stale=True)
     print(report.metrics_table(result))
@@ -326,6 +328,26 @@ def _add_html_flag(c: argparse.ArgumentParser) -> None:
         help="also write report.html: one self-contained file with the tables, "
         "the figures and the metric definitions, for readers without Python",
     )
+    c.add_argument(
+        "--template",
+        type=Path,
+        metavar="FILE",
+        help="with --html: render report.html from this Jinja2 template instead of the "
+        "shipped one (copy regionsoft_sd/reports/templates/report.html.j2 to start; "
+        "values are HTML-escaped)",
+    )
+
+
+def _check_template(args: argparse.Namespace) -> None:
+    """`--template` needs `--html` and a file that exists (checked before any run)."""
+    if args.template is None:
+        return
+    if not args.html:
+        raise InputError(None, "--template", "a template only shapes report.html", "add --html")
+    if not args.template.is_file():
+        raise InputError(
+            args.template, "--template", "no such file", "give the path of a Jinja2 template"
+        )
 
 
 def _add_scenarios_parser(sub, debug: argparse.ArgumentParser) -> None:

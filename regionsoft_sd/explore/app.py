@@ -904,9 +904,9 @@ def _legend_html(colour: str, n: int, start: float, source: str = "declared") ->
 def _diagram_png() -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from regionsoft_sd.model.loops import loop_diagram
+    from regionsoft_sd.model.loops import loop_panels
 
-    fig = loop_diagram()
+    fig = loop_panels()  # one view per panel: names readable at full size
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=80)

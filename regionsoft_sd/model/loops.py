@@ -9,6 +9,8 @@ Matter", Schoenberg, Davidsen and Eberlein 2020) is the independent judge:
   Simlin finds over the base run, or None when the variables do not form a cycle;
 - `loop_diagram()` renders the stock-and-flow diagram with Simlin and marks every
   named loop on it: a circled R or B where the loop's variables sit, and a key;
+  `loop_panels()` draws the same one view per panel, two panels a row, readable
+  at full size (docs/figures/loops.png, the explorer's diagram);
 - `loop_dominance()` enumerates every loop of the model (about 13,000), sorts each
   into its named loop, and returns each named loop's share of the total absolute
   loop score per year, for the base run or a scenario.
@@ -301,6 +303,126 @@ def loop_diagram(
         key.text(0.045, y, text, fontsize=11, va="top", linespacing=1.25)
         y += text.count("\n") + 1.4
     key.text(0, y + 0.2, note, fontsize=10, va="top", color="0.3")
+    return fig
+
+
+def loop_panels(
+    mdl_path: str | Path = MODEL_PATH,
+    *,
+    loops: Sequence[NamedLoop] | None = None,
+    px_per_unit: float = 1.0,
+    columns: int = 2,
+) -> Figure:
+    """The stock-and-flow diagram one view per panel, each view with the loops marked in it.
+
+    The same marks as `loop_diagram`, but each view (group) of the sketch that
+    holds a loop is its own panel, titled with the view's name and its loops, and
+    the panels sit `columns` to a row (a view wider than a column spans the row).
+    The diagram is rendered at `px_per_unit` pixels per sketch unit, so that at
+    100 dpi its names are as large as Simlin draws them (about 12 px), where the
+    one tall image of `loop_diagram` shrinks them to about 7.
+    """
+    import simlin
+    from matplotlib.image import imread
+
+    loops = named_loops(mdl_path) if loops is None else list(loops)
+    project = simlin.load(str(mdl_path)).project
+    xml = project.to_xmile().decode("utf-8")
+    box = re.search(
+        r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"', project.render_svg_string()[:400]
+    )
+    x0, y0, vw, _ = (float(v) for v in box.groups()) if box else (0.0, 0.0, 3200.0, 0.0)
+    png = imread(io.BytesIO(project.render_png("main", width=int(vw * px_per_unit))), format="png")
+    scale = png.shape[1] / vw
+    places, groups = _positions(xml)
+    marks = _spread({lp.id: _marker_place(lp, places, groups) for lp in loops})
+
+    def inside(g, at) -> bool:
+        return at is not None and g[1] <= at[0] <= g[1] + g[3] and g[2] <= at[1] <= g[2] + g[4]
+
+    used = [(g, [lp for lp in loops if inside(g, marks[lp.id])]) for g in groups]
+    used = [(g, held) for g, held in used if held]
+    col_w = max((g[3] for g, _ in used if g[3] <= 2000), default=1880.0) * scale / 100
+    width = col_w * columns + 0.3 * (columns - 1)
+    rows: list[list] = []
+    for g, held in used:
+        wide = g[3] * scale / 100 > col_w * 1.05
+        if wide or not rows or len(rows[-1]) >= columns or rows[-1][0][2]:
+            rows.append([])
+        rows[-1].append((g, held, wide))
+    chars = max(60, int((width - 1.0) / 0.09))
+    entries = [
+        wrap(f"{lp.name} ({lp.polarity}; {lp.article}): {lp.description}", chars) for lp in loops
+    ]
+    key_lines = 2.6 + sum(e.count("\n") + 1.4 for e in entries) + 1.4
+    key_in = 0.2 * key_lines
+    title_in = 0.45
+
+    def panel_in(g) -> tuple[float, float]:
+        return g[3] * scale / 100, g[4] * scale / 100
+
+    row_h = [max(panel_in(g)[1] for g, _, _ in row) + title_in for row in rows]
+    height = key_in + sum(row_h) + 0.2
+    fig = Figure(figsize=(width, height), dpi=100)
+    key = fig.add_axes((0.005, 1 - key_in / height, 0.99, key_in / height))
+    key.set_axis_off()
+    key.set_ylim(key_lines, 0)
+    key.text(0, 0.3, "Named feedback loops", fontsize=15, fontweight="bold", va="top")
+    y = 2.2
+    for lp, text in zip(loops, entries, strict=True):
+        key.text(
+            0,
+            y,
+            f" {lp.id}{lp.sign} ",
+            fontsize=12,
+            fontweight="bold",
+            color="white",
+            va="top",
+            bbox={"boxstyle": "round,pad=0.2", "fc": COLOURS[lp.polarity], "ec": "none"},
+        )
+        key.text(0.03, y, text, fontsize=11, va="top", linespacing=1.25)
+        y += text.count("\n") + 1.4
+    key.text(
+        0,
+        y + 0.2,
+        "One view of the diagram per panel. Red: reinforcing (+), blue: balancing (\u2212); "
+        "grey names are shadows of variables drawn in another view.",
+        fontsize=10,
+        va="top",
+        color="0.3",
+    )
+    top = height - key_in
+    for row, h in zip(rows, row_h, strict=True):
+        top -= h
+        left = 0.0
+        for g, held, _ in row:
+            w_in, h_in = panel_in(g)
+            c0, r0 = max(0, int((g[1] - x0) * scale)), max(0, int((g[2] - y0) * scale))
+            crop = png[r0 : r0 + int(g[4] * scale), c0 : c0 + int(g[3] * scale)]
+            bottom = top + h - title_in - h_in  # panels hang from their row's top
+            ax = fig.add_axes((left / width, bottom / height, w_in / width, h_in / height))
+            ax.imshow(crop, interpolation="lanczos")
+            ax.set_axis_off()
+            ids = ", ".join(f"{lp.id}{lp.sign}" for lp in held)
+            ax.set_title(f"{g[0]}: {ids}", fontsize=13, loc="left", fontweight="bold")
+            for lp in held:
+                at = marks[lp.id]
+                ax.annotate(
+                    f"{lp.id}{lp.sign}",
+                    ((at[0] - x0) * scale - c0, (at[1] - y0) * scale - r0),
+                    ha="center",
+                    va="center",
+                    fontsize=13,
+                    fontweight="bold",
+                    color="white",
+                    bbox={
+                        "boxstyle": "circle,pad=0.35",
+                        "fc": COLOURS[lp.polarity],
+                        "ec": "white",
+                        "alpha": 0.92,
+                    },
+                )
+            left += w_in + 0.3
     return fig
 
 

@@ -156,12 +156,14 @@ METRICS: tuple[Metric, ...] = (
     ),
     Metric(
         "soft_power_per_money",
-        "Dominant soft power gained over the projection per 1000 units of money spent on "
-        "the four elements: the efficiency of the spending.",
+        "Dominant soft power gained over the projection, in index points, per trillion yuan "
+        "(1,000 billion yuan at 2005 prices) spent on the four elements: the efficiency of "
+        "the spending. It is a small number (a gain of 0.2 points for 60 trillion yuan is "
+        "0.0033), so tables show it to 3 significant digits.",
         "higher",
         SOFT_POWER,
         "per money",
-        label="SP gain/money",
+        label="SP gain/trillion",
         needs=(SOFT_POWER, CUMULATIVE_SPENDING),
     ),
 )

@@ -46,20 +46,43 @@ SHARE_TEXT = "share"
 
 BASELINE = "baseline"
 """Name of the reference scenario that figures highlight."""
-BASELINE_COLOUR = "#1a1a1a"
-PALETTE = (
-    "#0072B2",  # blue
-    "#D55E00",  # vermillion
-    "#009E73",  # bluish green
-    "#CC79A7",  # reddish purple
-    "#E69F00",  # orange
-    "#8C564B",  # brown
-    "#56B4E9",  # sky blue
-    "#9467BD",  # purple
-    "#BCBD22",  # olive
-    "#17BECF",  # cyan
+BASELINE_COLOUR = "#000000"
+"""The baseline is black, thicker than the others and drawn on top."""
+
+SCENARIO_STYLES: dict[str, tuple[str, object, str]] = {
+    "culture_first": ("#882255", "-", "o"),  # wine (Tol muted)
+    "balanced": ("#EE7733", "--", "s"),  # orange (Tol vibrant)
+    "current_mix": ("#33BBEE", "-.", "^"),  # cyan (Tol vibrant)
+    "services_first": ("#117733", ":", "D"),  # green (Tol muted)
+    "education_first": ("#332288", (0, (6, 1.5, 1, 1.5, 1, 1.5)), "v"),  # indigo (Tol muted)
+    "image_campaign": ("#EE3377", (0, (9, 2.5)), "P"),  # magenta (Tol vibrant)
+    "austerity": ("#DDCC77", (0, (3, 1, 1, 1)), "X"),  # sand (Tol muted)
+}
+"""Colour, line style and marker of each shipped scenario other than the baseline.
+
+The seven colours were chosen, from Paul Tol's colour-blind-safe schemes
+(https://personal.sron.nl/~pault/) and Okabe and Ito's, so that every pair, and
+each against the black baseline, stays apart three ways (tests/test_style_palette.py
+checks it): in greyscale (CIE L* at least 8 apart), for deuteranopes (CIE Lab
+distance at least 19 after the Machado, Oliveira and Fernandes 2009 simulation)
+and for everyone (at least 35). No palette keeps seven lines apart in greyscale
+alone, so each scenario also has its own dash pattern and marker."""
+
+PALETTE = tuple(c for c, _, _ in SCENARIO_STYLES.values()) + (
+    "#0072B2",  # blue (Okabe-Ito)
+    "#D55E00",  # vermillion (Okabe-Ito)
+    "#009E73",  # bluish green (Okabe-Ito)
+    "#CC79A7",  # reddish purple (Okabe-Ito)
+    "#E69F00",  # orange (Okabe-Ito)
+    "#56B4E9",  # sky blue (Okabe-Ito)
+    "#999933",  # olive (Tol muted)
 )
-"""Colour-blind-safe first (Okabe and Ito), then distinct extras; none is near black."""
+"""The shipped scenarios' colours, then colour-blind-safe extras for other names;
+none is near black."""
+
+DASHES: tuple[object, ...] = ("-", "--", "-.", ":", (0, (6, 1.5, 1, 1.5, 1, 1.5)), (0, (9, 2.5)))
+MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "X", "*")
+"""Line styles and markers that other scenario names cycle through (by palette slot)."""
 
 _RELATIVE = re.compile(r"relative to (the rest of|the reference)|1 = par", re.I)
 _SHARE = re.compile(r"\b(share|fraction|proportion)\b", re.I)
@@ -156,8 +179,12 @@ def axis_label(text: str, units: str, width: int = 30) -> str:
 
 
 def wrap(text: str, width: int = 24) -> str:
-    """Wrap a label on word boundaries (never truncate it)."""
-    return "\n".join(textwrap.wrap(str(text), width=width, break_long_words=False)) or str(text)
+    """Wrap a label on word boundaries (never truncate it, never leave a word of three
+    characters or fewer alone on the last line: `rest of China =` / `1`)."""
+    lines = textwrap.wrap(str(text), width=width, break_long_words=False)
+    if len(lines) > 1 and len(lines[-1]) <= 3:
+        lines[-2:] = [f"{lines[-2]} {lines[-1]}"]
+    return "\n".join(lines) or str(text)
 
 
 def _slot(name: str) -> int:
@@ -166,13 +193,8 @@ def _slot(name: str) -> int:
 
 
 def _reserved() -> list[str]:
-    """Shipped scenario names other than the baseline, in file order: they own slots 0.."""
-    try:
-        from regionsoft_sd.common.resources import shipped_scenarios
-
-        return [n for n in shipped_scenarios() if n != BASELINE]
-    except FileNotFoundError:  # pragma: no cover - a broken install still draws
-        return []
+    """Shipped scenario names other than the baseline: they own palette slots 0.."""
+    return list(SCENARIO_STYLES)
 
 
 def scenario_colours(names: Iterable[str], baseline: str | None = BASELINE) -> dict[str, str]:
@@ -207,7 +229,13 @@ def scenario_colours(names: Iterable[str], baseline: str | None = BASELINE) -> d
 
 
 def line_style(name: str, colours: Mapping[str, str], baseline: str | None = BASELINE) -> dict:
-    """Matplotlib keyword arguments of a scenario's line: the baseline thicker and on top."""
+    """Matplotlib keyword arguments of a scenario's line.
+
+    The baseline is solid, thicker and on top; a shipped scenario has its own dash
+    pattern and marker (SCENARIO_STYLES), any other name those of its colour's
+    palette slot, so lines stay apart in greyscale print too. Markers are sparse
+    (about one every tenth of the axes).
+    """
     if name == baseline:
         return {
             "color": colours[name],
@@ -215,7 +243,21 @@ def line_style(name: str, colours: Mapping[str, str], baseline: str | None = BAS
             "zorder": 5,
             "label": f"{name} (reference)",
         }
-    return {"color": colours[name], "linewidth": 1.7, "zorder": 3, "label": name}
+    if name in SCENARIO_STYLES:
+        _, dash, marker = SCENARIO_STYLES[name]
+    else:
+        slot = PALETTE.index(colours[name]) if colours[name] in PALETTE else _slot(name)
+        dash, marker = DASHES[slot % len(DASHES)], MARKERS[slot % len(MARKERS)]
+    return {
+        "color": colours[name],
+        "linewidth": 1.7,
+        "linestyle": dash,
+        "marker": marker,
+        "markersize": 4.5,
+        "markevery": 0.1,
+        "zorder": 3,
+        "label": name,
+    }
 
 
 def tick_locator(nbins: int = 5):
@@ -232,12 +274,28 @@ def thousands(value: float, _pos: object = None) -> str:
     return f"{value:g}"
 
 
+def format_number(value: float) -> str:
+    """A number in the report's one style: thousands separators from 1,000 up
+    (62,153; 1,250.5), otherwise up to four significant digits (0.08; 0.00314)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if abs(value) >= 1000:
+        return (
+            f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 1e5 else f"{value:,.1f}"
+        )
+    return f"{value:.4g}"
+
+
 def format_value(metric: str, value: float) -> str:
-    """A metric value as a person reads it (years to 0.1, money to units, else 3 decimals)."""
+    """A metric value as a person reads it: years to 0.1, thousands separated (16,167),
+    3 decimals below 1,000 (0.609), and 3 significant digits below 0.1 so that small
+    ratios still differ (0.00314, not 0.003)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "never" if metric == "threshold_year" else "n/a"
     if metric == "threshold_year":
         return f"{value:.1f}"
     if abs(value) >= 1000:
         return f"{value:,.0f}"
+    if 0 < abs(value) < 0.1:
+        return f"{value:.3g}"
     return f"{value:.3f}"

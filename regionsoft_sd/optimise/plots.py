@@ -7,8 +7,9 @@
 - `regret_boxes`: each strategy's regret over the fresh futures;
 - the discovery's figures (`discover.plots`).
 
-Colours are fixed per strategy within a run: the base black, found
-strategies red, shipped strategies in the order of the spec's `compare`.
+Colours are fixed per strategy: the base black, found strategies red,
+shipped strategies the colour and marker they have in every other figure
+(`regionsoft_sd.model.style`).
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from matplotlib.figure import Figure
 
 from regionsoft_sd.model.catalogue import catalogue
 from regionsoft_sd.model.metrics import label as metric_label
+from regionsoft_sd.model.style import BASELINE_COLOUR, SCENARIO_STYLES, scenario_colours
 from regionsoft_sd.optimise.spec import Objective
 
 if TYPE_CHECKING:  # pragma: no cover
     from regionsoft_sd.optimise.result import OptimiseResult
 
 FOUND = "#c0392b"
-BASE = "black"
+BASE = BASELINE_COLOUR
 PALETTE = (
     "#1f77b4",
     "#ff7f0e",
@@ -43,12 +45,17 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">")
 
 
 def colours(result: OptimiseResult) -> dict[str, str]:
-    """A fixed colour per reference strategy (the base black)."""
-    out = {result.spec.base.name: BASE}
-    others = [n for n in result.references.index if n != result.spec.base.name]
-    for i, n in enumerate(others):
-        out[n] = PALETTE[i % len(PALETTE)]
+    """A colour per reference strategy: the base black, shipped strategies the colours
+    they have in every other figure (`model.style.scenario_colours`)."""
+    base = result.spec.base.name
+    out = scenario_colours(result.references.index, baseline=base)
+    out[base] = BASE
     return out
+
+
+def marker(name: str, k: int) -> str:
+    """A shipped strategy's own marker (`model.style.SCENARIO_STYLES`), else the k-th."""
+    return SCENARIO_STYLES[name][2] if name in SCENARIO_STYLES else MARKERS[k % len(MARKERS)]
 
 
 def score_label(o: Objective, units: dict[str, str], futures: bool = True) -> str:
@@ -148,7 +155,7 @@ def pareto_front(result: OptimiseResult) -> Figure:
                 [row[b.label]],
                 color=col[name],
                 s=70,
-                marker=MARKERS[k % len(MARKERS)],
+                marker=marker(name, k),
                 edgecolors="black",
                 zorder=4,
                 label=name + (" (base)" if name == result.spec.base.name else ""),

@@ -1,13 +1,20 @@
 """A scenario comparison as one self-contained HTML file, for readers who never open Python.
 
 `html_report(comparison, descriptions)` returns the page as a string;
-`write_html_report(...)` writes it atomically. The page has no external
-resources (no scripts, fonts, style sheets or image links): figures are PNGs
-embedded as base64 `data:` URIs and the style sheet is inline, so the file can be
-mailed, archived or opened offline. It holds the ranking, the metrics with
-readable units and their difference from the baseline, each scenario's rank on
-every metric, the figures, the metric definitions, what each scenario changes,
-and where the model comes from.
+`write_html_report(...)` writes it atomically. The page is rendered from a Jinja2
+template, `templates/report.html.j2` inside this package, with autoescape on; a
+user passes their own copy with `template=` (`regionsoft compare --html --template
+FILE`), which may also `{% extends "regionsoft/report.html.j2" %}` and override
+single blocks.
+`report_context(...)` returns the variables the template sees.
+
+The page has no external resources (no scripts, fonts, style sheets or image
+links): figures are PNGs embedded as base64 `data:` URIs and the style sheet is
+inline, so the file can be mailed, archived or opened offline. It opens with a
+three-sentence summary (`summary_sentences`), then the ranking, the metrics with
+short headers over a row of units, their difference from the baseline, each
+scenario's rank on every metric, the figures, the metric definitions, what each
+scenario changes, and where the model comes from.
 """
 
 from __future__ import annotations
@@ -15,16 +22,20 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import hashlib
-import html
 import io
 import math
 from collections.abc import Mapping, Sequence
+from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from regionsoft_sd.common.errors import InputError
 from regionsoft_sd.model.metrics import METRICS, THRESHOLD_VARIABLE, describe
+from regionsoft_sd.model.metrics import label as metric_label
 from regionsoft_sd.model.style import (
     BASELINE,
+    format_number,
+    format_value,
     metric_readable_units,
     metric_title,
     scenario_colours,
@@ -32,10 +43,22 @@ from regionsoft_sd.model.style import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    from jinja2 import Environment
     from matplotlib.figure import Figure
 
     from regionsoft_sd.scenarios.scenario import Scenario
     from regionsoft_sd.simulate import Comparison
+
+TEMPLATE = "report.html.j2"
+"""The shipped template's name (in `regionsoft_sd/reports/templates/`)."""
+SHIPPED = "regionsoft/"
+"""Prefix that always names a shipped template, even beside a user file of the same
+name: a copy called report.html.j2 may `{% extends "regionsoft/report.html.j2" %}`."""
+REGION = "Sichuan"
+"""The region the shipped model (version 2) calibrates."""
+RIVALS = "the rest of China keeps its status quo"
+"""What the shipped model assumes the other regions do."""
 
 ARTICLE = (
     "the article \u201cRegional soft power\u201d: its concept and content (\u00a71.1) and "
@@ -50,6 +73,8 @@ CAPTIONS = {
     "is above or below the baseline (right). The baseline is the thick black line.",
 }
 
+_BETTER = {m.name: m.better for m in METRICS}
+
 
 def _caption(name: str) -> str:
     if name == "stocks.png":
@@ -60,26 +85,6 @@ def _caption(name: str) -> str:
     return CAPTIONS.get(name, name)
 
 
-_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
- max-width:1180px;margin:2em auto;padding:0 1.2em;color:#1d1d1d;line-height:1.45}
-h1{font-size:1.7em;margin-bottom:.1em}h2{margin-top:1.8em;border-bottom:1px solid #ddd;
- padding-bottom:.2em}.sub{color:#555;margin-top:0}
-table{border-collapse:collapse;margin:.6em 0 1em;font-size:.92em}
-th,td{padding:.35em .6em;border-bottom:1px solid #e4e4e4;text-align:right;vertical-align:top}
-th{background:#f4f4f4;font-weight:600;max-width:9em}th small{font-weight:400;color:#555}
-td.name,th.name{text-align:left}td.name{white-space:nowrap}
-tr.baseline td{background:#f3f3f3;font-weight:600}
-td.best{color:#0b6e2f;font-weight:700}.pos{color:#0b6e2f}.neg{color:#a4161a}
-.swatch{display:inline-block;width:.9em;height:.9em;border-radius:2px;margin-right:.45em;
- vertical-align:-.1em}figure{margin:1.2em 0}figure img{max-width:100%;height:auto;
- border:1px solid #eee}figcaption{color:#444;font-size:.92em}
-dl dt{font-weight:600;margin-top:.6em}dl dd{margin-left:1.2em}
-.note{background:#fafae8;border-left:4px solid #d8c44a;padding:.5em .9em}
-footer{margin-top:3em;color:#666;font-size:.85em}
-"""
-
-
 def figure_data_uri(fig: Figure, dpi: int = 110) -> str:
     """A matplotlib Figure as a `data:image/png;base64,...` URI."""
     buf = io.BytesIO()
@@ -87,107 +92,12 @@ def figure_data_uri(fig: Figure, dpi: int = 110) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _fmt(metric: str, value: float) -> str:
-    from regionsoft_sd.model.style import format_value
-
-    return format_value(metric, value)
-
-
-def _swatch(name: str, colours: Mapping[str, str]) -> str:
-    colour = colours.get(name, "#999")
-    return f'<span class="swatch" style="background:{_esc(colour)}"></span>{_esc(name)}'
-
-
 def _best(metric: str, values: Sequence[float]) -> float | None:
-    better = next((m.better for m in METRICS if m.name == metric), None)
+    better = _BETTER.get(metric)
     finite = [v for v in values if v is not None and not math.isnan(v)]
     if not better or not finite:
         return None
     return max(finite) if better == "higher" else min(finite)
-
-
-def _metrics_table(comparison: Comparison, colours: Mapping[str, str]) -> str:
-    order = list(comparison.ranking.index)
-    cols = list(comparison.metrics.columns)
-    head = "".join(
-        f"<th>{_esc(_title(c, comparison))}<br>"
-        f"<small>{_esc(metric_readable_units(c, comparison.units))}</small></th>"
-        for c in cols
-    )
-    rows = []
-    for s in order:
-        cells = []
-        for c in cols:
-            v = comparison.metrics.at[s, c]
-            best = _best(c, list(comparison.metrics[c]))
-            cls = ' class="best"' if best is not None and v == best else ""
-            cells.append(f"<td{cls}>{_esc(_fmt(c, v))}</td>")
-        rank = int(comparison.ranking.at[s, "position"])
-        cls = ' class="baseline"' if s == BASELINE else ""
-        rows.append(
-            f'<tr{cls}><td>{rank}</td><td class="name">{_swatch(s, colours)}</td>'
-            + "".join(cells)
-            + "</tr>"
-        )
-    return (
-        f'<table><tr><th>rank</th><th class="name">scenario</th>{head}</tr>'
-        + "".join(rows)
-        + "</table>"
-    )
-
-
-def _difference_table(comparison: Comparison, colours: Mapping[str, str]) -> str:
-    """Per cent difference of each metric from the baseline (years: difference in years)."""
-    if BASELINE not in comparison.metrics.index:
-        return ""
-    base = comparison.metrics.loc[BASELINE]
-    cols = [c for c in comparison.metrics.columns if c != "threshold_year"]
-    better = {m.name: m.better for m in METRICS}
-    head = "".join(f"<th>{_esc(_title(c, comparison))}</th>" for c in cols)
-    rows = []
-    for s in comparison.ranking.index:
-        if s == BASELINE:
-            continue
-        cells = []
-        for c in cols:
-            b, v = base[c], comparison.metrics.at[s, c]
-            if b == 0 or math.isnan(b) or math.isnan(v):
-                cells.append("<td>n/a</td>")
-                continue
-            d = (v / b - 1.0) * 100.0
-            if abs(d) < 0.05:
-                cells.append("<td>0.0 %</td>")
-                continue
-            good = {"higher": d > 0, "lower": d < 0}.get(better.get(c) or "")
-            cls = "" if good is None else "pos" if good else "neg"
-            cells.append(f'<td class="{cls}">{d:+.1f} %</td>')
-        rows.append(f'<tr><td class="name">{_swatch(s, colours)}</td>' + "".join(cells) + "</tr>")
-    return (
-        "<h3>Difference from the baseline</h3>"
-        "<p>How much higher (+) or lower (&minus;) each strategy ends than the baseline, "
-        "in per cent of the baseline's value; green where that is better, red where it is "
-        "worse.</p>"
-        f'<table><tr><th class="name">scenario</th>{head}</tr>' + "".join(rows) + "</table>"
-    )
-
-
-def _ranking_table(comparison: Comparison, colours: Mapping[str, str]) -> str:
-    r = comparison.ranking
-    cols = [c for c in r.columns if c != "position"]
-    names = {c: "mean rank" if c == "mean_rank" else _title(c, comparison) for c in cols}
-    head = "".join(f"<th>{_esc(names[c])}</th>" for c in cols)
-    rows = []
-    for s in r.index:
-        cells = "".join(
-            f"<td>{r.at[s, c]:.2f}</td>" if c == "mean_rank" else f"<td>{int(r.at[s, c])}</td>"
-            for c in cols
-        )
-        rows.append(f'<tr><td class="name">{_swatch(s, colours)}</td>{cells}</tr>')
-    return f'<table><tr><th class="name">scenario</th>{head}</tr>' + "".join(rows) + "</table>"
 
 
 def _title(metric: str, comparison: Comparison) -> str:
@@ -197,23 +107,106 @@ def _title(metric: str, comparison: Comparison) -> str:
     return metric_title(metric)
 
 
-def _definitions(comparison: Comparison) -> str:
-    items = []
-    for m in METRICS:
-        text = describe(
-            m.name, discount_rate=comparison.discount_rate, threshold=comparison.threshold
-        )
-        direction = f"{m.better.capitalize()} is better." if m.better else "Reported, not ranked."
-        units = metric_readable_units(m.name, comparison.units)
-        items.append(
-            f"<dt>{_esc(_title(m.name, comparison))} "
-            f"<small>(column {_esc(m.name)} of metrics.csv; {_esc(units)})</small></dt>"
-            f"<dd>{_esc(text)} {direction}</dd>"
-        )
-    return "<dl>" + "".join(items) + "</dl>"
+def _column(metric: str, comparison: Comparison) -> dict[str, str]:
+    """A table column: its short label (the header), full title (a tooltip) and units."""
+    known = metric in _BETTER
+    short = metric_label(metric, threshold=comparison.threshold) if known else metric
+    return {
+        "name": metric,
+        "short": short,
+        "title": _title(metric, comparison),
+        "units": metric_readable_units(metric, comparison.units),
+    }
 
 
-def _settings(scenario: Scenario) -> str:
+def _rows(comparison: Comparison, colours: Mapping[str, str]) -> list[dict[str, Any]]:
+    cols = list(comparison.metrics.columns)
+    best = {c: _best(c, list(comparison.metrics[c])) for c in cols}
+    rows = []
+    for s in comparison.ranking.index:
+        cells = []
+        for c in cols:
+            v = comparison.metrics.at[s, c]
+            cells.append({"text": format_value(c, v), "best": best[c] is not None and v == best[c]})
+        rows.append(
+            {
+                "rank": int(comparison.ranking.at[s, "position"]),
+                "name": s,
+                "colour": colours.get(s, "#999999"),
+                "baseline": s == BASELINE,
+                "cells": cells,
+            }
+        )
+    return rows
+
+
+def _differences(comparison: Comparison, colours: Mapping[str, str]) -> dict[str, Any] | None:
+    """Per cent difference of each metric from the baseline (None without a baseline)."""
+    if BASELINE not in comparison.metrics.index:
+        return None
+    base = comparison.metrics.loc[BASELINE]
+    cols = [c for c in comparison.metrics.columns if c != "threshold_year"]
+    rows = []
+    for s in comparison.ranking.index:
+        if s == BASELINE:
+            continue
+        cells = []
+        for c in cols:
+            b, v = base[c], comparison.metrics.at[s, c]
+            if b == 0 or math.isnan(b) or math.isnan(v):
+                cells.append({"text": "n/a", "cls": ""})
+                continue
+            d = (v / b - 1.0) * 100.0
+            if abs(d) < 0.05:
+                cells.append({"text": "0.0 %", "cls": ""})
+                continue
+            good = {"higher": d > 0, "lower": d < 0}.get(_BETTER.get(c) or "")
+            cls = "" if good is None else "pos" if good else "neg"
+            cells.append({"text": f"{d:+,.1f} %", "cls": cls})
+        rows.append({"name": s, "colour": colours.get(s, "#999999"), "cells": cells})
+    return {"columns": [_column(c, comparison) for c in cols], "rows": rows}
+
+
+def _ranks(comparison: Comparison, colours: Mapping[str, str]) -> dict[str, Any]:
+    r = comparison.ranking
+    cols = [c for c in r.columns if c != "position"]
+    columns = [
+        {"short": "mean rank", "title": "mean rank over the ranked metrics"}
+        if c == "mean_rank"
+        else _column(c, comparison)
+        for c in cols
+    ]
+    rows = [
+        {
+            "name": s,
+            "colour": colours.get(s, "#999999"),
+            "cells": [
+                f"{r.at[s, c]:.2f}" if c == "mean_rank" else str(int(r.at[s, c])) for c in cols
+            ],
+        }
+        for s in r.index
+    ]
+    return {"columns": columns, "rows": rows}
+
+
+def _definitions(comparison: Comparison) -> list[dict[str, str]]:
+    return [
+        {
+            "title": _title(m.name, comparison),
+            "name": m.name,
+            "units": metric_readable_units(m.name, comparison.units),
+            "text": describe(
+                m.name, discount_rate=comparison.discount_rate, threshold=comparison.threshold
+            ),
+            "direction": f"{m.better.capitalize()} is better."
+            if m.better
+            else "Reported, not ranked.",
+        }
+        for m in METRICS
+    ]
+
+
+def _settings(scenario: Scenario) -> list[dict[str, str]]:
     """What a scenario changes: each model constant it sets, against the model's value."""
     from regionsoft_sd.model.catalogue import catalogue
 
@@ -221,39 +214,115 @@ def _settings(scenario: Scenario) -> str:
     rows = []
     for name, value in scenario.constants.items():
         e = cat[name]
-        default = "" if e.default is None else f"{e.default:g}"
         rows.append(
-            f'<tr><td class="name">{_esc(name)}</td><td>{value:g}</td><td>{_esc(default)}</td>'
-            f'<td class="name">{_esc(variable_units(name))}</td></tr>'
+            {
+                "name": name,
+                "value": format_number(value),
+                "default": "" if e.default is None else format_number(e.default),
+                "units": variable_units(name),
+                "path": "",
+            }
         )
     for name, series in scenario.series.items():
-        path = ", ".join(f"{y:g}: {v:g}" for y, v in series.items())
-        rows.append(
-            f'<tr><td class="name">{_esc(name)}</td><td colspan="2" class="name">path '
-            f'{_esc(path)}</td><td class="name">{_esc(variable_units(name))}</td></tr>'
+        path = ", ".join(f"{y:g}: {format_number(v)}" for y, v in series.items())
+        rows.append({"name": name, "path": path, "units": variable_units(name)})
+    return rows
+
+
+def _signed(metric: str, value: float, like: float) -> str:
+    """A difference with its sign, to the decimals of the value it is a difference of
+    (`like`): +0.065 beside 0.609, +62 beside 16,167."""
+    value = float(f"{value:.12g}")  # 0.6 - 0.5 is 0.1, not 0.0999..
+    sign = "+" if value >= 0 else "\u2212"
+    if abs(like) >= 1000:
+        return f"{sign}{abs(value):,.0f}"
+    if abs(like) >= 0.1 or metric == "threshold_year":
+        return f"{sign}{abs(value):,.{1 if metric == 'threshold_year' else 3}f}"
+    return f"{sign}{abs(value):.3g}"
+
+
+def _lower(title: str) -> str:
+    """A title inside a sentence: `Population in 2075` -> `population in 2075`, `GDP` kept."""
+    if len(title) > 1 and title[1].islower():
+        return title[0].lower() + title[1:]
+    return title
+
+
+def summary_sentences(comparison: Comparison, reference: str = BASELINE) -> list[str]:
+    """Three sentences for a reader in a hurry, generated from the comparison.
+
+    1. The best strategy on the headline metric (the one the ranking is ordered by),
+       its value and its gain over `reference` (the baseline; without one, the
+       last-ranked strategy) in absolute units and per cent.
+    2. What it costs: its spending against the reference's.
+    3. The trade-off: the ranked metric on which it does worst against the
+       reference, or, if it is no worse anywhere, the metric another strategy leads.
+    """
+    metrics = comparison.metrics
+    order = list(comparison.ranking.index)
+    by = comparison.ranking.attrs.get("by", "dominant_soft_power_end")
+    best = order[0]
+    ref = reference if reference in metrics.index else order[-1]
+    ref_words = "the baseline" if ref == BASELINE else ref
+    units = metric_readable_units(by, comparison.units)
+    v, b = float(metrics.at[best, by]), float(metrics.at[ref, by])
+    pct = f" ({(v / b - 1) * 100:+,.1f} %)" if b and not math.isnan(b) and not math.isnan(v) else ""
+    if best == ref:
+        first = (
+            f"Of the {len(order)} strategies, {best} does best on "
+            f"{_lower(_title(by, comparison))}: {format_value(by, v)} ({units})."
         )
-    if not rows:
-        return "<p>Changes nothing: every lever and parameter keeps the model's value.</p>"
-    return (
-        '<table><tr><th class="name">setting</th><th>value</th><th>model value</th>'
-        '<th class="name">units</th></tr>' + "".join(rows) + "</table>"
-    )
-
-
-def _scenarios_section(
-    order: Sequence[str],
-    descriptions: Mapping[str, str],
-    scenarios: Sequence[Scenario] | None,
-    colours: Mapping[str, str],
-) -> str:
-    by_name = {s.name: s for s in scenarios or ()}
-    parts = []
-    for name in order:
-        text = descriptions.get(name, "")
-        parts.append(f"<h3>{_swatch(name, colours)}</h3><p>{_esc(text)}</p>")
-        if name in by_name:
-            parts.append(_settings(by_name[name]))
-    return "".join(parts)
+    else:
+        first = (
+            f"Of the {len(order)} strategies, {best} does best on "
+            f"{_lower(_title(by, comparison))}: {format_value(by, v)} ({units}), "
+            f"{_signed(by, v - b, v)}{pct} against {format_value(by, b)} for {ref_words}."
+        )
+    spend = "cumulative_spending"
+    if spend in metrics.columns and best != ref:
+        s, sb = float(metrics.at[best, spend]), float(metrics.at[ref, spend])
+        more = "more" if s >= sb else "less"
+        second = (
+            f"It spends {format_value(spend, s)} "
+            f"{metric_readable_units(spend, comparison.units)} on the four elements "
+            f"{_title(spend, comparison).rsplit(' ', 1)[-1]}, "
+            f"{abs(s - sb):,.0f} {more} than {ref_words}."
+        )
+    else:
+        second = "Its spending is the reference everything else is measured against."
+    ranked = [c for c in metrics.columns if _BETTER.get(c) and c != by]
+    worst, worst_pct = None, 0.0
+    for c in ranked:
+        x, y = float(metrics.at[best, c]), float(metrics.at[ref, c])
+        if best == ref or not y or math.isnan(x) or math.isnan(y):
+            continue
+        rel = (x / y - 1.0) * 100.0 * (1 if _BETTER[c] == "higher" else -1)
+        if rel < worst_pct:
+            worst, worst_pct = c, rel
+    if worst is not None:
+        x, y = float(metrics.at[best, worst]), float(metrics.at[ref, worst])
+        leader = metrics[worst].idxmax() if _BETTER[worst] == "higher" else metrics[worst].idxmin()
+        third = (
+            f"The trade-off: on {_lower(_title(worst, comparison))} it ends at "
+            f"{format_value(worst, x)} against {format_value(worst, y)} for {ref_words} "
+            f"({abs(worst_pct):,.1f} % worse); {leader} does best there."
+        )
+    else:
+        rivals = [
+            (c, metrics[c].idxmax() if _BETTER[c] == "higher" else metrics[c].idxmin())
+            for c in ranked
+        ]
+        led = [(c, s) for c, s in rivals if s != best]
+        if led:
+            c, s = led[0]
+            third = (
+                f"It is no worse than {ref_words} on any ranked metric, but {s} does better on "
+                f"{_lower(_title(c, comparison))}: {format_value(c, metrics.at[s, c])} against "
+                f"{format_value(c, metrics.at[best, c])}."
+            )
+        else:
+            third = "It also does best on every other ranked metric: there is no trade-off here."
+    return [first, second, third]
 
 
 _ENGINE_WORDS = {
@@ -262,18 +331,158 @@ _ENGINE_WORDS = {
 }
 
 
-def _model_facts(engine: str) -> str:
-    from regionsoft_sd import __version__
+def _model_facts(engine: str) -> dict[str, str]:
     from regionsoft_sd.model.catalogue import catalogue
     from regionsoft_sd.model.translate import MODEL_PATH
 
     start, end = catalogue().horizon
-    digest = hashlib.sha256(Path(MODEL_PATH).read_bytes()).hexdigest()[:12]
-    return (
-        f"Model <code>{_esc(Path(MODEL_PATH).name)}</code> (SHA-256 {digest}&hellip;), "
-        f"simulated {start:g}-{end:g} {_ENGINE_WORDS.get(engine, _esc(engine))}; "
-        f"regionsoft-sd {__version__}."
+    return {
+        "article": ARTICLE,
+        "file": Path(MODEL_PATH).name,
+        "digest": hashlib.sha256(Path(MODEL_PATH).read_bytes()).hexdigest()[:12],
+        "horizon": f"{start:g}-{end:g}",
+        "engine": _ENGINE_WORDS.get(engine, engine),
+    }
+
+
+def _shipped_template(name: str) -> str | None:
+    """The text of a template shipped in `regionsoft_sd/reports/templates/` (None if absent)."""
+    if name not in (TEMPLATE, SHIPPED + TEMPLATE):
+        return None
+    name = TEMPLATE
+    return resources.files("regionsoft_sd.reports").joinpath("templates", name).read_text("utf-8")
+
+
+def environment(template_dir: str | Path | None = None) -> Environment:
+    """The Jinja2 environment of the report: autoescape always on, undefined names an error.
+
+    Names resolve in `template_dir` first (a user's folder), then among the shipped
+    templates, so a user template can extend `report.html.j2`.
+    """
+    from jinja2 import ChoiceLoader, Environment, FileSystemLoader, FunctionLoader, StrictUndefined
+
+    loaders = [] if template_dir is None else [FileSystemLoader(str(template_dir))]
+    loaders.append(FunctionLoader(_shipped_template))
+    return Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
     )
+
+
+def report_context(
+    comparison: Comparison,
+    descriptions: Mapping[str, str],
+    *,
+    scenarios: Sequence[Scenario] | None = None,
+    figures: Mapping[str, Figure] | None = None,
+    colours: Mapping[str, str] | None = None,
+    title: str = "Scenario comparison",
+    region: str = REGION,
+    rivals: str = RIVALS,
+    province_maps: Mapping[str, tuple[pd.Series, str]] | None = None,
+) -> dict[str, Any]:
+    """The variables the report template sees (plain strings, numbers, lists and dicts).
+
+    `figures` maps a file-like name to a Figure; by default the outcomes and stocks
+    figures are drawn here (the stocks two panels a row, to stay readable at page
+    width). `province_maps` maps a title to (values by province key, unit): each is
+    drawn as a tile-grid map of the provinces (`province_map.plot_province_map`)
+    after the figures, for results that are per province.
+    """
+    from regionsoft_sd import __version__
+    from regionsoft_sd.reports.plots import plot_outcomes, plot_stocks
+
+    colours = dict(colours or scenario_colours(comparison.metrics.index))
+    if figures is None:
+        runs = {s: comparison.trajectories[s] for s in comparison.ranking.index}
+        figures = {
+            "outcomes.png": plot_outcomes(runs, colours=colours),
+            "stocks.png": plot_stocks(runs, colours=colours, ncols=2),
+        }
+    if province_maps:
+        from regionsoft_sd.reports.province_map import plot_province_map
+
+        figures = dict(figures)
+        for map_title, (values, unit) in province_maps.items():
+            figures[f"{map_title}: by province"] = plot_province_map(values, map_title, unit)
+    by = comparison.ranking.attrs.get("by", "dominant_soft_power_end")
+    order = list(comparison.ranking.index)
+    by_name = {s.name: s for s in scenarios or ()}
+    return {
+        "title": title,
+        "region": region,
+        "rivals": rivals,
+        "when": _dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "summary": summary_sentences(comparison),
+        "ranked_by": _title(by, comparison),
+        "podium": order,
+        "columns": [_column(c, comparison) for c in comparison.metrics.columns],
+        "rows": _rows(comparison, colours),
+        "differences": _differences(comparison, colours),
+        "ranks": _ranks(comparison, colours),
+        "figures": [
+            {"name": n, "caption": _caption(n), "uri": figure_data_uri(f)}
+            for n, f in figures.items()
+        ],
+        "money_units": metric_readable_units("cumulative_spending", comparison.units),
+        "discount_rate_text": f"{comparison.discount_rate * 100:.4g} %",
+        "definitions": _definitions(comparison),
+        "scenarios": [
+            {
+                "name": n,
+                "colour": colours.get(n, "#999999"),
+                "description": descriptions.get(n, ""),
+                "settings": _settings(by_name[n]) if n in by_name else None,
+            }
+            for n in order
+        ],
+        "model": _model_facts(comparison.engine),
+        "version": __version__,
+    }
+
+
+def render(context: Mapping[str, Any], template: str | Path | None = None) -> str:
+    """Render the report `context` with the shipped template or the file `template`.
+
+    A missing or unreadable template file, or one Jinja2 cannot parse or render, is
+    an InputError naming the file (and the line, where Jinja2 knows it).
+    """
+    from jinja2 import TemplateError, TemplateSyntaxError
+
+    if template is None:
+        env, name = environment(), TEMPLATE
+    else:
+        path = Path(template)
+        if not path.is_file():
+            raise InputError(
+                path, "--template", "no such file", "give the path of a Jinja2 template"
+            )
+        env, name = environment(path.parent), path.name
+    try:
+        return env.get_template(name).render(**context)
+    except TemplateSyntaxError as exc:
+        raise InputError(
+            template,
+            f"line {exc.lineno}",
+            f"not a valid template ({exc.message})",
+            "fix the template, or start from a copy of the shipped report.html.j2",
+        ) from exc
+    except RecursionError as exc:
+        raise InputError(
+            template,
+            None,
+            "the template extends or includes itself",
+            'extend "regionsoft/report.html.j2", the shipped template, by that name',
+        ) from exc
+    except TemplateError as exc:
+        raise InputError(
+            template or TEMPLATE,
+            None,
+            f"the template fails to render ({exc})",
+            "use only the variables listed at the top of the shipped report.html.j2",
+        ) from exc
 
 
 def html_report(
@@ -284,66 +493,32 @@ def html_report(
     figures: Mapping[str, Figure] | None = None,
     colours: Mapping[str, str] | None = None,
     title: str = "Scenario comparison",
+    region: str = REGION,
+    rivals: str = RIVALS,
+    template: str | Path | None = None,
+    province_maps: Mapping[str, tuple[pd.Series, str]] | None = None,
 ) -> str:
     """The comparison as one self-contained HTML page (a string).
 
     `descriptions` maps scenario name to its one-line description; `scenarios`
-    (optional) adds what each one changes. `figures` maps a file-like name to a
-    Figure; by default the outcomes and stocks figures are drawn here.
+    (optional) adds what each one changes. `region` and `rivals` name the region
+    and what the other regions are assumed to do. `template` is a Jinja2 file to
+    render instead of the shipped `report.html.j2` (see `report_context` for its
+    variables); autoescape is on either way. `province_maps` adds maps of
+    per-province results (see `report_context`).
     """
-    from regionsoft_sd.reports.plots import plot_outcomes, plot_stocks
-
-    colours = dict(colours or scenario_colours(comparison.metrics.index))
-    if figures is None:
-        runs = {s: comparison.trajectories[s] for s in comparison.ranking.index}
-        figures = {
-            "outcomes.png": plot_outcomes(runs, colours=colours),
-            "stocks.png": plot_stocks(runs, colours=colours),
-        }
-    by = comparison.ranking.attrs.get("by", "dominant_soft_power_end")
-    order = list(comparison.ranking.index)
-    podium = ", ".join(f"{i}. {_esc(s)}" for i, s in enumerate(order, start=1))
-    figs = "".join(
-        f'<figure><img alt="{_esc(_caption(name))}" src="{figure_data_uri(fig)}">'
-        f"<figcaption>{_esc(_caption(name))}</figcaption></figure>"
-        for name, fig in figures.items()
+    context = report_context(
+        comparison,
+        descriptions,
+        scenarios=scenarios,
+        figures=figures,
+        colours=colours,
+        title=title,
+        region=region,
+        rivals=rivals,
+        province_maps=province_maps,
     )
-    when = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{_esc(title)}</title><style>{_CSS}</style></head><body>
-<h1>{_esc(title)}</h1>
-<p class="sub">{len(order)} scenarios of a region's soft and hard power, {when}.</p>
-<p class="note">Ranked by <b>{_esc(_title(by, comparison))}</b>
-(rank 1 = best): {podium}. The tables below show every outcome, so trade-offs stay
-visible; the best value of each column is in green.</p>
-<h2>Outcomes</h2>
-{_metrics_table(comparison, colours)}
-{_difference_table(comparison, colours)}
-<h3>Rank on every metric</h3>
-<p>1 = best on that metric; a threshold never reached ranks last. The mean rank
-summarises the trade-offs.</p>
-{_ranking_table(comparison, colours)}
-<h2>Figures</h2>
-{figs}
-<h2>What the metrics mean</h2>
-<p>Money is in {_esc(metric_readable_units("cumulative_spending", comparison.units))};
-soft power is an index, 1 at par with the rest of China. The present value of
-consumption discounts at {comparison.discount_rate * 100:.4g} % a year.</p>
-{_definitions(comparison)}
-<h2>The scenarios</h2>
-<p>In the order of the ranking. Settings are the model constants each scenario
-changes, against the model's own value.</p>
-{_scenarios_section(order, descriptions, scenarios, colours)}
-<h2>About the model</h2>
-<p>A system-dynamics model of how a region's soft power grows, converts from
-potential into dominant soft power, and feeds back on hard power (the economy). Its
-structure follows {ARTICLE}. {_model_facts(comparison.engine)}</p>
-<footer>Written by regionsoft-sd. This file is self-contained: it needs no network
-and no other files.</footer>
-</body></html>
-"""
+    return render(context, template)
 
 
 def write_html_report(

@@ -87,38 +87,80 @@ def _order(runs: Mapping[str, pd.DataFrame], baseline: str | None) -> list[str]:
     return [n for n in runs if n != baseline] + [n for n in runs if n == baseline]
 
 
-def _end_labels(ax, items: list[tuple[str, float, str]], fontsize: float = 7.5) -> None:
-    """Name each line at its right end, nudged apart so that no two labels overlap.
+def spread(positions: Sequence[float], gap: float, lo: float = 0.0, hi: float = 1.0) -> list[float]:
+    """Positions moved as little as possible so that neighbours are at least `gap` apart.
 
-    `items` holds (label, y at the last time, colour). Labels sit just right of
-    the axes, in their line's colour, each at least one text line from the next.
+    Overlapping neighbours are pushed apart symmetrically, repeatedly, within [lo, hi]
+    (if they all fit there); the order of the positions is kept. Returned in the
+    order given.
+    """
+    order = sorted(range(len(positions)), key=lambda i: positions[i])
+    p = [float(positions[i]) for i in order]
+    gap = min(gap, (hi - lo) / max(len(p) - 1, 1))
+    for _ in range(2000):
+        moved = False
+        for i in range(1, len(p)):
+            short = gap - (p[i] - p[i - 1])
+            if short > 1e-9:
+                p[i - 1] -= short / 2
+                p[i] += short / 2
+                moved = True
+        p = [min(max(x, lo), hi) for x in p]  # a wall pushes back only those against it
+        if not moved:
+            break
+    out = [0.0] * len(p)
+    for k, i in enumerate(order):
+        out[i] = p[k]
+    return out
+
+
+def _readable_ink(colour: str) -> tuple[float, float, float]:
+    """A line's colour for text on white: light colours (sand, cyan) darkened until
+    their luminance is at most 0.35, so that their names stay legible."""
+    from matplotlib.colors import to_rgb
+
+    rgb = to_rgb(colour)
+    for _ in range(20):
+        lum = 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]
+        if lum <= 0.35:
+            break
+        rgb = tuple(c * 0.85 for c in rgb)
+    return rgb
+
+
+def _end_labels(ax, items: list[tuple[str, float, float, str]], fontsize: float = 7.5) -> None:
+    """Name each line just right of its last point, nudged apart so that no two overlap.
+
+    `items` holds (label, x and y of the last point, colour). The axes end at the
+    last time, so each label sits beside its line's end; a label nudged away from
+    its line is joined to it by a thin leader in the line's colour.
     """
     if not items:
         return
-    lo, hi = ax.get_ylim()
-    height_in = ax.get_figure().get_size_inches()[1] * ax.get_position().height
-    step = (hi - lo) * (fontsize * 1.3 / 72) / max(height_in, 0.5)
-    placed: list[float] = []
-    for label, y, colour in sorted(items, key=lambda it: it[1]):
-        pos = max(y, placed[-1] + step) if placed else y
-        placed.append(pos)
+    lo, hi = ax.get_ylim()  # the autoscaled limits (linear axes)
+    fig = ax.get_figure()
+    height_in = fig.get_size_inches()[1] * ax.get_position().height
+    gap = (fontsize * 1.5 / 72) / max(height_in, 0.5)  # a text line and a bit, axes fraction
+    ends = [(y - lo) / (hi - lo) if hi > lo else 0.5 for _, _, y, _ in items]
+    placed = spread(ends, gap, lo=-0.05, hi=1.05)
+    for (label, x, y, colour), at, end in zip(items, placed, ends, strict=True):
+        nudged = abs(at - end) > gap / 3
+        ink = _readable_ink(colour)
         ax.annotate(
             label,
-            xy=(1.0, y),
-            xycoords=("axes fraction", "data"),
-            xytext=(1.02, pos),
-            textcoords=("axes fraction", "data"),
+            xy=(x, y),
+            xycoords="data",
+            xytext=(1.025, at),
+            textcoords="axes fraction",
             fontsize=fontsize,
-            color=colour,
+            color=ink,
             va="center",
+            ha="left",
             annotation_clip=False,
+            arrowprops={"arrowstyle": "-", "color": colour, "lw": 0.6, "shrinkA": 0, "shrinkB": 0}
+            if nudged
+            else None,
         )
-    # the stack may run over the top: shift it down as a block
-    over = placed[-1] - hi
-    if over > 0:
-        for text in ax.texts[-len(items) :]:
-            x, y = text.get_position()
-            text.set_position((x, y - over))
 
 
 def plot_trajectories(
@@ -159,13 +201,14 @@ def plot_trajectories(
         for name in _order(runs, baseline):
             df = runs[name]
             ax.plot(df.index, df[var], **line_style(name, colours, baseline))
-            ends.append((name, float(df[var].iloc[-1]), colours[name]))
+            ends.append((name, float(df.index[-1]), float(df[var].iloc[-1]), colours[name]))
         ax.set_title(wrap(var, 40), fontsize=10)
         ax.set_ylabel(wrap(_units_of(first, var), 22), fontsize=8.5)
         ax.yaxis.set_major_formatter(FuncFormatter(thousands))
         ax.yaxis.set_major_locator(tick_locator())
         ax.grid(True, alpha=0.3)
         if end_labels:
+            ax.set_xlim(first.index[0], first.index[-1])  # labels follow the lines' ends
             _end_labels(ax, ends)
     for ax in axes[len(variables) :]:
         ax.set_visible(False)
@@ -227,7 +270,7 @@ def plot_outcomes(
                 diff = (df[var] / base[var] - 1.0) * 100.0
             right.plot(df.index, diff, **style)
             if name != baseline:
-                ends.append((name, float(diff.iloc[-1]), colours[name]))
+                ends.append((name, float(df.index[-1]), float(diff.iloc[-1]), colours[name]))
         left.set_title(wrap(var, 50), fontsize=10, loc="left")
         left.set_ylabel(wrap(_units_of(first, var), 22), fontsize=8.5)
         right.set_title("difference from the baseline", fontsize=9, loc="left", color="0.3")
@@ -239,6 +282,7 @@ def plot_outcomes(
             ax.yaxis.set_major_formatter(FuncFormatter(thousands))
             ax.yaxis.set_major_locator(tick_locator())
             ax.grid(True, alpha=0.3)
+        right.set_xlim(first.index[0], first.index[-1])  # labels follow the lines' ends
         _end_labels(right, ends)
     for ax in axes[-1]:
         _time_axis(ax)

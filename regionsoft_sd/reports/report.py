@@ -146,12 +146,18 @@ def write_comparison(
     *,
     html: bool = False,
     scenarios: Sequence[Scenario] | None = None,
+    template: str | Path | None = None,
+    region: str | None = None,
+    rivals: str | None = None,
 ) -> list[Path]:
     """Write the files of `regionsoft compare` into `out`; return their paths.
 
     Tables, `metrics.md`, the trajectories (`fmt`: csv or parquet), the figures
     `outcomes.png` and `stocks.png` (one colour per scenario in both), and with
-    `html` the self-contained `report.html`. The command line writes them through
+    `html` the self-contained `report.html` (from the Jinja2 file `template`, if
+    given, instead of the shipped one), naming `region` and the `rivals`'
+    assumption (None: the shipped model's, Sichuan against a rest of China that
+    keeps its status quo). The command line writes them through
     an `OutputFolder`, which also removes what an earlier comparison wrote there
     and this one did not (only files provably its own).
     """
@@ -169,14 +175,21 @@ def write_comparison(
     ]
     figures = {
         "outcomes.png": plot_outcomes(runs, colours=colours),
-        "stocks.png": plot_stocks(runs, colours=colours),
+        # two panels a row: readable at the width of a page and of report.html
+        "stocks.png": plot_stocks(runs, colours=colours, ncols=2),
     }
     paths += [save_figure(fig, out / name) for name, fig in figures.items()]
     if html:
         from regionsoft_sd.reports.html_report import html_report
 
         page = html_report(
-            comparison, descriptions, scenarios=scenarios, figures=figures, colours=colours
+            comparison,
+            descriptions,
+            scenarios=scenarios,
+            figures=figures,
+            colours=colours,
+            template=template,
+            **{k: v for k, v in (("region", region), ("rivals", rivals)) if v is not None},
         )
         paths.append(write_text(out / "report.html", page))
     return paths

@@ -153,8 +153,10 @@ class SweepSpec:
 
 
 def load_spec(path: str | Path) -> SweepSpec:
-    """Read and validate a sweep spec file; raise InputError on any problem."""
-    p = Path(path)
+    """Read and validate a sweep spec (a file, or a shipped spec by name); InputError if bad."""
+    from regionsoft_sd.common.resources import spec_file
+
+    p = spec_file(path)
     return parse_spec(load_toml(p), source=p)
 
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -61,17 +62,58 @@ def units_of(df: pd.DataFrame) -> dict[str, str]:
     return {c: known.get(c) or (cat[c].units if c in cat else "") for c in df.columns}
 
 
+def with_params(scenario: Scenario | None, params: Mapping[str, Any] | None) -> Scenario:
+    """`scenario` (default: the shipped baseline) with `params` set, validated as a file is.
+
+    `params` maps model names (any spelling) to numbers or `[[year, value], ...]`
+    series, as a scenario file's `[parameters]`. The result is checked by the same
+    code as a scenario file: an unknown name, a value outside the `.mdl`'s range,
+    or the shares of a split group that no longer sum to 1 is an InputError (key
+    `parameters.NAME`), so the model never silently normalises a policy. Without
+    `params` the scenario is returned unchanged.
+    """
+    if scenario is None:
+        from regionsoft_sd.scenarios.shipped import load_scenario
+
+        scenario = load_scenario("baseline")
+    if not params:
+        return scenario
+    if not isinstance(params, Mapping):
+        raise InputError(None, "params", f"expected a dict, got {params!r}", "pass name -> value")
+    cat = catalogue()
+    given = {}
+    for name, value in params.items():
+        canon = cat.resolve(str(name), key=f"parameters.{name}")
+        given[canon] = value.tolist() if isinstance(value, np.ndarray) else value
+    base = scenario.to_dict()
+    merged = {k: v for k, v in base["parameters"].items() if k not in given}
+    data = {
+        "name": base["name"],
+        "description": base["description"],
+        "parameters": {**merged, **given},
+    }
+    return Scenario.from_dict(data)
+
+
 def run(
-    scenario: Scenario, *, variables: Sequence[str] | None = None, engine: str = ENGINE
+    scenario: Scenario | None = None,
+    *,
+    params: Mapping[str, Any] | None = None,
+    variables: Sequence[str] | None = None,
+    engine: str = ENGINE,
 ) -> pd.DataFrame:
     """Simulate one scenario; return time x variables with units in attrs.
 
-    `variables` (any spelling of model names) selects columns; by default every
-    stock and auxiliary is returned. The index is the year (float, named "time"),
-    one row per saved time (SAVEPER). `engine` is "batch" (default, milliseconds)
-    or "pysd" (the reference engine, seconds); both give the same table.
+    `scenario` defaults to the shipped baseline; `params` (model name -> number or
+    series) changes it, validated like a scenario file (`with_params`: unknown
+    names, out-of-range values and split shares that do not sum to 1 are
+    InputError). `variables` (any spelling of model names) selects columns; by
+    default every stock and auxiliary is returned. The index is the year (float,
+    named "time"), one row per saved time (SAVEPER). `engine` is "batch" (default,
+    milliseconds) or "pysd" (the reference engine, seconds); both give the same table.
     """
     check_engine(engine)
+    scenario = with_params(scenario, params)
     cat = catalogue()
     if variables is None:
         cols = default_variables()

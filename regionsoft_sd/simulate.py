@@ -150,6 +150,66 @@ def _run_batch(scenario: Scenario, cols: list[str]) -> pd.DataFrame:
     return pd.DataFrame({c: res.data[c][:, 0] for c in cols}, index=res.times)
 
 
+HISTORY_TOLERANCE = 1e-9
+"""Relative difference in any year before the projection above which history has changed."""
+
+
+def history_check(scenario: Scenario, *, measure: bool = True) -> str | None:
+    """One warning line if `scenario` changes its region's history (2005-2023), else None.
+
+    Structural first (`scenarios.history.history_changes`: which values the
+    history depends on), backed by a measured run of the history years on the
+    batch engine (NumPy, no compile) against the scenario's reference region: a
+    value the structure names warns only if the run confirms it (relative
+    difference above `HISTORY_TOLERANCE` in some variable and year), and a measured
+    difference the structure did not explain warns with the variable that moved.
+    `measure=False` runs the history only to confirm a structural finding (what
+    `run` and `compare` do, so that a clean scenario costs nothing); `check` measures
+    every scenario.
+    """
+    from regionsoft_sd.scenarios.history import history_changes, history_message
+
+    changes = history_changes(scenario)
+    if not changes and not measure:
+        return None
+    moved = _history_moved(scenario)
+    if moved is None:
+        return None
+    if changes:
+        return history_message(scenario.name, changes)
+    variable, year, rel = moved
+    return (
+        f"{scenario.name}: changes history (the years before the projection): "
+        f"{variable!r} differs from its region's by {rel:.2g} (relative) in {year:g}. "
+        "Its results are not comparable with the other scenarios'"
+    )
+
+
+def _history_moved(scenario: Scenario) -> tuple[str, float, float] | None:
+    """(variable, year, relative difference) of the largest change before the projection."""
+    from regionsoft_sd.batch import simulate as simulate_batch
+    from regionsoft_sd.scenarios.history import history_reference
+
+    cat = catalogue()
+    start, first = cat.horizon[0], cat.policy_start
+    years = np.arange(start, first)
+    if not len(years):
+        return None
+    cols = default_variables()
+    ref = history_reference(scenario)
+    runs = [
+        simulate_batch(base=b, record=cols, times=years, backend="numpy") for b in (scenario, ref)
+    ]
+    worst: tuple[str, float, float] | None = None
+    for c in cols:
+        a, b = runs[0].data[c][:, 0], runs[1].data[c][:, 0]
+        rel = np.abs(a - b) / np.maximum(np.abs(b), 1e-12)
+        i = int(np.argmax(rel))
+        if rel[i] > HISTORY_TOLERANCE and (worst is None or rel[i] > worst[2]):
+            worst = (c, float(years[i]), float(rel[i]))
+    return worst
+
+
 def run_metrics(
     df: pd.DataFrame, *, discount_rate: float = DISCOUNT_RATE, threshold: float = THRESHOLD
 ) -> dict[str, float]:

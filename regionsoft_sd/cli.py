@@ -119,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         parents=[debug],
         help="validate scenario files without running",
-        description="Validate scenario files; print one line per file.",
+        description="Validate scenario files; print one line per file, and warn when a "
+        "scenario changes history (2005-2023), naming the values.",
     )
     ch.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO.toml")
     ch.add_argument(

@@ -97,3 +97,13 @@ def test_run_warns_on_stderr_and_still_runs(files, capsys):
     err = capsys.readouterr().err
     assert "warning: dep: changes history" in err and "Capital depreciation rate" in err
     assert (out / "dep_metrics.csv").is_file()
+
+
+def test_a_flattened_strategy_for_a_shipped_region_is_compared_with_that_region(tmp_path):
+    """The explorer saves strategies without based_on: the region's values are inside."""
+    path = tmp_path / "h.toml"
+    path.write_text('name = "h"\ndescription = "d"\nbased_on = "henan"\n', "utf-8")
+    flat = Scenario.from_dict(Scenario.from_file(path).to_dict())
+    assert flat.based_on is None and history_reference(flat).name == "henan"
+    assert history_changes(flat) == []
+    assert history_check(flat) is None  # and the measured history agrees

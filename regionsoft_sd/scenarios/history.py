@@ -15,7 +15,9 @@ the model's structure:
 
 The reference is the region the scenario stands on: the calibrated region at the
 root of its `based_on` chain (a shipped region, or a file `regionsoft calibrate`
-wrote), whose own values are its history; otherwise the `.mdl`'s values. The
+wrote), whose own values are its history; else a shipped region all of whose
+values the scenario holds (a flattened strategy the explorer wrote for it);
+otherwise the `.mdl`'s values. The
 measured check (a 2005-2023 run against the reference on the batch engine) sits
 above the engine, in `regionsoft_sd.simulate.history_check`.
 """
@@ -82,8 +84,24 @@ def history_reference(scenario: Scenario) -> Scenario | None:
         if _is_region(current.source):
             return current
         if not current.based_on or current.source is None:
-            return None
+            break
         current = Scenario.from_file(_parent_path(current.based_on, current.source, None))
+    return _flattened_region(scenario)
+
+
+def _flattened_region(scenario: Scenario) -> Scenario | None:
+    """The shipped region whose every value `scenario` holds (a strategy the explorer or
+    an experiment wrote for that region, flattened, without `based_on`), or None."""
+    from regionsoft_sd.common.resources import shipped_regions
+
+    for path in shipped_regions().values():
+        region = Scenario.from_file(path)
+        held = scenario.constants
+        if region.constants and all(
+            k in held and not _differs(float(held[k]), float(v))
+            for k, v in region.constants.items()
+        ):
+            return region
     return None
 
 

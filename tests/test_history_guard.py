@@ -107,3 +107,11 @@ def test_a_flattened_strategy_for_a_shipped_region_is_compared_with_that_region(
     assert flat.based_on is None and history_reference(flat).name == "henan"
     assert history_changes(flat) == []
     assert history_check(flat) is None  # and the measured history agrees
+
+
+def test_compare_warns_for_the_scenario_that_changes_history_only(files, capsys):
+    out = files / "cmp"
+    args = ["compare", "baseline", str(files / "policy_only.toml"), str(files / "dep.toml")]
+    assert cli.main([*args, "--out", str(out)]) == 0
+    warnings = [ln for ln in capsys.readouterr().err.splitlines() if "warning:" in ln]
+    assert len(warnings) == 1 and warnings[0].startswith("regionsoft: warning: dep: ")

@@ -19,6 +19,7 @@ import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -62,8 +63,12 @@ def units_of(df: pd.DataFrame) -> dict[str, str]:
     return {c: known.get(c) or (cat[c].units if c in cat else "") for c in df.columns}
 
 
-def with_params(scenario: Scenario | None, params: Mapping[str, Any] | None) -> Scenario:
+def with_params(
+    scenario: Scenario | str | Path | None, params: Mapping[str, Any] | None
+) -> Scenario:
     """`scenario` (default: the shipped baseline) with `params` set, validated as a file is.
+
+    `scenario` may also be a shipped name or a file path (`load_scenario`'s rule).
 
     `params` maps model names (any spelling) to numbers or `[[year, value], ...]`
     series, as a scenario file's `[parameters]`. The result is checked by the same
@@ -72,10 +77,10 @@ def with_params(scenario: Scenario | None, params: Mapping[str, Any] | None) -> 
     `parameters.NAME`), so the model never silently normalises a policy. Without
     `params` the scenario is returned unchanged.
     """
-    if scenario is None:
+    if not isinstance(scenario, Scenario):
         from regionsoft_sd.scenarios.shipped import load_scenario
 
-        scenario = load_scenario("baseline")
+        scenario = load_scenario("baseline" if scenario is None else scenario)
     if not params:
         return scenario
     if not isinstance(params, Mapping):
@@ -96,7 +101,7 @@ def with_params(scenario: Scenario | None, params: Mapping[str, Any] | None) -> 
 
 
 def run(
-    scenario: Scenario | None = None,
+    scenario: Scenario | str | Path | None = None,
     *,
     params: Mapping[str, Any] | None = None,
     variables: Sequence[str] | None = None,
@@ -104,7 +109,8 @@ def run(
 ) -> pd.DataFrame:
     """Simulate one scenario; return time x variables with units in attrs.
 
-    `scenario` defaults to the shipped baseline; `params` (model name -> number or
+    `scenario` (a `Scenario`, a shipped name or a file) defaults to the shipped
+    baseline; `params` (model name -> number or
     series) changes it, validated like a scenario file (`with_params`: unknown
     names, out-of-range values and split shares that do not sum to 1 are
     InputError). `variables` (any spelling of model names) selects columns; by

@@ -65,3 +65,11 @@ def test_the_checked_scenario_feeds_compare_and_simulate_batch():
     mine = dataclasses.replace(s, name="culture_only")
     cmp = regionsoft_sd.compare([regionsoft_sd.load_scenario("baseline"), mine])
     assert list(cmp.metrics.index) == ["baseline", "culture_only"]
+
+
+def test_run_takes_a_shipped_name_like_the_commands():
+    by_name = regionsoft_sd.run("balanced", variables=["GDP"])
+    by_scenario = regionsoft_sd.run(regionsoft_sd.load_scenario("balanced"), variables=["GDP"])
+    assert by_name.equals(by_scenario)
+    with pytest.raises(InputError, match="did you mean 'balanced'"):
+        regionsoft_sd.run("balanse")

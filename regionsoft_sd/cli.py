@@ -125,11 +125,17 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         parents=[debug],
         help="validate scenario files without running",
-        description="Validate scenario files; print one line per file.",
+        description="Validate scenario files; print one line per file, and warn when a "
+        "scenario changes history (2005-2023), naming the values.",
     )
     ch.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO.toml")
     add_model_option(ch)
     add_region_options(ch)
+    ch.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 2 when a scenario changes history (2005-2023), not only warn",
+    )
     add_sweep_parser(sub, parents=[debug])
     add_optimise_parser(sub, parents=[debug])
     add_discover_parser(sub, parents=[debug])
@@ -186,7 +192,19 @@ def _load_all(paths: Sequence[Path]) -> list:
         print(f"regionsoft: {exc}", file=sys.stderr)
     if errors:
         raise errors[-1]
+    _warn_history(scenarios)
     return scenarios
+
+
+def _warn_history(scenarios: Sequence) -> None:
+    """The history guard for `run` and `compare`: one warning line per scenario that
+    changes 2005-2023 (the run goes on; `check --strict` refuses)."""
+    from regionsoft_sd.simulate import history_check
+
+    for s in scenarios:
+        warning = history_check(s, measure=False)
+        if warning:
+            print(f"regionsoft: warning: {warning}", file=sys.stderr)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -291,8 +309,13 @@ def _cmd_params(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    """One line per file, in the order given: `ok ...` on stdout, the problem on stderr."""
+    """One line per file, in the order given: `ok ...` on stdout, the problem on stderr.
+
+    A valid scenario that changes history gets a warning line after its `ok`
+    (`--strict`: it counts as bad, exit 2).
+    """
     from regionsoft_sd.scenarios.scenario import Scenario
+    from regionsoft_sd.simulate import history_check
 
     if model_of(args).version == "v3":
         return _cmd_check_v3(args)
@@ -307,6 +330,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
             print(f"regionsoft: {exc}", file=sys.stderr)
             continue
         print(f"ok  {s.source}  ({s.name}: {len(s.constants)} constants, {len(s.series)} series)")
+        warning = history_check(s)
+        if warning:
+            bad += args.strict
+            print(f"regionsoft: {'' if args.strict else 'warning: '}{warning}", file=sys.stderr)
     return EXIT_INPUT if bad else EXIT_OK
 
 

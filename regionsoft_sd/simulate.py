@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -67,9 +69,47 @@ def units_of(df: pd.DataFrame) -> dict[str, str]:
     return {c: known.get(c) or (cat[c].units if c in cat else "") for c in df.columns}
 
 
+def with_params(
+    scenario: Scenario | str | Path | None, params: Mapping[str, Any] | None
+) -> Scenario:
+    """`scenario` (default: the shipped baseline) with `params` set, validated as a file is.
+
+    `scenario` may also be a shipped name or a file path (`load_scenario`'s rule).
+
+    `params` maps model names (any spelling) to numbers or `[[year, value], ...]`
+    series, as a scenario file's `[parameters]`. The result is checked by the same
+    code as a scenario file: an unknown name, a value outside the `.mdl`'s range,
+    or the shares of a split group that no longer sum to 1 is an InputError (key
+    `parameters.NAME`), so the model never silently normalises a policy. Without
+    `params` the scenario is returned unchanged.
+    """
+    if not isinstance(scenario, Scenario):
+        from regionsoft_sd.scenarios.shipped import load_scenario
+
+        scenario = load_scenario("baseline" if scenario is None else scenario)
+    if not params:
+        return scenario
+    if not isinstance(params, Mapping):
+        raise InputError(None, "params", f"expected a dict, got {params!r}", "pass name -> value")
+    cat = catalogue()
+    given = {}
+    for name, value in params.items():
+        canon = cat.resolve(str(name), key=f"parameters.{name}")
+        given[canon] = value.tolist() if isinstance(value, np.ndarray) else value
+    base = scenario.to_dict()
+    merged = {k: v for k, v in base["parameters"].items() if k not in given}
+    data = {
+        "name": base["name"],
+        "description": base["description"],
+        "parameters": {**merged, **given},
+    }
+    return Scenario.from_dict(data)
+
+
 def run(
-    scenario: Scenario,
+    scenario: Scenario | str | Path | None = None,
     *,
+    params: Mapping[str, Any] | None = None,
     variables: Sequence[str] | None = None,
     engine: str = ENGINE,
     model=None,
@@ -78,11 +118,17 @@ def run(
 ) -> pd.DataFrame:
     """Simulate one scenario; return time x variables with units in attrs.
 
+    `scenario` (a `Scenario`, a shipped name or a file) defaults to the shipped
+    baseline; `params` (model name -> number or series) changes it, validated like
+    a scenario file (`with_params`: unknown names, out-of-range values and split
+    shares that do not sum to 1 are InputError).
+
     `model` is "v2" (None, the default), "v3", a shipped model's name or a `.mdl`
     path. On version 3 (31 provinces) the scenario is a version-3 file, a
     `ProvinceScenario` or a shipped name; `region` is whose levers `[policy]` sets
     and whose outcomes are recorded, and `rivals` is "status-quo" or "imitate"
-    (see `run_v3`). `region` and `rivals` mean nothing on version 2.
+    (see `run_v3`). `region` and `rivals` mean nothing on version 2; on version 3
+    levers are set in the scenario file, not with `params`.
 
     `variables` (any spelling of model names) selects columns; by default every
     stock and auxiliary is returned. The index is the year (float, named "time"),
@@ -91,9 +137,21 @@ def run(
     """
     check_engine(engine)
     if _is_v3(model, engine):
+        if params:
+            raise InputError(
+                None,
+                "params",
+                "model v3 takes its levers from the scenario file",
+                "set them in [policy] or [parameters] of a version-3 scenario",
+            )
         return run_v3(
-            scenario, model=model, region=region, rivals=rivals, variables=variables or ()
+            "baseline" if scenario is None else scenario,
+            model=model,
+            region=region,
+            rivals=rivals,
+            variables=variables or (),
         )
+    scenario = with_params(scenario, params)
     cat = catalogue()
     if variables is None:
         cols = default_variables()
@@ -128,6 +186,66 @@ def _run_batch(scenario: Scenario, cols: list[str]) -> pd.DataFrame:
 
     res = simulate_batch(base=scenario, record=cols)
     return pd.DataFrame({c: res.data[c][:, 0] for c in cols}, index=res.times)
+
+
+HISTORY_TOLERANCE = 1e-9
+"""Relative difference in any year before the projection above which history has changed."""
+
+
+def history_check(scenario: Scenario, *, measure: bool = True) -> str | None:
+    """One warning line if `scenario` changes its region's history (2005-2023), else None.
+
+    Structural first (`scenarios.history.history_changes`: which values the
+    history depends on), backed by a measured run of the history years on the
+    batch engine (NumPy, no compile) against the scenario's reference region: a
+    value the structure names warns only if the run confirms it (relative
+    difference above `HISTORY_TOLERANCE` in some variable and year), and a measured
+    difference the structure did not explain warns with the variable that moved.
+    `measure=False` runs the history only to confirm a structural finding (what
+    `run` and `compare` do, so that a clean scenario costs nothing); `check` measures
+    every scenario.
+    """
+    from regionsoft_sd.scenarios.history import history_changes, history_message
+
+    changes = history_changes(scenario)
+    if not changes and not measure:
+        return None
+    moved = _history_moved(scenario)
+    if moved is None:
+        return None
+    if changes:
+        return history_message(scenario.name, changes)
+    variable, year, rel = moved
+    return (
+        f"{scenario.name}: changes history (the years before the projection): "
+        f"{variable!r} differs from its region's by {rel:.2g} (relative) in {year:g}. "
+        "Its results are not comparable with the other scenarios'"
+    )
+
+
+def _history_moved(scenario: Scenario) -> tuple[str, float, float] | None:
+    """(variable, year, relative difference) of the largest change before the projection."""
+    from regionsoft_sd.batch import simulate as simulate_batch
+    from regionsoft_sd.scenarios.history import history_reference
+
+    cat = catalogue()
+    start, first = cat.horizon[0], cat.policy_start
+    years = np.arange(start, first)
+    if not len(years):
+        return None
+    cols = default_variables()
+    ref = history_reference(scenario)
+    runs = [
+        simulate_batch(base=b, record=cols, times=years, backend="numpy") for b in (scenario, ref)
+    ]
+    worst: tuple[str, float, float] | None = None
+    for c in cols:
+        a, b = runs[0].data[c][:, 0], runs[1].data[c][:, 0]
+        rel = np.abs(a - b) / np.maximum(np.abs(b), 1e-12)
+        i = int(np.argmax(rel))
+        if rel[i] > HISTORY_TOLERANCE and (worst is None or rel[i] > worst[2]):
+            worst = (c, float(years[i]), float(rel[i]))
+    return worst
 
 
 def run_metrics(

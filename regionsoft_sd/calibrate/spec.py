@@ -198,8 +198,10 @@ class CalibrationSpec:
 
 
 def load_spec(path: str | Path) -> CalibrationSpec:
-    """Read and validate a calibration spec file; raise InputError on any problem."""
-    p = Path(path)
+    """Read and validate a calibration spec (a file or a shipped name)."""
+    from regionsoft_sd.calibrate.shipped import spec_file
+
+    p = spec_file(path)
     return parse_spec(load_toml(p), source=p)
 
 

@@ -212,25 +212,17 @@ def listing(data: dict[str, Any], key: str, file: Any, *, prefix: str = "") -> l
 
 
 def scenario_path(raw: Any, key: str, file: Any, folder: Path, *, also: str = "") -> Path:
-    """The scenario file a spec names at `key` (relative to the spec's `folder`).
+    """The scenario file a spec names at `key`: a shipped name or a path relative to `folder`.
 
-    Not text, missing, a folder or something else that is not a file: an
-    InputError that says which (`also` adds to the fix, e.g. `or "runner-up"`).
+    `resources.resolve_file` decides (the one rule every command and spec uses);
+    anything it cannot resolve is an InputError naming `file` and `key` (`also`
+    adds to the fix, e.g. `or "runner-up"`).
     """
-    fix = f"give the path of a scenario .toml file, relative to the spec{also}"
-    if not isinstance(raw, str) or not raw.strip():
-        raise InputError(file, key, f"expected a scenario file path, got {raw!r}", fix)
-    path = folder / raw
+    from regionsoft_sd.common.resources import resolve_file, shipped_bases
+
     try:
-        if path.is_dir():
-            problem = f"{str(path)!r} is a folder, not a scenario file"
-        elif path.is_file():
-            return path
-        elif path.is_symlink():
-            problem = f"{str(path)!r} is a symlink to a missing file"
-        else:
-            problem = f"no scenario file {str(path)!r}"
-    except (OSError, ValueError) as exc:  # a name too long, a symlink loop, a NUL byte
-        why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        problem = f"cannot read {str(path)!r} ({why})"
-    raise InputError(file, key, problem, fix)
+        return resolve_file(raw, shipped_bases(), "scenario", file=file, key=key, folder=folder)
+    except InputError as exc:
+        if not also:
+            raise
+        raise InputError(exc.file, exc.key, exc.problem, f"{exc.fix}{also}") from None

@@ -24,7 +24,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from regionsoft_sd.common.errors import InputError, shorten_path, unknown_name
+from regionsoft_sd.common.errors import InputError, shorten_path, suggest
 
 PACKAGE = "regionsoft_sd"
 SHIPPED = "shipped"
@@ -123,35 +123,107 @@ def shipped_specs() -> dict[str, Path]:
 def is_bare_name(arg: str | Path) -> bool:
     """True for `baseline`, False for `baseline.toml`, `./baseline` or `dir/baseline`."""
     text = str(arg)
-    return bool(text) and os.sep not in text and "/" not in text and not text.endswith(".toml")
+    return (
+        bool(text)
+        and text not in (".", "..")
+        and os.sep not in text
+        and "/" not in text
+        and "\\" not in text
+        and not text.endswith(".toml")
+    )
+
+
+def resolve_file(
+    raw: object,
+    shipped: dict[str, Path],
+    what: str,
+    *,
+    file: str | Path | None = None,
+    key: str | None = None,
+    folder: str | Path | None = None,
+    paths: bool = True,
+) -> Path:
+    """The one rule by which a command or a spec field names a scenario or spec file.
+
+    `raw` is a shipped name (`baseline`, `best_split`), a file path, or a path
+    relative to `folder` (the folder of the spec that names it; the current folder
+    for a command's argument). In order: an existing file at `folder / raw`; for a
+    bare name, `folder / (raw + ".toml")`, then the shipped file of that name (so a
+    copy beside the spec wins over the shipped one). `paths=False` (a scenario's
+    `based_on`) accepts names only. Anything else is an InputError naming `file`
+    and `key`, with the closest shipped names: a name nobody ships, a path that
+    is missing, a folder, or a symlink to a missing file. A command's argument
+    that is a path (no `file`, no `folder`) is returned as given, so the loader's
+    message ("file not found", "symlink loop") names it. A symlink to a file is
+    read like the file (only writes refuse symlinks).
+    """
+    where = "the spec" if file else "this folder"
+    fix = f"give a .toml path (relative to {where}) or a name `regionsoft scenarios` lists"
+    if isinstance(raw, Path):
+        raw = str(raw)
+    if not isinstance(raw, str) or not raw.strip():
+        raise InputError(file, key, f"expected a {what} name or file path, got {raw!r}", fix)
+    bare = is_bare_name(raw)
+    local = bare or (is_bare_name(raw.removesuffix(".toml")) and not Path(raw).is_absolute())
+    name = raw.removesuffix(".toml") if local else raw  # `baseline.toml` beside: a name too
+    if not paths and not local:
+        raise InputError(
+            file,
+            key,
+            f"{shorten_path(raw, 40)!r} is a path; {key or 'this field'} names a file in the "
+            "same folder",
+            f'copy the {what} into this folder and give its name, e.g. "baseline"',
+        )
+    if not bare and file is None and folder is None:
+        return Path(raw)  # a command's own path: the loader's message names it best
+    base = Path.cwd() if folder is None else Path(folder)
+    tries = [base / raw] + ([base / f"{raw}.toml"] if bare else [])
+    for path in tries:
+        try:
+            is_file, is_dir = path.is_file(), path.is_dir()
+        except (OSError, ValueError) as exc:  # a name too long, a symlink loop, a NUL byte
+            why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            raise InputError(file, key, f"cannot read {shorten_path(path)!r} ({why})", fix) from exc
+        if is_file:
+            return path
+        if is_dir and not bare:
+            problem = f"{shorten_path(path)!r} is a folder, not a {what} file"
+            raise InputError(file, key, problem, fix)
+    if local and name in shipped and (bare or file is not None):
+        return shipped[name]
+    if bare or (local and file is not None):
+        close = suggest(name, shipped)
+        if close:
+            fix = "did you mean " + " or ".join(repr(c) for c in close) + "? Or " + fix
+        kind = what.split()[-1]
+        raise InputError(file, key, f"no {what} file or shipped {kind} {name!r}", fix)
+    stem = Path(raw).stem
+    if tries[0].is_symlink():
+        problem = f"{shorten_path(tries[0])!r} is a symlink to a missing file"
+    else:
+        problem = f"no {what} file {shorten_path(tries[0])!r}"
+    if stem in shipped:
+        fix = f'write the shipped name "{stem}" instead of a path'
+    raise InputError(file, key, problem, fix)
 
 
 def named_file(name_or_path: str | Path, shipped: dict[str, Path], what: str) -> Path:
-    """An existing path as given, else the shipped file of that bare name.
+    """A command's argument: `resolve_file` from the current folder, `what` naming the kind.
 
-    A bare name (no folder, no `.toml`) that is not a file in the current folder
-    must be a key of `shipped`, or InputError names the closest ones; anything else
-    is returned unchanged, so the usual file-not-found message names the user's own
-    path. `what` says what was looked for ("sweep spec").
+    Kept for the callers that name the kind in a few words ("sweep spec"); the
+    messages say "unknown sweep spec file or shipped spec".
     """
-    path = Path(name_or_path)
-    if path.exists() or not is_bare_name(name_or_path):
-        return path
-    if str(name_or_path) in shipped:
-        return shipped[str(name_or_path)]
-    raise unknown_name(
-        path,
-        None,
-        str(name_or_path),
-        shipped,
-        f"{what} file or shipped {what.split()[-1]}",
-        "give a .toml path, or one of " + ", ".join(shipped),
-    )
+    return resolve_file(name_or_path, shipped, what)
+
+
+def shipped_bases() -> dict[str, Path]:
+    """Every shipped file a scenario name can mean: the scenarios and the calibrated regions."""
+    return {**shipped_regions(), **shipped_scenarios()}
 
 
 def scenario_file(name_or_path: str | Path) -> Path:
     """A scenario file: an existing path, a shipped scenario or a shipped region by name."""
-    return named_file(name_or_path, {**shipped_regions(), **shipped_scenarios()}, "scenario")
+    return named_file(name_or_path, shipped_bases(), "scenario")
 
 
 def spec_file(name_or_path: str | Path) -> Path:

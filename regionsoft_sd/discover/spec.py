@@ -6,8 +6,8 @@ threshold::
 
     name = "balanced_loses_to_education"
     description = "When does the balanced split lose to education first on soft power?"
-    strategy = "../balanced.toml"         # scenario files, relative to this spec
-    against = "../education_first.toml"   # fails where it does worse than this ...
+    strategy = "balanced"                 # shipped names, or paths relative to this spec
+    against = "education_first"           # fails where it does worse than this ...
     metric = "dominant_soft_power_end"
     margin = 0.0                          # ... by more than this (metric units)
     tie = 0.001                           # ... plus this share of the outcome (a tie)
@@ -90,8 +90,10 @@ class DiscoverSpec:
 
 
 def load_spec(path: str | Path) -> DiscoverSpec:
-    """Read and validate a discovery spec file; raise InputError on any problem."""
-    p = Path(path)
+    """Read and validate a discovery spec (a file, or a shipped spec by name); InputError if bad."""
+    from regionsoft_sd.common.resources import optimise_spec_file
+
+    p = optimise_spec_file(path, "discovery spec")
     return parse_spec(load_toml(p), source=p)
 
 
@@ -104,7 +106,7 @@ def parse_spec(data: dict[str, Any], *, source: str | Path | None = None) -> Dis
     name = name_field(data, "name", file)
     raw = data.get("strategy")
     if raw is None:
-        raise InputError(file, "strategy", "missing", 'add strategy = "../balanced.toml"')
+        raise InputError(file, "strategy", "missing", 'add strategy = "balanced"')
     path = scenario_path(raw, "strategy", file, folder)
     sc = Scenario.from_file(path)
     strategy = Strategy(sc.name, sc, path)

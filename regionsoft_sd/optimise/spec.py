@@ -5,8 +5,8 @@ uncertainty (see `scenarios/optimise/` for commented examples)::
 
     name = "best_split"
     description = "The programme split that maximises soft power at equal money."
-    base = "../current_mix.toml"       # decisions apply on top of this scenario
-    compare = ["../balanced.toml"]     # shipped strategies: marked, seeded, re-evaluated
+    base = "current_mix"               # decisions apply on top of this scenario
+    compare = ["balanced"]             # shipped strategies: marked, seeded, re-evaluated
     seed = 1
 
     [decisions.programme_split]        # see `levers.py`
@@ -198,8 +198,10 @@ class OptimiseSpec:
 
 
 def load_spec(path: str | Path) -> OptimiseSpec:
-    """Read and validate an optimisation spec file; raise InputError on any problem."""
-    p = Path(path)
+    """Read and validate an optimisation spec (a file or a shipped name)."""
+    from regionsoft_sd.common.resources import optimise_spec_file
+
+    p = optimise_spec_file(path)
     return parse_spec(load_toml(p), source=p)
 
 

@@ -273,44 +273,14 @@ def _carry_initial_forward(
 
 
 def _parent_path(based_on: str, src: Path | None, file: Any) -> Path:
-    """The parent file: a name in the child's own folder (`.toml` optional), never a path."""
-    if (
-        "/" in based_on
-        or "\\" in based_on
-        or based_on in (".", "..")
-        or Path(based_on).is_absolute()
-    ):
-        raise InputError(
-            file,
-            "based_on",
-            f"{based_on!r} is a path; based_on names a file in the same folder",
-            'copy the parent scenario into this folder and give its name, e.g. "baseline"',
-        )
-    base = src.parent if src is not None else Path.cwd()
-    path = base / based_on
-    if path.suffix != ".toml":
-        path = path.with_name(path.name + ".toml")
-    try:
-        found = path.is_file()
-    except OSError:
-        found = False
-    if not found:
-        # a bare name with no file beside: the shipped scenario of that name
-        from regionsoft_sd.common.resources import shipped_regions, shipped_scenarios
+    """The parent file: a name in the child's own folder (`.toml` optional), or else a
+    shipped scenario or region of that name; never a path (`resources.resolve_file`)."""
+    from regionsoft_sd.common.resources import resolve_file, shipped_bases
 
-        path = {**shipped_regions(), **shipped_scenarios()}.get(path.stem, path)
-        try:
-            found = path.is_file()
-        except OSError:
-            found = False
-    if not found:
-        raise InputError(
-            file,
-            "based_on",
-            f"no scenario file {str(path)!r}",
-            "name a file in the same folder, or a shipped scenario (`regionsoft scenarios`)",
-        )
-    return path
+    folder = src.parent if src is not None else Path.cwd()
+    return resolve_file(
+        based_on, shipped_bases(), "scenario", file=file, key="based_on", folder=folder, paths=False
+    )
 
 
 def _parse_sections(

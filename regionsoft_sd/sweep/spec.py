@@ -10,7 +10,7 @@ files) to evaluate under every sample::
     n = 256                   # base samples (Sobol: a power of 2), trajectories (Morris)
     seed = 20250
     metrics = ["dominant_soft_power_end", "consumption_per_capita_end"]
-    strategies = ["../baseline.toml", "../culture_first.toml"]   # relative to this file
+    strategies = ["baseline", "culture_first"]   # shipped names, or paths relative to this file
     futures = "declared"      # or "history": ensemble members (lhs/montecarlo, tornado = false)
 
     [parameters."Capital share"]
@@ -42,6 +42,7 @@ from regionsoft_sd.common.fields import (
     known_keys,
     listing,
     number,
+    scenario_path,
     text,
 )
 from regionsoft_sd.futures.designs import main_rows, oat_rows
@@ -157,8 +158,10 @@ class SweepSpec:
 
 
 def load_spec(path: str | Path) -> SweepSpec:
-    """Read and validate a sweep spec file; raise InputError on any problem."""
-    p = Path(path)
+    """Read and validate a sweep spec (a file, or a shipped spec by name); InputError if bad."""
+    from regionsoft_sd.common.resources import spec_file
+
+    p = spec_file(path)
     return parse_spec(load_toml(p), source=p)
 
 
@@ -348,13 +351,7 @@ def _strategies(data: dict[str, Any], file: Any, base: Path, model: Path) -> tup
     out: list[Strategy] = []
     for i, item in enumerate(raw):
         key = f"strategies[{i}]"
-        if not isinstance(item, str):
-            raise InputError(file, key, f"expected a file path, got {item!r}", "write a path")
-        path = base / item
-        if not path.is_file():
-            raise InputError(
-                file, key, f"no scenario file {str(path)!r}", "paths are relative to the spec file"
-            )
+        path = scenario_path(item, key, file, base)  # a shipped name or a path
         scenario = Scenario.from_file(path)
         if any(s.name == scenario.name for s in out):
             raise InputError(file, key, f"strategy {scenario.name!r} is listed twice", "drop one")

@@ -519,13 +519,16 @@ def test_a_broken_kernel_cache_folder_is_not_an_error_and_never_blames_out(
 
     if cbackend.compiler() is None:
         pytest.skip("no C compiler: the kernel cache is never used")
-    folder = tmp_path / "kernels"
+    root = tmp_path / "cache"  # what the variable names; kernels go to its `kernels` folder
+    folder = root / "kernels"
     if broken == "a file":
+        root.mkdir()
         folder.write_text("not a folder", encoding="utf-8")
     else:
-        (tmp_path / "file").write_text("x", encoding="utf-8")
-        folder = tmp_path / "file" / "kernels"
-    monkeypatch.setenv(cbackend.ENV_CACHE, str(folder))
+        root = tmp_path / "file"
+        root.write_text("x", encoding="utf-8")
+        folder = root / "kernels"
+    monkeypatch.setenv(cbackend.ENV_CACHE, str(root))
     for name, empty in (("_loaded", {}), ("_built", {}), ("_warned", set())):
         monkeypatch.setattr(cbackend, name, empty)  # as in a new process: nothing loaded
     model = tmp_path / "model" / "one_knob.mdl"  # not compiled earlier in this process

@@ -28,7 +28,12 @@ from regionsoft_sd import cli
 from regionsoft_sd.common.outdir import LOCK
 from regionsoft_sd.runs import CHUNK_DIR
 from regionsoft_sd.sweep import load_spec, run_sweep
-from regionsoft_sd.sweep.cli import main as sweep_main
+
+
+def sweep_main(argv: list[str]) -> int:
+    """`regionsoft sweep ARGV` through the main CLI (the one entry point of the command)."""
+    return cli.main(["sweep", *argv])
+
 
 DATA = Path(__file__).parent / "sweep_data"
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"

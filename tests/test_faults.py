@@ -114,6 +114,7 @@ def sweep_cmd(spec: Path, out: Path, *extra: str) -> list[str]:
 # --- crashes -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a dozen killed subprocess sweeps
 def test_sigkill_at_random_points_then_resume_is_bit_identical(spec_path, reference, tmp_path):
     """Kill a sweep process at random moments (start-up, chunks, analysis, commit), resume."""
     t0 = time.monotonic()

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # builds and installs a wheel, runs make demo: `make test-slow`
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -1,13 +1,15 @@
 # Quick start: `make demo` runs the main job, `make test` runs the tests.
 # Both create .venv; `demo` installs only what the package needs, `test` (and
-# `install`) add the optional extras and the test tools.
+# `install`) add the optional extras and the test tools (the `test` dependency
+# group of pyproject.toml). `make test` leaves out the tests marked slow;
+# `make test-slow` runs only those, `make test-all` everything.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 RUNTIME := $(VENV)/.runtime-stamp
 DEV := $(VENV)/.dev-stamp
 
-.PHONY: install test lint format demo figures notebook decisions calibration bench wheel clean
+.PHONY: install test test-slow test-all lint format demo figures notebook decisions calibration bench wheel clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -18,10 +20,24 @@ $(RUNTIME): pyproject.toml setup.py | $(PY)
 	$(PY) -m pip install --quiet -e .
 	touch $@
 
-# plus every optional extra used by the tests, and the test tools
+# plus every optional extra, and the test tools: `pip install --group` where pip has it
+# (25.1 or newer), else the group's requirements read from pyproject.toml
 $(DEV): pyproject.toml setup.py | $(PY)
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -e ".[all]"
+	$(PY) -c "$$TEST_GROUP"
 	touch $@ $(RUNTIME)
+
+define TEST_GROUP
+import subprocess, sys, tomllib
+import pip
+pip_cmd = [sys.executable, '-m', 'pip', 'install', '--quiet']
+if tuple(int(p) for p in pip.__version__.split('.')[:2]) >= (25, 1):
+    sys.exit(subprocess.call([*pip_cmd, '--group', 'test']))
+with open('pyproject.toml', 'rb') as f:
+    group = tomllib.load(f)['dependency-groups']['test']
+sys.exit(subprocess.call([*pip_cmd, *group]))
+endef
+export TEST_GROUP
 
 install: $(DEV)
 
@@ -33,7 +49,16 @@ format: $(DEV)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# the fast set (about 12 minutes on a 2-core machine); the 25 slowest tests are listed
 test: $(DEV) lint
+	$(PY) -m pytest -q -m "not slow" --durations=25
+
+# only the tests marked slow (CI runs them after `make test`)
+test-slow: $(DEV)
+	$(PY) -m pytest -q -m slow --durations=25
+
+# every test
+test-all: $(DEV) lint
 	$(PY) -m pytest -q --durations=25
 
 demo: $(RUNTIME)

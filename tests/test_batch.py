@@ -35,28 +35,45 @@ def recorded(compiled) -> list[str]:
     return [n for n in compiled.names if compiled.graph.nodes[compiled.key(n)].kind != "lookup"]
 
 
-@pytest.fixture(scope="module")
-def pysd_reference(recorded) -> tuple[dict, list]:
-    """12 draws from the .mdl ranges and PySD's run of each (every variable); PySD takes
-    seconds a run of this model, and tests/test_model_engines.py adds 50 draws against pysimlin."""
-    from regionsoft_sd.model.translate import MODEL_PATH
-
-    samples = ranged_samples(MODEL_PATH, RUNS, seed=42)
-    assert len(samples) >= 40  # the model declares ranges for its constants
-    model = load_model()
-    refs = []
-    for i in range(RUNS):
-        model.reload()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ref = model.run(params={k: float(v[i]) for k, v in samples.items()})
-        refs.append({name: ref[name].to_numpy(dtype=float) for name in recorded})
-    return samples, refs
+FAST_END = 2035
+"""PySD runs of the fast check stop here: history and a decade of policy, at half the cost
+of the full horizon (PySD takes seconds a run of this model); the slow check runs 12 draws
+to the model's FINAL TIME, and tests/test_model_engines.py adds 50 full draws against
+pysimlin."""
+FAST_RUNS = 6
+"""Draws of the fast check (the first 6 of the slow check's 12)."""
+_PYSD: dict[tuple, tuple[dict, list, np.ndarray]] = {}
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_random_parameter_sets_match_pysd(recorded, pysd_reference, backend: str) -> None:
-    """Every variable, every saved time, 12 draws from the .mdl ranges: within 1e-9.
+def pysd_reference(
+    recorded: list[str], final_time: float | None, runs: int
+) -> tuple[dict, list, np.ndarray]:
+    """`runs` draws from the .mdl ranges and PySD's run of each (every variable) to
+    `final_time` (None: the model's own), with PySD's saved times; made once per case."""
+    if (final_time, runs) not in _PYSD:
+        from regionsoft_sd.model.translate import MODEL_PATH
+
+        drawn = ranged_samples(MODEL_PATH, RUNS, seed=42)
+        samples = {k: np.asarray(v)[:runs] for k, v in drawn.items()}
+        assert len(samples) >= 40  # the model declares ranges for its constants
+        model = load_model()
+        refs = []
+        for i in range(runs):
+            model.reload()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ref = model.run(
+                    params={k: float(v[i]) for k, v in samples.items()}, final_time=final_time
+                )
+            refs.append({name: ref[name].to_numpy(dtype=float) for name in recorded})
+        _PYSD[final_time, runs] = samples, refs, ref.index.to_numpy(dtype=float)
+    return _PYSD[final_time, runs]
+
+
+def _check_against_pysd(
+    recorded: list[str], backend: str, final_time: float | None, runs: int
+) -> None:
+    """Every variable, every saved time PySD ran, `runs` draws from the .mdl ranges: 1e-9.
 
     Differences are measured against each trajectory's largest magnitude. NumPy
     repeats PySD's arithmetic, so it also agrees point by point. The C kernel
@@ -64,12 +81,14 @@ def test_random_parameter_sets_match_pysd(recorded, pysd_reference, backend: str
     small difference of large terms (near an equilibrium) amplifies point by
     point: e.g. 7e-18 on a value of 3.5e-9, 2e-9 relative to the value itself.
     """
-    samples, refs = pysd_reference
+    samples, refs, times = pysd_reference(recorded, final_time, runs)
     res = simulate(samples, record=recorded, chunk_size=64, backend=backend)
+    k = len(times)
+    np.testing.assert_array_equal(res.times[:k], times)  # the batch runs the full horizon
     worst_scaled = worst_point = 0.0
     for i, ref in enumerate(refs):
         for name in recorded:
-            want, got = ref[name], res.data[name][:, i]
+            want, got = ref[name], res.data[name][:k, i]
             scale = max(float(np.max(np.abs(want))), 1e-12)
             np.testing.assert_allclose(
                 got, want, rtol=1e-9, atol=1e-9 * scale, err_msg=f"{name}, run {i}"
@@ -82,6 +101,19 @@ def test_random_parameter_sets_match_pysd(recorded, pysd_reference, backend: str
     assert worst_scaled < 1e-9
     if backend == "numpy":
         assert worst_point < 1e-9
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_random_parameter_sets_match_pysd(recorded, backend: str) -> None:
+    """To FAST_END: 6 draws, every variable, within 1e-9 (see `_check_against_pysd`)."""
+    _check_against_pysd(recorded, backend, FAST_END, FAST_RUNS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_random_parameter_sets_match_pysd_to_the_final_time(recorded, backend: str) -> None:
+    """To the model's FINAL TIME: 12 draws, every variable, within 1e-9."""
+    _check_against_pysd(recorded, backend, None, RUNS)
 
 
 def test_default_run_records_stocks_on_saveper_grid(compiled) -> None:

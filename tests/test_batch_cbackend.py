@@ -59,7 +59,7 @@ def test_kernel_cache_reuses_and_rebuilds_a_damaged_library(tmp_path, monkeypatc
     monkeypatch.setenv(cbackend.ENV_CACHE, str(tmp_path))
     source = "int rs_run(void) { return 7; }\n"
     lib = cbackend.build(source)
-    assert lib.parent == tmp_path and lib.suffix == ".so"
+    assert lib.parent == tmp_path / "kernels" and lib.suffix == ".so"
     built = lib.stat().st_mtime_ns
     assert cbackend.build(source) == lib and lib.stat().st_mtime_ns == built  # reused
     data = bytearray(lib.read_bytes())
@@ -67,7 +67,19 @@ def test_kernel_cache_reuses_and_rebuilds_a_damaged_library(tmp_path, monkeypatc
     _swap_bytes(lib, bytes(data))  # a damaged file is never loaded: its digest differs
     assert cbackend.build(source) == lib
     assert lib.read_bytes() != bytes(data)
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".build")] == []
+    assert [p.name for p in lib.parent.iterdir() if p.name.startswith(".build")] == []
+
+
+def test_kernels_live_in_the_one_cache_folder_whichever_variable_names_it(
+    tmp_path, monkeypatch
+) -> None:
+    """REGIONSOFT_SD_CACHE moves kernels and translations together; REGIONSOFT_CACHE too."""
+    monkeypatch.delenv("REGIONSOFT_SD_CACHE", raising=False)
+    monkeypatch.setenv("REGIONSOFT_CACHE", str(tmp_path / "alias"))
+    assert cbackend.cache_dir() == tmp_path / "alias" / "kernels"
+    monkeypatch.setenv("REGIONSOFT_SD_CACHE", str(tmp_path / "main"))
+    assert cbackend.cache_dir() == tmp_path / "main" / "kernels"
+    assert cbackend.ENV_CACHE == "REGIONSOFT_SD_CACHE"
 
 
 @needs_cc
@@ -238,18 +250,21 @@ def test_an_unusable_kernel_cache_folder_builds_privately_with_one_line(
 ) -> None:
     import os
 
-    folder = tmp_path / "kernels"
+    root = tmp_path / "cache"  # what the variable names; kernels go to its `kernels` folder
+    folder = root / "kernels"
     if broken == "a file":
+        root.mkdir()
         folder.write_text("not a folder", encoding="utf-8")
     elif broken == "below a file":
-        (tmp_path / "file").write_text("x", encoding="utf-8")
-        folder = tmp_path / "file" / "kernels"
+        root = tmp_path / "file"
+        root.write_text("x", encoding="utf-8")
+        folder = root / "kernels"
     else:
         if os.geteuid() == 0:
             pytest.skip("root writes into read-only folders")
-        folder.mkdir()
+        folder.mkdir(parents=True)
         folder.chmod(0o500)
-    monkeypatch.setenv(cbackend.ENV_CACHE, str(folder))
+    monkeypatch.setenv(cbackend.ENV_CACHE, str(root))
     _fresh_process(monkeypatch)
     path = tmp_path / "model.mdl"  # a model this process has not compiled yet
     path.write_text((MODELS / "linear_forced.mdl").read_text(encoding="utf-8"), encoding="utf-8")
@@ -277,7 +292,7 @@ def test_a_model_kernel_swapped_for_another_models_gives_the_right_results(
         return path
 
     def libs() -> set:
-        return set(cache.glob("rs_*.so"))
+        return set((cache / "kernels").glob("rs_*.so"))
 
     k = {"K": [0.4, 0.5]}
     simulate(k, record=["S"], mdl_path=model("a", "linear_forced"), backend="c")

@@ -92,7 +92,15 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
+SLOW_DOCS = {"interop.md", "calibration.md"}
+"""Pages whose blocks take over half a minute (a Simlin round trip, a calibration)."""
+
+
+@pytest.mark.parametrize(
+    "path",
+    [pytest.param(p, marks=pytest.mark.slow) if p.name in SLOW_DOCS else p for p in DOCS],
+    ids=lambda p: p.name,
+)
 def test_code_blocks_run(path, tmp_path, monkeypatch):
     todo = [b for b in blocks(path) if b.lang in RUN and not NOT_RUN.search(b.note)]
     saves = [b for b in blocks(path) if SAVE_AS.search(b.note)]

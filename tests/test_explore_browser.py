@@ -22,6 +22,7 @@ import pytest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [
+    pytest.mark.slow,  # a browser and a server: `make test-slow`
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
     pytest.mark.skipif(
         importlib.util.find_spec("playwright") is None, reason="needs playwright (the test extra)"

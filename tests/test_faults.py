@@ -28,7 +28,12 @@ from regionsoft_sd import cli
 from regionsoft_sd.common.outdir import LOCK
 from regionsoft_sd.runs import CHUNK_DIR
 from regionsoft_sd.sweep import load_spec, run_sweep
-from regionsoft_sd.sweep.cli import main as sweep_main
+
+
+def sweep_main(argv: list[str]) -> int:
+    """`regionsoft sweep ARGV` through the main CLI (the one entry point of the command)."""
+    return cli.main(["sweep", *argv])
+
 
 DATA = Path(__file__).parent / "sweep_data"
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -109,6 +114,7 @@ def sweep_cmd(spec: Path, out: Path, *extra: str) -> list[str]:
 # --- crashes -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a dozen killed subprocess sweeps
 def test_sigkill_at_random_points_then_resume_is_bit_identical(spec_path, reference, tmp_path):
     """Kill a sweep process at random moments (start-up, chunks, analysis, commit), resume."""
     t0 = time.monotonic()
@@ -519,13 +525,16 @@ def test_a_broken_kernel_cache_folder_is_not_an_error_and_never_blames_out(
 
     if cbackend.compiler() is None:
         pytest.skip("no C compiler: the kernel cache is never used")
-    folder = tmp_path / "kernels"
+    root = tmp_path / "cache"  # what the variable names; kernels go to its `kernels` folder
+    folder = root / "kernels"
     if broken == "a file":
+        root.mkdir()
         folder.write_text("not a folder", encoding="utf-8")
     else:
-        (tmp_path / "file").write_text("x", encoding="utf-8")
-        folder = tmp_path / "file" / "kernels"
-    monkeypatch.setenv(cbackend.ENV_CACHE, str(folder))
+        root = tmp_path / "file"
+        root.write_text("x", encoding="utf-8")
+        folder = root / "kernels"
+    monkeypatch.setenv(cbackend.ENV_CACHE, str(root))
     for name, empty in (("_loaded", {}), ("_built", {}), ("_warned", set())):
         monkeypatch.setattr(cbackend, name, empty)  # as in a new process: nothing loaded
     model = tmp_path / "model" / "one_knob.mdl"  # not compiled earlier in this process

@@ -28,6 +28,7 @@ def test_every_eigenvalue_of_the_jacobian_has_a_negative_real_part(eq):
     assert eigenvalues.real.max() < 0, sorted(eigenvalues.real)[-3:]
 
 
+@pytest.mark.slow  # 300 years from every stock, twice: about a minute each
 @pytest.mark.parametrize("sign", [1, -1], ids=["plus10", "minus10"])
 def test_a_ten_percent_perturbation_of_any_stock_decays_within_300_years(eq, sign):
     not_decayed = {}

@@ -192,6 +192,7 @@ def _painted(page: Path, shot: Path, colour: str) -> int:
     )
 
 
+@pytest.mark.slow  # a headless browser
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")
 def test_html_report_renders_its_figures_in_a_headless_browser(html_out, tmp_path):
     """The page opens in Chromium and the figures paint: the lines of 'balanced' show.

@@ -74,11 +74,16 @@ def test_the_previous_handler_is_restored():
     assert signal.getsignal(signal.SIGTERM) is before
 
 
-def test_a_sweep_stopped_by_sigterm_exits_143_and_leaves_no_lock(tmp_path):
+@pytest.mark.parametrize(
+    "entry",
+    [["regionsoft_sd.cli", "sweep"], ["regionsoft_sd.sweep"]],
+    ids=["regionsoft", "-m sweep"],
+)
+def test_a_sweep_stopped_by_sigterm_exits_143_and_leaves_no_lock(tmp_path, entry):
     spec = tmp_path / "sigterm.toml"
     spec.write_text(SPEC, encoding="utf-8")
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "regionsoft_sd.cli", "sweep", str(spec), "--out", str(out)]
+    cmd = [sys.executable, "-m", *entry, str(spec), "--out", str(out)]
     proc = subprocess.Popen(
         [*cmd, "--no-progress"],
         stdout=subprocess.DEVNULL,

@@ -6,10 +6,16 @@ from pathlib import Path
 
 import pytest
 
+from regionsoft_sd import cli
 from regionsoft_sd.common.errors import InputError
 from regionsoft_sd.sweep import load_spec
-from regionsoft_sd.sweep.cli import main
 from regionsoft_sd.sweep.pipeline import validate_options
+
+
+def main(argv: list[str]) -> int:
+    """`regionsoft sweep ARGV` through the main CLI (the one entry point of the command)."""
+    return cli.main(["sweep", *argv])
+
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 GOOD = f"""

@@ -118,11 +118,11 @@ def test_a_damaged_cache_entry_is_rebuilt(cache, damage):
 
 
 # -- the cache folder ------------------------------------------------------------------------
-def test_regionsoft_cache_wins_over_its_alias(tmp_path, monkeypatch):
-    monkeypatch.delenv("REGIONSOFT_CACHE", raising=False)
-    monkeypatch.setenv("REGIONSOFT_SD_CACHE", str(tmp_path / "alias"))
+def test_regionsoft_sd_cache_wins_over_its_alias(tmp_path, monkeypatch):
+    monkeypatch.delenv("REGIONSOFT_SD_CACHE", raising=False)
+    monkeypatch.setenv("REGIONSOFT_CACHE", str(tmp_path / "alias"))
     assert resources.cache_root() == tmp_path / "alias"
-    monkeypatch.setenv("REGIONSOFT_CACHE", str(tmp_path / "main"))
+    monkeypatch.setenv("REGIONSOFT_SD_CACHE", str(tmp_path / "main"))
     assert resources.cache_root() == tmp_path / "main"
 
 
@@ -153,7 +153,7 @@ def test_an_unusable_cache_folder_falls_back_to_a_private_one(
         _loads()
     assert folder.is_dir() and not str(folder).startswith(str(blocker))
     lines = [r.getMessage() for r in caplog.records if r.name == "regionsoft_sd"]
-    assert len(lines) == 1 and "\n" not in lines[0] and "REGIONSOFT_CACHE" in lines[0], lines
+    assert len(lines) == 1 and "\n" not in lines[0] and "REGIONSOFT_SD_CACHE" in lines[0], lines
     assert "--out" not in lines[0] and len(lines[0]) < 250
     assert blocker.read_text(encoding="utf-8") == "x"
 
@@ -181,7 +181,8 @@ def test_outside_pytest_the_fallback_is_one_stderr_line(tmp_path):
 
     blocker = tmp_path / "blocker"
     blocker.write_text("x", encoding="utf-8")
-    env = {**os.environ, "REGIONSOFT_CACHE": str(blocker)}
+    env = {k: v for k, v in os.environ.items() if k != "REGIONSOFT_SD_CACHE"}
+    env["REGIONSOFT_CACHE"] = str(blocker)  # the alias alone also moves the cache
     code = (
         "from regionsoft_sd.model.translate import load_model; import sys;"
         f"m = load_model({str(SMALL)!r}); m.run(final_time=m.components.initial_time() + 1)"

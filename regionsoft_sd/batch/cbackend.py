@@ -42,6 +42,7 @@ import numpy as np
 
 from regionsoft_sd.batch.builtins import Series
 from regionsoft_sd.batch.cgen import LANES, CKernel
+from regionsoft_sd.common import resources
 
 FLAGS = (
     "-O3",
@@ -53,7 +54,8 @@ FLAGS = (
     "-fPIC",
     "-shared",
 )
-ENV_CACHE = "REGIONSOFT_SD_CACHE"
+ENV_CACHE = resources.CACHE_ENV[0]
+"""The variable that moves the cache folder (kernels go to its `kernels` subfolder)."""
 ENV_THREADS = "REGIONSOFT_SD_THREADS"
 ENV_CC = "CC"
 
@@ -81,12 +83,13 @@ def compiler() -> str | None:
 
 
 def cache_dir() -> Path:
-    """Where built kernels live: $REGIONSOFT_SD_CACHE, else the user cache directory."""
-    if os.environ.get(ENV_CACHE):
-        return Path(os.environ[ENV_CACHE])
-    from platformdirs import user_cache_dir
+    """Where built kernels live: the `kernels` folder of the package's one cache folder.
 
-    return Path(user_cache_dir("regionsoft-sd")) / "kernels"
+    `resources.cache_root()` reads $REGIONSOFT_SD_CACHE (or its alias
+    $REGIONSOFT_CACHE), else the user cache folder, so translations and kernels
+    move together with one variable.
+    """
+    return resources.cache_root() / "kernels"
 
 
 def threads() -> int:

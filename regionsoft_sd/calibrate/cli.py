@@ -8,6 +8,7 @@ its one line and exits 2.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -49,7 +50,11 @@ def add_calibrate_parser(subparsers, parents: Sequence[argparse.ArgumentParser] 
     )
     add_cluster_options(p)
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="hide the progress bars (shown only when stderr is a terminal)",
+    )
     return p
 
 
@@ -71,7 +76,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         region=args.region,
         workers=args.workers,
         scheduler=args.scheduler,
-        progress=not args.no_progress,
+        # bars only on a terminal: in a log file they are lines of carriage-return chatter
+        progress=not args.no_progress and sys.stderr.isatty(),
         figures=not args.no_figures,
     )
     print(summary(result))

@@ -9,7 +9,7 @@ every other module asks it for paths.
 Search order: the installed package data first; otherwise the source tree this
 module sits in (a clone, or an editable install, whose package data is the
 repository itself). The cache is neither: it lives in the user's cache folder
-(`platformdirs`) or in `$REGIONSOFT_CACHE` (`cache_root`), never inside the
+(`platformdirs`) or in `$REGIONSOFT_SD_CACHE` (`cache_root`), never inside the
 package; a folder that cannot be written gives way to a private temporary one
 (`cache_dir`).
 """
@@ -231,21 +231,23 @@ def spec_file(name_or_path: str | Path) -> Path:
     return named_file(name_or_path, shipped_specs(), "sweep spec")
 
 
-CACHE_ENV = ("REGIONSOFT_CACHE", "REGIONSOFT_SD_CACHE")
-"""Variables that move the cache folder: the first that is set wins (the second is an alias)."""
+CACHE_ENV = ("REGIONSOFT_SD_CACHE", "REGIONSOFT_CACHE")
+"""Variables that move the cache folder: the first that is set wins (the second is an alias,
+kept because earlier versions documented it)."""
 _log = logging.getLogger("regionsoft_sd")
 _private: list[Path] = []  # this process's fallback cache folder, once made
 _warned: list[str] = []  # why the shared cache folder was left, once said
 
 
 def cache_root() -> Path:
-    """The cache folder as configured: `$REGIONSOFT_CACHE` (or its alias), else the user's.
+    """The cache folder as configured: `$REGIONSOFT_SD_CACHE` (or its alias), else the user's.
 
     The user cache folder is platform-specific (`~/.cache/regionsoft-sd` on Linux,
     `~/Library/Caches/regionsoft-sd` on macOS, `%LOCALAPPDATA%\\regionsoft-sd\\Cache`
     on Windows), so nothing is ever written into the installed package. This is
     the one place that reads the variables; it does not check the folder
-    (`cache_dir` does).
+    (`cache_dir` does). Translations sit at its top level, compiled batch
+    kernels in its `kernels` subfolder (`batch.cbackend.cache_dir`).
     """
     for name in CACHE_ENV:
         env = os.environ.get(name)
@@ -288,7 +290,7 @@ def private_cache_dir(reason: str | None = None) -> Path:
         _warned.append(reason)
         _log.warning(
             "regionsoft: the cache folder %s; using a temporary one for this run "
-            "(set REGIONSOFT_CACHE to a folder you can write)",
+            "(set REGIONSOFT_SD_CACHE to a folder you can write)",
             reason,
         )
     return _private[0]

@@ -73,12 +73,12 @@ def cmd_explore(args: argparse.Namespace) -> int:
 
     from regionsoft_sd.common.errors import InputError
 
-    if importlib.util.find_spec("panel") is None:
+    if importlib.util.find_spec("panel") is None:  # Panel is the optional `explore` extra
         raise InputError(
             None,
             "explore",
-            "needs 'panel', a dependency of the package, which is not installed",
-            "pip install regionsoft-sd (or: pip install panel)",
+            "needs Panel (the optional `explore` extra), which is not installed",
+            'in the clone, pip install ".[explore]"',
         )
     from regionsoft_sd.explore.app import load_config
     from regionsoft_sd.explore.server import check_port, serve

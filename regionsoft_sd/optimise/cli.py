@@ -10,8 +10,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from regionsoft_sd.cli_options import add_cluster_options
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EXIT_OK = 0
 
@@ -67,6 +71,22 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+ZERO = 1e-9
+"""Lever values smaller than this in magnitude are shown as 0 (floating-point dust)."""
+
+
+def display_levers(levers: pd.DataFrame) -> pd.DataFrame:
+    """Lever values for printing: |x| < ZERO as 0, so a zero share reads 0, not 4.441e-16.
+
+    Shares come out of the search as 1 - (sum of the others), whose rounding leaves
+    such dust; the CSV files keep the exact values.
+    """
+    numeric = levers.select_dtypes("number")
+    shown = levers.copy()
+    shown[numeric.columns] = numeric.mask(numeric.abs() < ZERO, 0.0)
+    return shown
+
+
 def summary(result) -> str:
     """A few lines: what was found, how robust, when it fails, where the files are."""
     spec = result.spec
@@ -75,7 +95,7 @@ def summary(result) -> str:
         f"optimise {spec.name!r}: {found.algorithm}, {found.evaluations:,} candidates, "
         f"{result.runs:,} model runs in {result.seconds:.0f} s"
     ]
-    show = found.levers.rename(columns=lambda c: str(c).removeprefix("Policy "))
+    show = display_levers(found.levers).rename(columns=lambda c: str(c).removeprefix("Policy "))
     table = show.join(found.scores)
     table.index = result.names
     lines.append(table.head(10).to_string(float_format=lambda v: f"{v:.4g}"))

@@ -2,22 +2,19 @@
 
 `add_sweep_parser(subparsers)` adds the subcommand to the main `regionsoft`
 parser and `cmd_sweep(args)` runs it; InputError propagates so the main CLI
-prints its one line and exits 2. `main(argv)` is a standalone entry point
-(`python -m regionsoft_sd.sweep`) with the same exit codes: 0, 2 bad input,
-1 internal error, 130 interrupted (checkpoints kept: rerun with --resume).
+prints its one line and exits 2. `python -m regionsoft_sd.sweep` runs the same
+command through the main CLI (`sweep/__main__.py`).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from regionsoft_sd.cli_options import add_cluster_options
-from regionsoft_sd.common.errors import InputError
 
-EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK = 0
 
 
 def add_sweep_parser(subparsers, parents: Sequence[argparse.ArgumentParser] = ()):
@@ -86,28 +83,3 @@ def summary(result) -> str:
         lines.append(f"note: {note}")
     lines.append(f"wrote {len(result.files)} files in {result.out_dir}/")
     return "\n".join(lines)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Standalone `regionsoft-sweep`-style entry point; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="regionsoft")
-    parser.add_argument("--debug", action="store_true")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_sweep_parser(sub)
-    args = parser.parse_args(["sweep", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        return cmd_sweep(args)
-    except InputError as exc:
-        print(f"regionsoft: {exc}", file=sys.stderr)
-        return EXIT_INPUT
-    except KeyboardInterrupt:
-        print(
-            "regionsoft: interrupted; finished chunks are kept, rerun with --resume",
-            file=sys.stderr,
-        )
-        return EXIT_INTERRUPTED
-    except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
-        if args.debug:
-            raise
-        print(f"regionsoft: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return EXIT_INTERNAL

@@ -15,7 +15,8 @@ Output folder layout::
     sobol.csv, sobol_s2.csv   (Sobol)   morris.csv (Morris)   tornado.csv
     win_share.csv         fraction of samples in which each strategy is best
     outcomes.csv          mean and quantiles of each metric per strategy
-    fan.csv               5/25/50/75/95 % bands of the fan-chart variables
+    fan.csv               5/25/50/75/95 % bands of the fan-chart variables: strategy,
+                          time, quantile, variable, value, runs (one row per value)
     faults.csv            runs with NaN/inf or a negative stock, and their parameters
     figures/*.png         sobol, morris, tornado, fan_<strategy>, outcomes, win_share
     chunks/<digest>/      verified checkpoints (kept, so --resume and audits work)
@@ -362,7 +363,8 @@ def assemble(
     outcomes = {m: {s: acc[(m, s)].kept_array() for s in strategies} for m in spec.metrics}
     summary = _summary(spec, cp, outcomes, strategies)
     fan = _fan(cp)
-    for name, df in {**tables, "win_share": win, "outcomes": summary, "fan": fan}.items():
+    files = {**tables, "win_share": win, "outcomes": summary, "fan": fan_long(fan)}
+    for name, df in files.items():
         if not df.empty:
             df.to_csv(folder.stage(f"{name}.csv"), index=name == "win_share")
     head = rows.rows(0, min(spec.n_runs, KEEP_RUNS))
@@ -475,6 +477,24 @@ def _fan(cp: Checkpoints) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
+
+
+def fan_long(fan: pd.DataFrame) -> pd.DataFrame:
+    """The bands as fan.csv holds them: one row per strategy, time, quantile and variable.
+
+    Long like the other tables (one value per row, no column per year), so the file
+    filters and plots without reshaping; `fan` (one column a year) is what the fan
+    charts draw from.
+    """
+    keys = ["strategy", "variable", "quantile", "runs"]
+    if fan.empty:
+        return fan
+    long = fan.melt(id_vars=keys, var_name="time", value_name="value")
+    long["time"] = long["time"].astype(float)
+    long = long.sort_values(["strategy", "time", "quantile", "variable"], kind="stable")
+    return long[["strategy", "time", "quantile", "variable", "value", "runs"]].reset_index(
+        drop=True
+    )
 
 
 def _read_faults(folder: OutputFolder) -> pd.DataFrame:

@@ -1,14 +1,23 @@
 """Competition between provinces on model version 3: best responses, equilibria, the optimum.
 
->>> from regionsoft_sd.compete import run_compete  # doctest: +SKIP
->>> result = run_compete("scenarios/compete/sichuan_chongqing.toml")  # doctest: +SKIP
-
-Modules: `solver` (the game solver, on any batch payoff function), `game`
-(the provinces' payoffs from the batch engine), `spec` (spec files),
-`pipeline` (`run_compete` and its tables), `cli` (`regionsoft compete`).
+`run_compete(spec)` reads a competition spec (`scenarios/compete/*.toml`) and
+returns a `CompeteResult` whose tables say each solution's budget splits and
+outcomes. Modules: `solver` (the game solver, on any batch payoff function, so
+analytic games test it), `game` (the provinces' payoffs from the batch
+engine), `spec`, `pipeline` and `cli`. Exports load lazily (PEP 562).
 """
 
-from regionsoft_sd.compete.pipeline import CompeteResult, run_compete
-from regionsoft_sd.compete.spec import CompeteSpec, load_spec
+from __future__ import annotations
 
-__all__ = ["CompeteResult", "CompeteSpec", "load_spec", "run_compete"]
+from regionsoft_sd.common.lazy_exports import lazy_exports
+
+_EXPORTS = {
+    "CompeteSpec": "regionsoft_sd.compete.spec",
+    "load_spec": "regionsoft_sd.compete.spec",
+    "CompeteResult": "regionsoft_sd.compete.pipeline",
+    "run_compete": "regionsoft_sd.compete.pipeline",
+}
+__all__ = list(_EXPORTS)
+
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

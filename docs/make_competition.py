@@ -2,8 +2,8 @@
 
 Usage: `.venv/bin/python docs/make_competition.py` (8 minutes on an idle two-core
 machine, 23 on a loaded one: the two-player game's search steps are small
-batches, where the batch engine's fixed cost per call dominates). Every number in docs/competition.md
-comes from this script; the prose is written here too, without numbers.
+batches, where the batch engine's fixed cost per call dominates). Every number
+in docs/competition.md comes from this script; the prose is written here too.
 """
 
 from __future__ import annotations

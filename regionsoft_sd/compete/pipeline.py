@@ -17,8 +17,9 @@ Concepts (each optional, in this order):
 Tables: `strategies.csv` (one row per concept, start and province: the four
 shares and the outcomes; `residual_gain` is, for an equilibrium, what the
 player could still gain alone there, and for `best_response` and `imitation`,
-what the leader gains over its status-quo split), `convergence.csv` (one row per round), `welfare.csv`
-(national welfare per solution), `price_of_anarchy.csv` (per province).
+what the leader gains over its status-quo split), `convergence.csv` (one row
+per round), `welfare.csv` (national welfare per solution) and
+`price_of_anarchy.csv` (per province).
 """
 
 from __future__ import annotations

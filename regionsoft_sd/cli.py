@@ -22,6 +22,7 @@ from regionsoft_sd.cli_options import require_extra as _require_extra
 from regionsoft_sd.common.errors import InputError
 from regionsoft_sd.common.outdir import OutputFolder
 from regionsoft_sd.common.terminate import EXIT_TERMINATED, Terminated, sigterm_raises
+from regionsoft_sd.compete.cli import add_compete_parser, cmd_compete
 from regionsoft_sd.discover.cli import add_discover_parser, cmd_discover
 from regionsoft_sd.explore.cli import add_explore_parser, cmd_explore
 from regionsoft_sd.optimise.cli import add_optimise_parser, cmd_optimise
@@ -140,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_optimise_parser(sub, parents=[debug])
     add_discover_parser(sub, parents=[debug])
     add_calibrate_parser(sub, parents=[debug])
+    add_compete_parser(sub, parents=[debug])
     add_explore_parser(sub, parents=[debug])
     _add_scenarios_parser(sub, debug)
     _add_export_parser(sub, debug)
@@ -717,6 +719,7 @@ _COMMANDS = {
     "optimise": cmd_optimise,
     "discover": cmd_discover,
     "calibrate": cmd_calibrate,
+    "compete": cmd_compete,
     "explore": cmd_explore,
     "scenarios": _cmd_scenarios,
     "export": _cmd_export,

@@ -32,7 +32,7 @@ LAYERS = (
 )
 """Bottom to top: a module may import its own layer and the layers below."""
 
-EXPERIMENTS = ("simulate", "returns", "sweep", "optimise", "discover", "calibrate")
+EXPERIMENTS = ("simulate", "returns", "sweep", "optimise", "discover", "calibrate", "compete")
 """Experiments: siblings in one layer that never import one another."""
 
 _FOLDERS = {

@@ -464,6 +464,8 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
         ("Sweep specs", resources.shipped_specs()),
         ("Optimisation and discovery specs", _files_in(root / "optimise")),
         ("Calibration specs", _files_in(root / "calibrate")),
+        ("Model v3 scenarios (--model v3)", _files_in(root / "v3")),
+        ("Competition specs (regionsoft compete)", _files_in(root / "compete")),
     ):
         if not found:
             continue

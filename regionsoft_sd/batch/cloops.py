@@ -47,6 +47,7 @@ from regionsoft_sd.batch.codegen import Plan, _deriv_lines, _step_lines
 
 _TOKEN = re.compile(r"@([VPQ]):([^@]+)@")
 _LABEL = re.compile(r"\[[^\]]*\]")
+_ROLE = re.compile(r"^[a-z]+\d+")  # `s12_flow` -> `_flow`: the role of a hidden part
 _CHECK = "#check"  # target of an initialisation check (it sets the lane's error flag)
 
 
@@ -230,7 +231,7 @@ class _Slots:
     def __init__(self, labels: dict[str, str]) -> None:
         self.index: dict[str, int] = {}
         self.count = 0
-        self.labels = labels  # value -> the elements it belongs to (`[anhui]`), for order
+        self.labels = labels  # value -> (its equation, its element's place), see _element_labels
 
     def at(self, name: str) -> int:
         """The slot of a value some statement (or the parameters) has written."""
@@ -263,12 +264,13 @@ def _schedule(stmts: list[_Stmt], slots: _Slots, flat: bool = False) -> list[lis
                 (writer[r].level for r in s.reads if r in writer and writer[r] is not s),
                 default=-1,
             )
-    groups: dict[tuple[int, str], list[_Stmt]] = defaultdict(list)
+    groups: dict[tuple, list[_Stmt]] = defaultdict(list)
     for s in stmts:
-        groups[(s.level, s.shape)].append(s)
+        base, _ = slots.labels.get(s.target, (f"#{s.order}", 0))
+        groups[(s.level, s.shape, base)].append(s)
     out = []
     for key in sorted(groups, key=lambda k: (k[0], groups[k][0].order)):
-        members = sorted(groups[key], key=lambda s: (slots.labels.get(s.target, ""), s.order))
+        members = sorted(groups[key], key=lambda s: (slots.labels.get(s.target, ("", 0)), s.order))
         for s in members:
             if s.target != _CHECK:
                 slots.of(s.target)
@@ -276,23 +278,29 @@ def _schedule(stmts: list[_Stmt], slots: _Slots, flat: bool = False) -> list[lis
     return out
 
 
-def _element_labels(p: Plan) -> dict[str, str]:
-    """Value name -> the subscript elements of its equation (`[anhui]`), or nothing.
+def _element_labels(p: Plan) -> dict[str, tuple[str, int]]:
+    """Value name -> (its equation, the place of its element), for subscripted values.
 
-    Members of a group are laid out in this order, so the values one subscripted
-    equation reads from another are at slots `base + e` in both."""
-    out: dict[str, str] = {}
-    for node in p.nodes.values():
-        found = _LABEL.search(node.name)
-        if found:
-            out[node.ident] = found.group(0)
-    for sf in p.stateful.values():
-        found = _LABEL.search(sf.owner)
-        if found:
-            label = found.group(0)
+    Only values of one equation are grouped into a loop, and they are laid out in
+    the order of their elements, so what one subscripted equation reads from
+    another is at slots `base + e` in both. The equation of a hidden part (a
+    stock's flow) or a state is its owner's name without the elements plus its
+    role; a hoisted run constant belongs to the equation it was hoisted from."""
+    out: dict[str, tuple[str, int]] = {}
+    for place, node in enumerate(p.nodes.values()):
+        if _LABEL.search(node.name):
+            out[node.ident] = (_LABEL.sub("", node.name) + "|" + _ROLE.sub("", node.ident), place)
+    for place, sf in enumerate(p.stateful.values()):
+        if _LABEL.search(sf.owner):
+            owner = _LABEL.sub("", sf.owner)
             names = [sf.ident, *sf.states(), *(f"d_{s}" for s in sf.states())]
             names += [f"o_{sf.ident}_{i}" for i in range(sf.order)]
-            out.update({name: label for name in names})
+            for name in names:
+                out[name] = (owner + "|" + name.replace(sf.ident, "@"), place)
+    for name, (key, seen) in p.hoisted_from.items():
+        origin = out.get(p.nodes[key].ident) if key in p.nodes else None
+        if origin is not None:
+            out[name] = (f"{origin[0]}|h{seen}", origin[1])
     return out
 
 

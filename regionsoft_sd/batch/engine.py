@@ -159,7 +159,8 @@ class CompiledModel:
         `cbackend.CompilerUnavailable` (no compiler, or the build failed).
         """
         consts = frozenset(k for k, n in self.graph.nodes.items() if n.kind == "const")
-        sig = ("c", records, frozenset(params) - consts, series, method)
+        forced = os.environ.get(ENV_LAYOUT, "")  # part of the signature: see `layout`
+        sig = ("c", records, frozenset(params) - consts, series, method, forced)
         if sig not in self._programs:
             p = plan(self.graph, list(records), set(params | consts) - series, set(series))
             try:

@@ -194,8 +194,13 @@ def layout(p, method: str) -> str:
 
 
 def _c_kernel(p, control: dict, tables: dict, method: str) -> cgen.CKernel:
+    """The kernel in the layout `layout` picks; a plan the loop layout cannot take
+    (RK4, DELAY N, DELAY FIXED, a value written twice) gets the flattened one."""
     if layout(p, method) == "loops" and method == "euler" and not p.discrete:
-        return cloops.loop_kernel(p, control, tables)
+        try:
+            return cloops.loop_kernel(p, control, tables)
+        except cgen.Unsupported:
+            pass  # the flattened layout below raises it again if it is no layout's
     return cgen.c_kernel(p, control, tables, method)
 
 

@@ -30,6 +30,7 @@ from tqdm.auto import tqdm  # noqa: E402
 from regionsoft_sd.batch.cbackend import compiler  # noqa: E402
 from tests.fuzz_models import (  # noqa: E402
     RUNS,
+    batch_paths,
     check_case,
     random_case,
     random_subscripted_case,
@@ -62,7 +63,7 @@ def main() -> int:
                     args.keep.mkdir(parents=True, exist_ok=True)
                     (args.keep / f"fuzz_{seed}.mdl").write_text(case.text, encoding="utf-8")
     elapsed = time.perf_counter() - started
-    paths = "NumPy floats, NumPy arrays" + (", C kernel" if with_c else "")
+    paths = ", ".join(batch_paths(with_c))
     kind = "subscripted " if args.subscripted else ""
     print(
         f"{args.cases} {kind}cases (seeds {args.start}-{args.start + args.cases - 1}), {RUNS} runs "

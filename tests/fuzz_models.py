@@ -19,6 +19,8 @@ down): the answer is then decided by rounding, in any engine.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import random
 import traceback
 import warnings
@@ -26,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from regionsoft_sd.batch.engine import ENV_LAYOUT
 
 RUNS = 6  # more than SCALAR_MAX: the NumPy array path runs too
 TOL = 1e-9
@@ -361,11 +365,33 @@ def _batch(path: Path, case: Case, backend: str, chunk_size: int | None, nudge: 
     samples = {k: np.asarray(v) for k, v in case.samples.items()}
     if nudge:
         samples = {k: np.nextafter(v, np.inf * nudge) for k, v in samples.items()}
-    with warnings.catch_warnings():
+    layout = "loops" if backend == "c-loops" else os.environ.get(ENV_LAYOUT, "")
+    with warnings.catch_warnings(), _environ(ENV_LAYOUT, layout):
         warnings.simplefilter("ignore")
         return simulate(
-            samples, record=case.record, mdl_path=path, chunk_size=chunk_size, backend=backend
+            samples,
+            record=case.record,
+            mdl_path=path,
+            chunk_size=chunk_size,
+            backend="c" if backend == "c-loops" else backend,
         )
+
+
+@contextlib.contextmanager
+def _environ(name: str, value: str):
+    """`os.environ[name]` set to `value` (unset when empty) for the `with` block."""
+    old = os.environ.get(name)
+    if value:
+        os.environ[name] = value
+    else:
+        os.environ.pop(name, None)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
 
 
 def _worst(res, refs: list[dict[str, np.ndarray]]) -> tuple[float, str, int]:
@@ -411,6 +437,7 @@ def batch_paths(with_c: bool) -> dict[str, tuple[str, int | None]]:
     paths = {"numpy floats": ("numpy", 1), "numpy arrays": ("numpy", None)}
     if with_c:
         paths["C kernel"] = ("c", None)
+        paths["C kernel, loops over axes"] = ("c-loops", None)  # the large-model layout
     return paths
 
 

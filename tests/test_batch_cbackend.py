@@ -347,3 +347,65 @@ def test_the_cache_name_depends_on_the_cpu_and_the_version(monkeypatch) -> None:
     monkeypatch.undo()
     monkeypatch.setattr("regionsoft_sd.__version__", "0.0.0-other")
     assert cbackend._key("int x;", cc) != base
+
+
+@needs_cc
+def test_loop_layout_agrees_with_numpy_on_every_builtin(monkeypatch) -> None:
+    """The layout for large models (values in a working array, loops over axes), forced
+    on every small model: the same values as the NumPy engine."""
+    from regionsoft_sd.batch.engine import ENV_LAYOUT
+
+    monkeypatch.setenv(ENV_LAYOUT, "loops")
+    for path in sorted(MODELS.glob("*.mdl")):
+        if path.stem.startswith(("unsupported", "invalid", "vector_select")):
+            continue
+        samples = ranged_samples(path, 6, seed=7)
+        res_c = simulate(samples, mdl_path=path, backend="c")
+        res_n = simulate(samples, mdl_path=path, backend="numpy")
+        for name, want in res_n.data.items():
+            scale = max(float(np.nanmax(np.abs(want), initial=0.0)), 1e-12)
+            np.testing.assert_allclose(
+                res_c.data[name], want, rtol=1e-9, atol=1e-9 * scale, err_msg=path.stem
+            )
+
+
+def _v3_plan():
+    from regionsoft_sd.batch import codegen, compile_model
+    from tests.test_model_v3_support import MDL
+
+    model = compile_model(MDL)
+    consts = {k for k, n in model.graph.nodes.items() if n.kind == "const"}
+    keys = [k for s in model.stocks for k in model.keys(s)]
+    return model, codegen.plan(model.graph, keys, consts, set())
+
+
+def test_v3_kernel_loops_over_provinces_instead_of_one_statement_per_element() -> None:
+    """Model version 3 has its 31 provinces on a subscript: the kernel's size must follow
+    its equations, not their elements. Flattened, every element is one statement."""
+    from regionsoft_sd.batch import cloops
+    from regionsoft_sd.batch.engine import layout
+
+    model, p = _v3_plan()
+    assert layout(p, "euler") == "loops"
+    source = cloops.loop_kernel(p, model.graph.control, model.tables()).source
+    flat = len(p.init_order) + len(p.hoisted) + len(p.step_order)  # statements, flattened
+    axis_loops = source.count("for (int e = 0; e < 31; e++)")
+    lane_loops = source.count("for (int l = 0; l < LANES; l++) {")
+    assert axis_loops > 150  # the province equations are loops over the axis
+    assert lane_loops < flat / 5, (lane_loops, flat)
+    assert "static const int IX" not in source  # equations read each other at base + e
+
+
+@needs_cc
+@pytest.mark.skipif(os.environ.get("REGIONSOFT_SLOW") != "1", reason="REGIONSOFT_SLOW=1")
+def test_v3_on_the_loop_layout_agrees_with_numpy() -> None:
+    """Compiles the v3 kernel (about 15 s of CPU): C loops against NumPy, 1e-9."""
+    from tests.test_model_v3_random import draw
+    from tests.test_model_v3_support import MDL, provinces
+
+    samples = draw(9, seed=4)
+    record = [f"{n}[{p}]" for n in ("GDP", "Population", "Awareness") for p in provinces()]
+    res_c = simulate(samples, record=record, mdl_path=MDL, backend="c")
+    res_n = simulate(samples, record=record, mdl_path=MDL, backend="numpy")
+    for name in record:
+        np.testing.assert_allclose(res_c.data[name], res_n.data[name], rtol=1e-9, err_msg=name)

@@ -1,7 +1,8 @@
 """Differential fuzzing of the batch engine against PySD (bounded; see tests/fuzz_models.py).
 
-`make test` runs the first CASES seeds; benchmarks/fuzz_engines.py runs thousands
-more. Every batch path (NumPy floats, NumPy arrays, the C kernel) must agree with
+`make test` runs the first CASES seeds (REGIONSOFT_SLOW=1: 4,000 subscripted ones);
+benchmarks/fuzz_engines.py runs thousands more. Every batch path (NumPy floats,
+NumPy arrays, the C kernel in both its layouts) must agree with
 PySD within 1e-9 or refuse the model cleanly (subscripted models too: ranges,
 subranges, mappings, :EXCEPT:, logicals, reductions, subscripted lookups and
 delays); a disagreement is excused only when the NumPy result of that run itself
@@ -21,7 +22,9 @@ from tests.fuzz_models import check_case, random_case, random_subscripted_case
 
 CASES = int(os.environ.get("REGIONSOFT_FUZZ_CASES", "40"))
 # subscripted models: PySD takes about a second per run (xarray), so fewer seeds
-SUB_CASES = int(os.environ.get("REGIONSOFT_SUBFUZZ_CASES", "8"))
+# REGIONSOFT_SLOW=1: the full count the engine is held to (4,000 cases, hours)
+_SUB_DEFAULT = "4000" if os.environ.get("REGIONSOFT_SLOW") == "1" else "8"
+SUB_CASES = int(os.environ.get("REGIONSOFT_SUBFUZZ_CASES", _SUB_DEFAULT))
 
 
 @pytest.fixture(scope="module")

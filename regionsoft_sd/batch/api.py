@@ -23,6 +23,7 @@ gives the same bits whatever the batch or chunk it is in.
 
 from __future__ import annotations
 
+import os
 import warnings
 import weakref
 from collections.abc import Callable, Iterator, Mapping
@@ -35,6 +36,7 @@ import pandas as pd
 from regionsoft_sd.batch import cbackend
 from regionsoft_sd.batch.builtins import Series
 from regionsoft_sd.batch.engine import (
+    ENV_LAYOUT,
     CBackendUnsupported,
     CompiledModel,
     compile_model,
@@ -207,7 +209,8 @@ def _programs(model: CompiledModel, record, params, series_keys, method: str, ba
     is not remembered, so a later call tries it again.
     """
     cache = _names_of(model).programs
-    sig = (None if record is None else tuple(record), params, series_keys, method, backend)
+    layout = os.environ.get(ENV_LAYOUT, "")  # a forced C layout is another program
+    sig = (None if record is None else tuple(record), params, series_keys, method, backend, layout)
     if sig in cache:
         return cache[sig]
     wanted = record if record is not None else model.stocks

@@ -25,7 +25,7 @@ helper that refuses complex results. `cgen.py` renders the same Plan as C.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from regionsoft_sd.batch.compiler import Graph, Node, Stateful
 
@@ -61,6 +61,9 @@ class Plan:
     records: list[str]  # keys of the recorded nodes
     params: frozenset[str]
     series: frozenset[str]
+    # hoisted name -> (the step key it came from, its place among that key's): a C
+    # layout keeps the hoisted parts of one subscripted equation together
+    hoisted_from: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     @property
     def states(self) -> list[str]:
@@ -184,12 +187,13 @@ def plan(graph: Graph, records: list[str], params: set[str], series: set[str]) -
     step_keys = {k for k in needed if is_dynamic(k)}
     step_order = _topo(step_keys, lambda k: set(nodes[k].deps), nodes)
     hoist = _Hoister({"t"} | {nodes[k].ident for k in step_keys})
-    step_code = {k: hoist.expr(nodes[k].code) for k in step_order if k not in stateful}
+    step_code = {k: hoist.expr(nodes[k].code, k) for k in step_order if k not in stateful}
     return Plan(
         nodes=nodes,
         stateful=stateful,
         init_order=init_order,
         hoisted=hoist.items,
+        hoisted_from=hoist.origin,
         step_order=step_order,
         step_code=step_code,
         live=live,
@@ -337,8 +341,12 @@ class _Hoister(ast.NodeTransformer):
         self.dynamic = dynamic
         self.items: list[tuple[str, str]] = []
         self.names: dict[str, str] = {}
+        self.origin: dict[str, tuple[str, int]] = {}  # name -> (step key, its place there)
+        self.key = ""
+        self.seen = 0
 
-    def expr(self, code: str) -> str:
+    def expr(self, code: str, key: str = "") -> str:
+        self.key, self.seen = key, 0
         tree = ast.parse(code, mode="eval")
         if self._constant(tree.body):
             return code
@@ -365,6 +373,8 @@ class _Hoister(ast.NodeTransformer):
             if code not in self.names:
                 self.names[code] = f"h{len(self.names)}"
                 self.items.append((self.names[code], code))
+                self.origin[self.names[code]] = (self.key, self.seen)
+            self.seen += 1
             return ast.Name(self.names[code], ast.Load())
         return super().generic_visit(node)
 

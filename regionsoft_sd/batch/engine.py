@@ -9,18 +9,21 @@ classic RK4 as an option.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from regionsoft_sd.batch import builtins, cbackend, cgen
+from regionsoft_sd.batch import builtins, cbackend, cgen, cloops
 from regionsoft_sd.batch.codegen import Program, generate, plan
 from regionsoft_sd.batch.compiler import Graph, build_graph
 from regionsoft_sd.batch.names import canon, unknown_name_error
 from regionsoft_sd.model.translate import MODEL_PATH, _digest, abstract_model
 
 RPREC = 1e-5  # PySD's relative precision for final and save times
+ENV_LAYOUT = "REGIONSOFT_C_LAYOUT"
+LOOPS_FROM = 2000  # init + step statements from which the C kernel loops over array axes
 SCALAR_MAX = 4  # chunks this small run one float at a time (less overhead than NumPy)
 
 
@@ -156,11 +159,12 @@ class CompiledModel:
         `cbackend.CompilerUnavailable` (no compiler, or the build failed).
         """
         consts = frozenset(k for k, n in self.graph.nodes.items() if n.kind == "const")
-        sig = ("c", records, frozenset(params) - consts, series, method)
+        forced = os.environ.get(ENV_LAYOUT, "")  # part of the signature: see `layout`
+        sig = ("c", records, frozenset(params) - consts, series, method, forced)
         if sig not in self._programs:
             p = plan(self.graph, list(records), set(params | consts) - series, set(series))
             try:
-                kern = cgen.c_kernel(p, self.graph.control, self.tables(), method)
+                kern = _c_kernel(p, self.graph.control, self.tables(), method)
             except cgen.Unsupported as err:
                 raise CBackendUnsupported(str(err)) from None
             self._programs[sig] = (kern, cbackend.load(kern.source))
@@ -176,6 +180,28 @@ class CompiledModel:
         for tid, (xs, ys, kind) in self.graph.tables.items():
             out[tid] = (np.array(xs), np.array(ys), kind)
         return out
+
+
+def layout(p, method: str) -> str:
+    """The C layout for plan `p`: "loops" (values in arrays, a loop per equation over its
+    elements, see `cloops`) for large Euler plans, else "locals" (one lane loop, a local
+    per value, see `cgen`). $REGIONSOFT_C_LAYOUT set to either name forces it."""
+    forced = os.environ.get(ENV_LAYOUT, "")
+    if forced in ("loops", "locals"):
+        return forced
+    size = len(p.init_order) + len(p.step_order)
+    return "loops" if method == "euler" and size >= LOOPS_FROM and not p.discrete else "locals"
+
+
+def _c_kernel(p, control: dict, tables: dict, method: str) -> cgen.CKernel:
+    """The kernel in the layout `layout` picks; a plan the loop layout cannot take
+    (RK4, DELAY N, DELAY FIXED, a value written twice) gets the flattened one."""
+    if layout(p, method) == "loops" and method == "euler" and not p.discrete:
+        try:
+            return cloops.loop_kernel(p, control, tables)
+        except cgen.Unsupported:
+            pass  # the flattened layout below raises it again if it is no layout's
+    return cgen.c_kernel(p, control, tables, method)
 
 
 @lru_cache(maxsize=8)

@@ -287,6 +287,15 @@ def loop_diagram(
     key = fig.add_axes((0.01, h_in / (h_in + key_in), 0.98, key_in / (h_in + key_in)))
     key.set_axis_off()
     key.set_ylim(lines, 0)  # y in text lines, from the top
+    _draw_key(key, loops, entries, note, indent=0.045)
+    return fig
+
+
+def _draw_key(key, loops, entries: list[str], note: str, *, indent: float) -> None:
+    """The loop key of both diagrams: a title, one coloured badge and text per loop, a note.
+
+    `key` is an axes whose y runs in text lines from the top; `indent` is where the
+    loops' texts start, in axes width."""
     key.text(0, 0.3, "Named feedback loops", fontsize=15, fontweight="bold", va="top")
     y = 2.2
     for lp, text in zip(loops, entries, strict=True):
@@ -300,10 +309,9 @@ def loop_diagram(
             va="top",
             bbox={"boxstyle": "round,pad=0.2", "fc": COLOURS[lp.polarity], "ec": "none"},
         )
-        key.text(0.045, y, text, fontsize=11, va="top", linespacing=1.25)
+        key.text(indent, y, text, fontsize=11, va="top", linespacing=1.25)
         y += text.count("\n") + 1.4
     key.text(0, y + 0.2, note, fontsize=10, va="top", color="0.3")
-    return fig
 
 
 def loop_panels(
@@ -367,29 +375,13 @@ def loop_panels(
     key = fig.add_axes((0.005, 1 - key_in / height, 0.99, key_in / height))
     key.set_axis_off()
     key.set_ylim(key_lines, 0)
-    key.text(0, 0.3, "Named feedback loops", fontsize=15, fontweight="bold", va="top")
-    y = 2.2
-    for lp, text in zip(loops, entries, strict=True):
-        key.text(
-            0,
-            y,
-            f" {lp.id}{lp.sign} ",
-            fontsize=12,
-            fontweight="bold",
-            color="white",
-            va="top",
-            bbox={"boxstyle": "round,pad=0.2", "fc": COLOURS[lp.polarity], "ec": "none"},
-        )
-        key.text(0.03, y, text, fontsize=11, va="top", linespacing=1.25)
-        y += text.count("\n") + 1.4
-    key.text(
-        0,
-        y + 0.2,
+    _draw_key(
+        key,
+        loops,
+        entries,
         "One view of the diagram per panel. Red: reinforcing (+), blue: balancing (\u2212); "
         "grey names are shadows of variables drawn in another view.",
-        fontsize=10,
-        va="top",
-        color="0.3",
+        indent=0.03,
     )
     top = height - key_in
     for row, h in zip(rows, row_h, strict=True):

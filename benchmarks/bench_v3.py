@@ -34,9 +34,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import ctypes  # noqa: E402
 
-from bench_engines import HELPER_OPS, MICRO  # noqa: E402
+from bench_engines import HELPER_OPS, micro_costs  # noqa: E402
 
 from regionsoft_sd.batch import cbackend, cgen, codegen, compile_model, simulate  # noqa: E402
 from regionsoft_sd.batch.engine import ENV_LAYOUT, _c_kernel  # noqa: E402
@@ -93,25 +92,6 @@ def loop_counts(source: str) -> dict[str, float]:
         out["arith"] += mult * ops
         out["words"] += mult * line.count("W[")
         mult = 1
-    return out
-
-
-def micro_costs() -> dict[str, float]:
-    """ns per element of vector exp, log and one arithmetic operation, by this thread's
-    CPU time (bench_engines's kernels; wall time would count the machine's other load)."""
-    lib = ctypes.CDLL(str(cbackend.build(MICRO)))
-    n, reps = 512, 4000
-    out = {}
-    for name, ops in (("exp", 1), ("log", 1), ("arith", 2)):
-        fn = getattr(lib, f"rs_{name}")
-        fn.argtypes = [ctypes.c_void_p, ctypes.c_long, ctypes.c_long]
-        best = float("inf")
-        for _ in range(5):
-            buf = np.full(n, 0.5)
-            t = time.thread_time()
-            fn(buf.ctypes.data, n, reps)
-            best = min(best, time.thread_time() - t)
-        out[name] = best / (n * reps * ops) * 1e9
     return out
 
 
@@ -207,7 +187,8 @@ def main() -> None:  # noqa: C901 - one report, assembled in order
     )
 
     slots = int(re.search(r"sizeof\(double\[LANES\]\) \* (\d+)", source).group(1))
-    costs = micro_costs()
+    # this thread's CPU time: wall time would count the machine's other load
+    costs = micro_costs(clock=time.thread_time)
     step_ns = counts["exp"] * costs["exp"] + counts["log"] * costs["log"]
     step_ns += counts["arith"] * costs["arith"]
     limit = step_ns * 1e-9 * steps / threads
